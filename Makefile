@@ -1,0 +1,63 @@
+# The two commands of the README: `make run` and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+DEMO_ESTATES ?= 300
+DEMO_SEED ?= 2011
+# The embedded default: SQLite in the project folder, no broker, mail to the console.
+export EMBEDDED ?= 1
+export DEBUG ?= 1
+
+.PHONY: run test venv deps dev-deps demo worker beat reminders fonts vendor lint clean
+
+$(VENV)/bin/activate:
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(VENV)/.deps: requirements.txt | $(VENV)/bin/activate
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev-deps: requirements.txt requirements-dev.txt | $(VENV)/bin/activate
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $(VENV)/.deps $@
+
+deps: $(VENV)/.deps
+dev-deps: $(VENV)/.dev-deps
+
+## make run: set up the embedded portal with demo data and serve it on http://127.0.0.1:$(PORT)
+run: deps
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py setup_demo --estates $(DEMO_ESTATES) --seed $(DEMO_SEED)
+	$(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+## make test: the whole pytest suite on SQLite
+test: dev-deps
+	EMBEDDED=1 DEBUG=0 DATABASE_URL= REDIS_URL= $(PY) -m pytest -n auto -q $(PYTEST_ARGS)
+
+## make reminders: run today's reminder sweep once, without Redis
+reminders: deps
+	$(PY) manage.py send_reminders
+
+worker: deps
+	$(VENV)/bin/celery -A config worker -l info
+
+beat: deps
+	$(VENV)/bin/celery -A config beat -l info
+
+lint: dev-deps
+	$(PY) -m ruff check .
+
+## make vendor: refresh static/vendor from the npm registry (versions pinned in package.json)
+vendor:
+	npm install --no-save --no-audit --no-fund
+	mkdir -p static/vendor/bootstrap/css static/vendor/bootstrap/js static/vendor/bootstrap-icons/fonts static/vendor/chart.js
+	cp node_modules/bootstrap/dist/css/bootstrap.min.css* static/vendor/bootstrap/css/
+	cp node_modules/bootstrap/dist/js/bootstrap.bundle.min.js* static/vendor/bootstrap/js/
+	cp node_modules/bootstrap-icons/font/bootstrap-icons.min.css static/vendor/bootstrap-icons/
+	cp node_modules/bootstrap-icons/font/fonts/* static/vendor/bootstrap-icons/fonts/
+	cp node_modules/chart.js/dist/chart.umd.min.js static/vendor/chart.js/
+
+clean:
+	rm -rf $(VENV) db.sqlite3 db.sqlite3-* media staticfiles

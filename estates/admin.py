@@ -1,0 +1,129 @@
+from django.conf import settings
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from core.admin import ScopedAdmin
+from estates import scoping
+
+from .models import Agency, Coordinator, Estate, PropertyFirm
+
+
+class LevelAgencyFilter(admin.SimpleListFilter):
+    """Filter by an agency of one level, offering only agencies the user may see."""
+
+    level = None
+    field = None
+
+    def lookups(self, request, model_admin):
+        qs = scoping.restrict(Agency.objects.filter(level=self.level), request.user, **scoping.AGENCY_LINKS)
+        if not (request.user.is_superuser or request.user.agency_id):
+            return []
+        return [(a.pk, a.display_name) for a in qs.only("pk", "name", "short_name")]
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(**{f"{self.field}_id": self.value()})
+        return queryset
+
+
+class DistrictFilter(LevelAgencyFilter):
+    title = _("所属区")
+    parameter_name = "district"
+    level = Agency.Level.DISTRICT
+    field = "district"
+
+
+class StreetFilter(LevelAgencyFilter):
+    title = _("所属街道")
+    parameter_name = "street"
+    level = Agency.Level.STREET
+    field = "street"
+
+
+class OldEstateFilter(admin.SimpleListFilter):
+    title = _("老小区")
+    parameter_name = "old"
+
+    def lookups(self, request, model_admin):
+        return [("1", _("是（%(year)s 年前建成）") % {"year": settings.OLD_ESTATE_BEFORE_YEAR}), ("0", _("否"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "1":
+            return queryset.old()
+        if self.value() == "0":
+            return queryset.not_old()
+        return queryset
+
+
+@admin.register(Agency)
+class AgencyAdmin(ScopedAdmin):
+    scope_links = scoping.AGENCY_LINKS
+    city_only_write = True
+    list_display = ("name", "short_name", "level", "parent", "phone")
+    list_filter = ("level",)
+    list_select_related = ("parent",)
+    search_fields = ("name", "short_name", "division_code")
+    autocomplete_fields = ("parent",)
+    ordering = ("path",)
+
+
+@admin.register(PropertyFirm)
+class PropertyFirmAdmin(ScopedAdmin):
+    scope_links = scoping.FIRM_LINKS
+    list_display = ("name", "credit_code", "grade", "district", "contact_person", "hotline", "estate_count")
+    list_filter = ("grade", DistrictFilter, "is_active")
+    list_select_related = ("district",)
+    search_fields = ("name", "credit_code", "contact_person")
+    autocomplete_fields = ("district",)
+    fieldsets = (
+        (None, {"fields": ("name", "credit_code", "grade", "district", "is_active")}),
+        (_("联系方式"), {"fields": ("address", "contact_person", "contact_phone", "email", "hotline", "complaint_phone")}),
+    )
+
+    def get_queryset(self, request):
+        from django.db.models import Count
+
+        return super().get_queryset(request).annotate(estate_count=Count("estates"))
+
+    @admin.display(description=_("在管小区"), ordering="estate_count")
+    def estate_count(self, obj):
+        return obj.estate_count
+
+
+class CoordinatorInline(admin.TabularInline):
+    model = Coordinator
+    extra = 0
+    fields = ("name", "phone", "appointed_on", "is_current")
+
+
+@admin.register(Estate)
+class EstateAdmin(ScopedAdmin):
+    scope_links = scoping.ESTATE_LINKS
+    list_display = (
+        "code", "name", "district", "street", "firm", "category", "year_built", "is_old_display", "households",
+    )
+    list_filter = (DistrictFilter, StreetFilter, "firm__grade", "category", OldEstateFilter, "has_owners_committee")
+    list_select_related = ("district", "street", "firm")
+    search_fields = ("code", "name", "address", "firm__name")
+    autocomplete_fields = ("district", "street", "community", "firm")
+    inlines = [CoordinatorInline]
+    fieldsets = (
+        (None, {"fields": ("code", "name", "address", "is_active")}),
+        (_("属地"), {"fields": ("district", "street", "community")}),
+        (_("物业"), {"fields": ("firm", "hotline", "complaint_phone")}),
+        (_("概况"), {"fields": ("category", "year_built", "households", "floor_area", "has_owners_committee")}),
+    )
+
+    @admin.display(description=_("老小区"), boolean=True, ordering="year_built")
+    def is_old_display(self, obj):
+        return obj.is_old
+
+
+@admin.register(Coordinator)
+class CoordinatorAdmin(ScopedAdmin):
+    scope_links = {"estate": "estate"}
+    list_display = ("name", "phone", "estate", "appointed_on", "is_current")
+    list_filter = ("is_current",)
+    list_select_related = ("estate",)
+    search_fields = ("name", "phone", "estate__name", "estate__code")
+    autocomplete_fields = ("estate",)
