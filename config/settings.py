@@ -6,6 +6,7 @@ The defaults give the embedded set-up: SQLite in the project folder, no broker
 (Celery tasks run in-process), mail printed to the console.
 """
 
+import os
 from pathlib import Path
 
 import environ
@@ -15,22 +16,34 @@ from django.utils.translation import gettext_lazy as _
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
-env_file = BASE_DIR / ".env"
-if env_file.exists():
+# Variables already in the environment win over the file; ENV_FILE points elsewhere (tests use /dev/null).
+env_file = Path(os.environ.get("ENV_FILE") or BASE_DIR / ".env")
+if env_file.is_file():
     environ.Env.read_env(env_file)
+# Secrets may come from files (Docker/Kubernetes secrets): SECRET_KEY_FILE=/run/secrets/key
+# wins over SECRET_KEY. Surrounding whitespace, such as the final newline, is dropped.
+for _name in ("SECRET_KEY", "DATABASE_URL", "REDIS_URL", "EMAIL_HOST_PASSWORD"):
+    if os.environ.get(f"{_name}_FILE"):
+        try:
+            os.environ[_name] = Path(os.environ[f"{_name}_FILE"]).read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ImproperlyConfigured(f"{_name}_FILE: cannot read {os.environ[f'{_name}_FILE']}: {exc}") from exc
 
 DEBUG = env.bool("DEBUG", default=False)
+# An empty DATABASE_URL counts as unset: the embedded SQLite file.
+DATABASE_URL = env.str("DATABASE_URL", default="") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
 # The embedded default is what runs without DATABASE_URL: SQLite, no broker, console mail.
 EMBEDDED = env.bool("EMBEDDED", default=not env.str("DATABASE_URL", default=""))
-# A missing secret must stop a production start; the embedded default gets a
-# development-only key so that `make run` works without configuration.
-if DEBUG or EMBEDDED:
-    SECRET_KEY = env.str("SECRET_KEY", default="embedded-development-only-key-do-not-use-in-production")
+# A missing secret must stop a production start (anything not EMBEDDED); the embedded
+# default gets a development-only key so that `make run` works without configuration.
+if EMBEDDED:
+    SECRET_KEY = env.str("SECRET_KEY", default="") or "embedded-development-only-key-do-not-use-in-production"
 else:
-    try:
-        SECRET_KEY = env.str("SECRET_KEY")
-    except ImproperlyConfigured as exc:
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off (set EMBEDDED=1 for a local run).") from exc
+    SECRET_KEY = env.str("SECRET_KEY", default="")
+    if not SECRET_KEY:
+        raise ImproperlyConfigured(
+            "SECRET_KEY (or SECRET_KEY_FILE) must be set in production (set EMBEDDED=1 for a local run)."
+        )
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -92,7 +105,7 @@ TEMPLATES = [
 
 WSGI_APPLICATION = "config.wsgi.application"
 
-DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+DATABASES = {"default": env.db_url_config(DATABASE_URL)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the Celery worker and the web process share the file without "database is locked".
     DATABASES["default"].setdefault("OPTIONS", {}).update(
@@ -210,7 +223,7 @@ SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG)
-SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SILENCED_SYSTEM_CHECKS = env.list("SILENCED_SYSTEM_CHECKS", default=[])
