@@ -96,3 +96,7 @@ class ReadOnlyAdminMixin:
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+# Registered here so that admin autodiscovery of `core` picks the calendar admin up.
+from core import admin_calendar  # noqa: E402,F401

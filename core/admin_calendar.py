@@ -1,0 +1,35 @@
+"""Admin of the working-day calendar (CalendarDay): statutory holidays and make-up days that
+chinese-calendar does not know yet (later years) or local exceptions. City staff edit it; every
+bureau user may read it. The changelist warns about years for which no holidays are entered."""
+
+from django.contrib import admin, messages
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from core import workdays
+from core.admin import BureauPermissionMixin
+from core.models import CalendarDay
+
+
+@admin.register(CalendarDay)
+class CalendarDayAdmin(BureauPermissionMixin, admin.ModelAdmin):
+    city_only_write = True
+    bureau_can_delete = True
+    list_display = ("date", "weekday", "is_workday", "note")
+    list_filter = ("is_workday",)
+    date_hierarchy = "date"
+    search_fields = ("note",)
+
+    @admin.display(description=_("星期"))
+    def weekday(self, obj):
+        return "一二三四五六日"[obj.date.weekday()]
+
+    def changelist_view(self, request, extra_context=None):
+        this_year = timezone.localdate().year
+        for year in workdays.coverage_gaps(range(this_year, this_year + 2)):
+            messages.warning(
+                request,
+                _("系统内置日历不含 %(year)s 年的法定节假日，请录入该年的节假日和调休上班日；"
+                  "在此之前只按周末计算非工作日。") % {"year": year},
+            )
+        return super().changelist_view(request, extra_context)
