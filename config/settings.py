@@ -185,6 +185,8 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {}  # filled by the apps that own periodic work (see campaigns/notifications)
+# Generated files (PDF batches, exports) are deleted once expired (core/jobs.py).
+CELERY_BEAT_SCHEDULE["core-cleanup-expired-jobs"] = {"task": "core.cleanup_expired_jobs", "schedule": 3600.0}
 
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}

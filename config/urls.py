@@ -16,6 +16,7 @@ urlpatterns = [
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("accounts/", include("accounts.urls")),
     path("portal/", include("estates.urls")),
+    path("jobs/", include("core.urls")),
     path("admin/", admin.site.urls),
 ]
 

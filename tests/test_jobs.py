@@ -1,0 +1,190 @@
+"""Long jobs: eager run, progress, failures, access by organisation, expiry and cleanup."""
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from core import jobs
+from core.jobs import JobFailed, JobFile, job_kind, job_start
+from core.models import Job
+from tests import factories as f
+
+seen_progress = []
+temp_paths = []
+
+
+@job_kind("tests.echo")
+def echo_job(job, progress):
+    progress(50, "一半")
+    seen_progress.append(Job.objects.values_list("progress", "message").get(pk=job.pk))
+    return JobFile(job.params.get("name", "结果.txt"), job.params.get("text", "你好").encode())
+
+
+@job_kind("tests.refuse")
+def refuse_job(job, progress):
+    raise JobFailed("所选小区不在您的管辖范围内。")
+
+
+@job_kind("tests.crash")
+def crash_job(job, progress):
+    raise RuntimeError("boom")
+
+
+@job_kind("tests.tempfile")
+def tempfile_job(job, progress):
+    path = jobs.temporary_path(".txt")
+    path.write_text("大文件")
+    temp_paths.append(path)
+    return JobFile("大文件.txt", path)
+
+
+@pytest.fixture
+def start(django_capture_on_commit_callbacks):
+    def _start(user, kind="tests.echo", **params):
+        with django_capture_on_commit_callbacks(execute=True):
+            job = job_start(kind=kind, user=user, params=params, title="测试任务")
+        job.refresh_from_db()
+        return job
+
+    return _start
+
+
+def test_job_runs_in_process_without_broker(world, start, settings):
+    assert settings.CELERY_TASK_ALWAYS_EAGER
+    job = start(world.firm_user, text="月湖花园")
+    assert job.state == Job.State.DONE
+    assert job.progress == 100
+    assert job.result.read() == "月湖花园".encode()
+
+
+def test_job_is_not_queued_before_commit(world, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        job = job_start(kind="tests.echo", user=world.firm_user, params={}, title="x")
+    assert len(callbacks) == 1
+    assert Job.objects.get(pk=job.pk).state == Job.State.PENDING
+
+
+def test_job_belongs_to_the_users_organisation(world, start):
+    assert start(world.firm_user).firm == world.firm
+    assert start(world.district_user).agency == world.district
+
+
+def test_progress_is_written_while_the_job_runs(world, start):
+    seen_progress.clear()
+    start(world.firm_user)
+    assert seen_progress == [(50, "一半")]
+
+
+def test_progress_step_maps_onto_a_range(world):
+    job = Job.objects.create(kind="tests.echo", owner=world.firm_user)
+    jobs.Progress(job).step(1, 4, "x", start=20, end=60)
+    assert Job.objects.get(pk=job.pk).progress == 30
+
+
+def test_file_expires_after_the_configured_hours(world, start, settings):
+    settings.JOB_FILE_TTL_HOURS = 5
+    job = start(world.firm_user)
+    assert abs((job.expires_at - timezone.now()) - timedelta(hours=5)) < timedelta(minutes=1)
+
+
+def test_refused_job_stores_its_chinese_message(world, start):
+    job = start(world.firm_user, kind="tests.refuse")
+    assert job.state == Job.State.FAILED
+    assert job.message == "所选小区不在您的管辖范围内。"
+
+
+def test_crashed_job_stores_a_generic_chinese_message(world, start):
+    job = start(world.firm_user, kind="tests.crash")
+    assert job.state == Job.State.FAILED
+    assert "系统内部错误" in job.message and "boom" not in job.message
+
+
+def test_temporary_file_result_is_moved_into_storage(world, start):
+    temp_paths.clear()
+    job = start(world.firm_user, kind="tests.tempfile")
+    assert job.result.read() == "大文件".encode()
+    assert not temp_paths[0].exists()
+
+
+def test_a_redelivered_task_does_not_run_the_job_again(world, start):
+    seen_progress.clear()
+    job = start(world.firm_user)
+    jobs.job_run(job.pk)
+    assert len(seen_progress) == 1
+
+
+def test_unknown_kind_is_refused_at_start(world):
+    with pytest.raises(LookupError):
+        job_start(kind="tests.nope", user=world.firm_user, params={}, title="")
+
+
+def test_owner_sees_progress_page_and_status(world, start, client):
+    job = start(world.firm_user)
+    client.force_login(world.firm_user)
+    page = client.get(reverse("jobs:detail", args=[job.pk]))
+    assert page.status_code == 200 and "测试任务" in page.content.decode()
+    status = client.get(reverse("jobs:status", args=[job.pk])).json()
+    assert status["done"] and status["progress"] == 100
+    assert status["download_url"] == reverse("jobs:download", args=[job.pk])
+
+
+def test_colleague_of_the_same_firm_downloads(world, start, client):
+    job = start(world.firm_user, text="内容")
+    client.force_login(f.UserFactory(firm=world.firm))
+    response = client.get(reverse("jobs:download", args=[job.pk]))
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == "内容".encode()
+
+
+def test_colleague_of_the_same_agency_downloads(world, start, client):
+    job = start(world.district_user)
+    client.force_login(f.UserFactory(agency=world.district))
+    assert client.get(reverse("jobs:download", args=[job.pk])).status_code == 200
+
+
+@pytest.mark.parametrize("name", ["jobs:detail", "jobs:status", "jobs:download"])
+def test_another_firm_gets_404(world, start, client, name):
+    job = start(world.firm_user)
+    client.force_login(world.other_firm_user)
+    assert client.get(reverse(name, args=[job.pk])).status_code == 404
+
+
+def test_supervising_agency_of_the_firm_gets_404_for_the_firms_job(world, start, client):
+    job = start(world.firm_user)
+    client.force_login(world.district_user)
+    assert client.get(reverse("jobs:download", args=[job.pk])).status_code == 404
+
+
+def test_expired_file_answers_410_with_a_clear_page(world, start, client):
+    job = start(world.firm_user)
+    Job.objects.filter(pk=job.pk).update(expires_at=timezone.now() - timedelta(minutes=1))
+    client.force_login(world.firm_user)
+    response = client.get(reverse("jobs:download", args=[job.pk]))
+    assert response.status_code == 410
+    assert "文件已过期" in response.content.decode()
+
+
+def test_cleanup_deletes_expired_files_only(world, start):
+    old = start(world.firm_user)
+    fresh = start(world.firm_user)
+    Job.objects.filter(pk=old.pk).update(expires_at=timezone.now() - timedelta(hours=1))
+    path = old.result.path
+    assert jobs.job_cleanup_expired() == 1
+    old.refresh_from_db()
+    fresh.refresh_from_db()
+    assert not old.result and not jobs.Path(path).exists()
+    assert fresh.result
+
+
+def test_cleanup_is_on_the_beat_schedule(settings):
+    tasks = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert "core.cleanup_expired_jobs" in tasks
+
+
+def test_pending_job_download_redirects_to_progress(world, client):
+    job = Job.objects.create(kind="tests.echo", owner=world.firm_user, firm=world.firm)
+    client.force_login(world.firm_user)
+    response = client.get(reverse("jobs:download", args=[job.pk]))
+    assert response.status_code == 302 and response.url == reverse("jobs:detail", args=[job.pk])
