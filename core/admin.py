@@ -7,6 +7,9 @@ that confirms the object exists).
 """
 
 from django.contrib import admin
+from django.contrib.admin.exceptions import NotRegistered
+from django.contrib.admin.options import TO_FIELD_VAR
+from django.contrib.admin.utils import unquote
 from django.http import Http404
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -67,12 +70,59 @@ class ScopedAdmin(BureauPermissionMixin, SimpleHistoryAdmin):
     show_full_result_count = False
     list_per_page = 50
 
+    # Foreign keys to Agency in which a user may also pick the agencies above their own: a street
+    # officer files an estate under their own district. Never list a field that grants rights.
+    ancestor_choice_fields: tuple = ()
+
     def get_queryset(self, request):
-        return scoping.restrict(super().get_queryset(request), request.user, **self.scope_links)
+        q = scoping.scope_q(request.user, **self.scope_links)
+        if self._autocomplete_offers_ancestors(request):
+            q |= scoping.agency_ancestors_q(request.user)
+        return super().get_queryset(request).filter(q)
+
+    def _autocomplete_offers_ancestors(self, request):
+        """True when this admin answers the autocomplete of a field listed in ``ancestor_choice_fields``
+        of the admin that owns the field (Django resolves the target admin's get_queryset)."""
+        match = getattr(request, "resolver_match", None)
+        if match is None or match.url_name != "autocomplete":
+            return False
+        from django.apps import apps
+
+        try:
+            source_model = apps.get_model(request.GET.get("app_label", ""), request.GET.get("model_name", ""))
+            source_admin = self.admin_site.get_model_admin(source_model)
+        except (LookupError, ValueError, NotRegistered):
+            return False
+        return request.GET.get("field_name") in getattr(source_admin, "ancestor_choice_fields", ())
 
     def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
         # Django redirects to the index with "doesn't exist"; out-of-scope must be a plain 404.
         raise Http404
+
+    def _require_in_scope(self, request, object_id):
+        """404 before any permission check: Django checks permissions first (403 on delete, on POSTs to
+        read-only admins) and simple-history falls back to the history rows of objects outside the scope."""
+        if scoping.sees_everything(request.user):
+            return
+        to_field = request.POST.get(TO_FIELD_VAR, request.GET.get(TO_FIELD_VAR))
+        if self.get_object(request, unquote(object_id), to_field) is None:
+            raise Http404
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        self._require_in_scope(request, object_id)
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        self._require_in_scope(request, object_id)
+        return super().delete_view(request, object_id, extra_context)
+
+    def history_view(self, request, object_id, extra_context=None):
+        self._require_in_scope(request, object_id)
+        return super().history_view(request, object_id, extra_context)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        self._require_in_scope(request, object_id)
+        return super().history_form_view(request, object_id, version_id, extra_context)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         from estates.models import Agency, Estate, PropertyFirm
@@ -81,7 +131,10 @@ class ScopedAdmin(BureauPermissionMixin, SimpleHistoryAdmin):
         field = super().formfield_for_foreignkey(db_field, request, **kwargs)
         if field is not None and related in (Agency, Estate, PropertyFirm):
             links = {Agency: scoping.AGENCY_LINKS, Estate: scoping.ESTATE_LINKS, PropertyFirm: scoping.FIRM_LINKS}
-            field.queryset = scoping.restrict(field.queryset, request.user, **links[related])
+            q = scoping.scope_q(request.user, **links[related])
+            if related is Agency and db_field.name in self.ancestor_choice_fields:
+                q |= scoping.agency_ancestors_q(request.user)
+            field.queryset = field.queryset.filter(q)
         return field
 
 

@@ -70,6 +70,7 @@ class AgencyAdmin(ScopedAdmin):
 @admin.register(PropertyFirm)
 class PropertyFirmAdmin(ScopedAdmin):
     scope_links = scoping.FIRM_LINKS
+    ancestor_choice_fields = ("district",)  # a street officer registers a firm under their district
     list_display = ("name", "credit_code", "grade", "district", "contact_person", "hotline", "estate_count")
     list_filter = ("grade", DistrictFilter, "is_active")
     list_select_related = ("district",)
@@ -99,6 +100,7 @@ class CoordinatorInline(admin.TabularInline):
 @admin.register(Estate)
 class EstateAdmin(ScopedAdmin):
     scope_links = scoping.ESTATE_LINKS
+    ancestor_choice_fields = ("district",)  # a street officer files an estate under their district
     list_display = (
         "code", "name", "district", "street", "firm", "category", "year_built", "is_old_display", "households",
     )

@@ -96,6 +96,19 @@ def agency_q(user, prefix=""):
     return NOTHING
 
 
+def agency_ancestors_q(user):
+    """Q selecting the agencies above the user's own (a street officer's district and city).
+
+    Not part of the scope: only for choice fields that place a record *under* an agency (an estate's
+    district), so that a street officer can file an estate in their own district. Never for fields
+    that grant rights (a user's agency). The ids come from the materialised path: no query.
+    """
+    if not (user and user.is_authenticated and user.is_active and user.agency_id):
+        return NOTHING
+    ids = [int(part) for part in user.agency.path.split("/") if part and int(part) != user.agency_id]
+    return Q(pk__in=ids) if ids else NOTHING
+
+
 _BUILDERS = {"estate": estate_q, "firm": firm_q, "agency": agency_q}
 
 
