@@ -1,0 +1,346 @@
+"""Reads of the campaign engine, for the dashboard, the firm portal, exports and reports.
+
+Every function takes ``user=`` and returns only what the user may see (estates/scoping.py:
+obligations through their estate, firm or agency link). Functions that depend on the
+date take ``today=`` (default: ``timezone.localdate()``) so tests and reports can fix it.
+Query counts do not grow with the rows: lists use ``select_related`` and progress tables
+are one ``GROUP BY`` each (plus one query for the firm names of the firm table).
+
+Progress rows are dicts: ``key`` (id of the group), ``label``, ``total``, ``open``,
+``submitted``, ``returned``, ``accepted``, ``overdue``, ``late``, ``done_pct`` (accepted
+share, 0–100, one decimal) and, for the "task" and "action" tables, ``order``.
+"""
+
+from datetime import timedelta
+
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, Subquery
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from estates import scoping
+from estates.models import Agency, Coordinator, Estate, PropertyFirm
+
+from .models import Activity, Campaign, Evidence, Obligation, ObligationEvent, RecordKind, Training
+
+State = Obligation.State
+PENDING = (State.OPEN, State.RETURNED)
+OBLIGATION_LINKS = {"estate": "estate", "firm": "firm", "agency": "agency"}
+LIST_RELATED = ("campaign", "task", "task__action", "estate", "estate__firm", "estate__street", "firm", "agency",
+                "reviewer", "district", "street")
+
+# Filters of the firm's obligation list (and any obligation list): name → label.
+FILTERS = ("overdue", "due7", "returned", "submitted", "accepted", "open")
+
+
+def _today(today):
+    return today or timezone.localdate()
+
+
+def _ancestor_ids(agency):
+    """Ids of an agency and its ancestors, read from the materialised path."""
+    return [int(part) for part in agency.path.split("/") if part]
+
+
+# --- campaigns ---------------------------------------------------------------------------------
+
+def campaign_list(*, user):
+    """Campaigns the user may see: every campaign issued inside their agency's subtree, and
+    published or closed campaigns issued above them (a district sees the city's campaign;
+    a firm sees the campaigns of its district and city)."""
+    qs = Campaign.objects.select_related("issuing_agency")
+    if scoping.sees_everything(user):
+        return qs
+    if not (user and user.is_authenticated and user.is_active):
+        return qs.none()
+    live = Q(status__in=[Campaign.Status.PUBLISHED, Campaign.Status.CLOSED])
+    if user.agency_id:
+        agency = user.agency
+        return qs.filter(Q(issuing_agency__path__startswith=agency.path)
+                         | (live & Q(issuing_agency_id__in=_ancestor_ids(agency))))
+    if user.firm_id:
+        return qs.filter(live, issuing_agency_id__in=_ancestor_ids(user.firm.district))
+    return qs.none()
+
+
+def campaign_get(*, user, pk):
+    return scoping.get_or_404(campaign_list(user=user), pk=pk)
+
+
+def campaign_current(*, user, today=None):
+    """The published campaign running today (or the latest published one), or None."""
+    today = _today(today)
+    live = campaign_list(user=user).filter(status=Campaign.Status.PUBLISHED)
+    return (live.filter(start_date__lte=today, end_date__gte=today).order_by("-start_date", "-pk").first()
+            or live.order_by("-start_date", "-pk").first())
+
+
+# --- obligations -------------------------------------------------------------------------------
+
+def obligation_list(*, user, campaign=None, today=None):
+    """All obligations the user may see (of one campaign if given), with ``is_overdue``."""
+    qs = scoping.restrict(Obligation.objects.all(), user, **OBLIGATION_LINKS)
+    if campaign is not None:
+        qs = qs.filter(campaign=campaign)
+    return qs.select_related(*LIST_RELATED).with_flags(_today(today))
+
+
+def apply_filter(qs, name, *, today=None):
+    """Narrow an obligation queryset by one of FILTERS (unknown names change nothing)."""
+    today = _today(today)
+    if name == "overdue":
+        return qs.overdue(today)
+    if name == "due7":
+        return qs.due_within(today, 7)
+    if name in ("returned", "submitted", "accepted", "open"):
+        return qs.filter(state=name)
+    return qs
+
+
+def _narrow(qs, *, action=None, task=None, district=None, street=None, firm=None, estate=None):
+    if action is not None:
+        qs = qs.filter(task__action=action)
+    if task is not None:
+        qs = qs.filter(task=task)
+    if district is not None:
+        qs = qs.filter(district=district)
+    if street is not None:
+        qs = qs.filter(street=street)
+    if firm is not None:
+        qs = qs.for_firm(firm)
+    if estate is not None:
+        qs = qs.filter(estate=estate)
+    return qs
+
+
+def obligation_search(*, user, campaign=None, today=None, filter=None, action=None, task=None, district=None,
+                      street=None, firm=None, estate=None):
+    """The drill-down list behind every progress cell: scoped, filtered, listed by deadline."""
+    today = _today(today)
+    qs = _narrow(obligation_list(user=user, campaign=campaign, today=today), action=action, task=task,
+                 district=district, street=street, firm=firm, estate=estate)
+    return apply_filter(qs, filter, today=today).order_by("due_date", "district__path", "estate__code", "pk")
+
+
+def overdue_list(*, user, campaign=None, today=None, **narrow):
+    """Open or returned obligations past their due date, oldest first."""
+    return obligation_search(user=user, campaign=campaign, today=today, filter="overdue", **narrow)
+
+
+def firm_obligations(*, user, firm=None, campaign=None, today=None, filter=None, estate=None):
+    """A firm's obligations (its own and its estates'), by estate then deadline.
+
+    For a firm user ``firm`` defaults to their firm; bureau users pass the firm they look
+    at (still scoped)."""
+    firm = firm if firm is not None else user.firm
+    today = _today(today)
+    qs = obligation_list(user=user, campaign=campaign, today=today)
+    qs = qs.for_firm(firm) if firm is not None else qs.none()
+    if estate is not None:
+        qs = qs.filter(estate=estate)
+    return apply_filter(qs, filter, today=today).order_by(
+        F("estate__code").asc(nulls_first=True), "due_date", "task__action__order", "task__order", "pk")
+
+
+def filter_counts(*, user, firm=None, campaign=None, today=None):
+    """How many obligations each filter of the firm list would show, in one query."""
+    today = _today(today)
+    firm = firm if firm is not None else user.firm
+    qs = scoping.restrict(Obligation.objects.all(), user, **OBLIGATION_LINKS)
+    if campaign is not None:
+        qs = qs.filter(campaign=campaign)
+    qs = qs.for_firm(firm) if firm is not None else qs.none()
+    return qs.aggregate(
+        all=Count("pk"),
+        overdue=Count("pk", filter=Q(state__in=PENDING, due_date__lt=today)),
+        due7=Count("pk", filter=Q(state__in=PENDING, due_date__gte=today, due_date__lte=today + timedelta(days=7))),
+        returned=Count("pk", filter=Q(state=State.RETURNED)),
+        submitted=Count("pk", filter=Q(state=State.SUBMITTED)),
+        accepted=Count("pk", filter=Q(state=State.ACCEPTED)),
+        open=Count("pk", filter=Q(state=State.OPEN)),
+    )
+
+
+def obligation_get(*, user, pk, today=None):
+    """One obligation with its evidence (and files) and its history, or 404."""
+    qs = obligation_list(user=user, today=today).prefetch_related(
+        Prefetch("evidence", queryset=Evidence.objects.select_related("created_by").prefetch_related("files")),
+        Prefetch("events", queryset=ObligationEvent.objects.select_related("actor")),
+    )
+    return scoping.get_or_404(qs, pk=pk)
+
+
+def review_queue(*, user, campaign=None):
+    """Submitted obligations this user may review: those whose reviewing agency is the
+    user's agency or below it, minus their own submissions. Oldest submission first."""
+    qs = Obligation.objects.filter(state=State.SUBMITTED)
+    if not scoping.sees_everything(user):
+        if not (user and user.is_active and user.agency_id):
+            return qs.none()
+        qs = qs.filter(reviewer__path__startswith=user.agency.path)
+    if campaign is not None:
+        qs = qs.filter(campaign=campaign)
+    return qs.exclude(submitted_by=user).select_related(*LIST_RELATED, "submitted_by").order_by("submitted_at", "pk")
+
+
+def can_review(*, user, obligation):
+    """Whether the user may accept or return this (submitted) obligation now."""
+    from django.core.exceptions import ValidationError
+
+    from .services import _check_review_state, _check_reviewer
+
+    try:
+        _check_review_state(obligation)
+        _check_reviewer(user, obligation)
+    except ValidationError:
+        return False
+    return True
+
+
+def can_submit(*, user, obligation):
+    from .services import _can_submit
+
+    return obligation.state in PENDING and _can_submit(user, obligation)
+
+
+# --- progress ----------------------------------------------------------------------------------
+
+def _counts(today):
+    return {
+        "total": Count("pk"),
+        "open": Count("pk", filter=Q(state=State.OPEN)),
+        "submitted": Count("pk", filter=Q(state=State.SUBMITTED)),
+        "returned": Count("pk", filter=Q(state=State.RETURNED)),
+        "accepted": Count("pk", filter=Q(state=State.ACCEPTED)),
+        "overdue": Count("pk", filter=Q(state__in=PENDING, due_date__lt=today)),
+        "late": Count("pk", filter=Q(late=True)),
+    }
+
+
+def _finish(row):
+    row["done_pct"] = round(100.0 * row["accepted"] / row["total"], 1) if row["total"] else 0.0
+    return row
+
+
+_DIMENSIONS = {
+    # by: (group key, label fields, order)
+    "action": ("task__action_id", ("task__action__name", "task__action__order")),
+    "task": ("task_id", ("task__title", "task__order", "task__action__order", "task__action__name",
+                         "task__deadline", "task__party_kind", "task__recurrence")),
+    "district": ("district_id", ("district__short_name", "district__name", "district__path")),
+    "street": ("street_id", ("street__short_name", "street__name", "street__path", "district__short_name")),
+}
+DIMENSIONS = ("action", "task", "district", "street", "firm")
+
+
+def progress(*, user, campaign, by, today=None, **narrow):
+    """Progress of a campaign grouped by action, task, district, street or firm.
+
+    ``narrow`` (action=, task=, district=, street=, firm=) restricts the obligations first, so
+    a district's page can show its streets and a street's page its firms.
+    """
+    if by not in DIMENSIONS:
+        raise ValueError(f"unknown progress dimension {by!r}")
+    today = _today(today)
+    qs = _narrow(scoping.restrict(Obligation.objects.filter(campaign=campaign), user, **OBLIGATION_LINKS), **narrow)
+    if by == "firm":
+        rows = list(qs.annotate(key=Coalesce("firm_id", "estate__firm_id")).exclude(key=None)
+                    .values("key").annotate(**_counts(today)).order_by())
+        firms = PropertyFirm.objects.only("name", "grade").in_bulk([r["key"] for r in rows])
+        for row in rows:
+            firm = firms.get(row["key"])
+            row["label"] = firm.name if firm else ""
+            row["grade"] = firm.grade if firm else None
+        return [_finish(r) for r in sorted(rows, key=lambda r: (r["label"], r["key"]))]
+    key, labels = _DIMENSIONS[by]
+    rows = list(qs.exclude(**{key: None}).values(key, *labels).annotate(**_counts(today)).order_by())
+    out = []
+    for row in rows:
+        item = {"key": row.pop(key)}
+        if by == "action":
+            item.update(label=row.pop("task__action__name"), order=row.pop("task__action__order"))
+        elif by == "task":
+            item.update(label=row.pop("task__title"), order=(row.pop("task__action__order"), row.pop("task__order")),
+                        action=row.pop("task__action__name"), deadline=row.pop("task__deadline"),
+                        party_kind=row.pop("task__party_kind"), recurrence=row.pop("task__recurrence"))
+        elif by == "district":
+            short, name = row.pop("district__short_name"), row.pop("district__name")
+            item.update(label=short or name, order=row.pop("district__path"))
+        else:
+            short, name = row.pop("street__short_name"), row.pop("street__name")
+            item.update(label=short or name, order=row.pop("street__path"),
+                        district=row.pop("district__short_name"))
+        item.update(row)
+        out.append(_finish(item))
+    return sorted(out, key=lambda r: (r["order"], r["key"]))
+
+
+def campaign_totals(*, user, campaign, today=None, **narrow):
+    """The headline numbers of a campaign for the user's area, in one query."""
+    qs = _narrow(scoping.restrict(Obligation.objects.filter(campaign=campaign), user, **OBLIGATION_LINKS), **narrow)
+    return _finish(qs.aggregate(**_counts(_today(today))))
+
+
+# --- records -----------------------------------------------------------------------------------
+
+def training_list(*, user):
+    return scoping.restrict(Training.objects.select_related("organiser_agency", "organiser_firm", "created_by")
+                            .prefetch_related("photos"), user, agency="organiser_agency", firm="organiser_firm")
+
+
+def activity_list(*, user):
+    return scoping.restrict(Activity.objects.select_related("firm", "estate", "created_by")
+                            .prefetch_related("photos"), user, firm="firm", estate="estate")
+
+
+def obligation_records(*, obligation):
+    """The records that count towards an obligation (its party, kind and period)."""
+    kind = obligation.task.record_kind
+    span = (obligation.period_start, obligation.period_end)
+    if kind == RecordKind.TRAINING:
+        qs = Training.objects.filter(date__range=span).prefetch_related("photos")
+        if obligation.firm_id:
+            return qs.filter(organiser_firm_id=obligation.firm_id)
+        return qs.filter(organiser_agency_id=obligation.agency_id) if obligation.agency_id else qs.none()
+    if kind in (RecordKind.FRIENDSHIP, RecordKind.CONVENIENCE, RecordKind.PAIRING):
+        qs = Activity.objects.filter(kind=kind, date__range=span).prefetch_related("photos")
+        if obligation.firm_id:
+            return qs.filter(firm_id=obligation.firm_id)
+        return qs.filter(estate_id=obligation.estate_id) if obligation.estate_id else qs.none()
+    if kind == RecordKind.COORDINATOR and obligation.estate_id:
+        return Coordinator.objects.filter(estate_id=obligation.estate_id).order_by("-is_current", "-appointed_on")
+    return Training.objects.none()
+
+
+def coordinator_roster(*, user, district=None, street=None, firm=None):
+    """Every active estate the user may see (of one district/street/firm if given) with its
+    current coordinator, in one query: ``coordinator_name``, ``coordinator_phone`` and
+    ``coordinator_appointed_on`` are None where none is filed. Ordered by district, street,
+    estate code — the roster a district reports up to the city."""
+    current = Coordinator.objects.filter(estate=OuterRef("pk"), is_current=True)
+    qs = scoping.restrict(Estate.objects.filter(is_active=True), user, **scoping.ESTATE_LINKS)
+    if district is not None:
+        qs = qs.filter(district=district)
+    if street is not None:
+        qs = qs.filter(street=street)
+    if firm is not None:
+        qs = qs.filter(firm=firm)
+    return qs.select_related("district", "street", "firm").annotate(
+        coordinator_name=Subquery(current.values("name")[:1]),
+        coordinator_phone=Subquery(current.values("phone")[:1]),
+        coordinator_appointed_on=Subquery(current.values("appointed_on")[:1]),
+    ).order_by("district__path", "street__path", "code")
+
+
+def coordinator_roster_summary(*, user, campaign=None):
+    """Per district: estates, estates with a current coordinator (one query)."""
+    has = Coordinator.objects.filter(estate=OuterRef("pk"), is_current=True)
+    qs = scoping.restrict(Estate.objects.filter(is_active=True), user, **scoping.ESTATE_LINKS)
+    return list(qs.values("district_id", "district__short_name", "district__name", "district__path")
+                .annotate(estates=Count("pk"), with_coordinator=Count("pk", filter=Q(Exists(has))))
+                .order_by("district__path"))
+
+
+def districts_for(*, user):
+    """The districts the user may filter by."""
+    return scoping.restrict(Agency.objects.filter(level=Agency.Level.DISTRICT), user, **scoping.AGENCY_LINKS) \
+        if user.agency_id or scoping.sees_everything(user) else Agency.objects.none()

@@ -1,0 +1,50 @@
+"""Keep obligations in step with the registry.
+
+When an estate, firm or agency is saved, the obligations of published campaigns that now
+apply to it and whose periods have not ended are created (services.obligations_sync), and
+the denormalised district/street/reviewer of its existing obligations follow it. Bulk
+imports that bypass ``save()`` (``bulk_create``) send no signal: they call
+``services.obligations_sync()`` once afterwards.
+
+The work runs inside the caller's transaction, so a registry change and its obligations
+are saved together or not at all. With no published campaign it costs one query.
+"""
+
+from django.db import transaction
+from django.db.models.signals import post_save
+from django.dispatch import receiver
+
+from estates.models import Agency, Estate, PropertyFirm
+
+from . import services
+from .models import Campaign
+
+
+def _any_published():
+    return Campaign.objects.filter(status=Campaign.Status.PUBLISHED).exists()
+
+
+@receiver(post_save, sender=Estate, dispatch_uid="campaigns_estate_saved")
+def estate_saved(sender, instance, created, raw=False, **kwargs):
+    if raw or not _any_published():
+        return
+    if not created:
+        services.obligations_follow_estate(estate=instance)
+    services.obligations_sync(estate=instance)
+
+
+@receiver(post_save, sender=PropertyFirm, dispatch_uid="campaigns_firm_saved")
+def firm_saved(sender, instance, created, raw=False, **kwargs):
+    if raw or not _any_published():
+        return
+    if not created:
+        services.obligations_follow_firm(firm=instance)
+    services.obligations_sync(firm=instance)
+
+
+@receiver(post_save, sender=Agency, dispatch_uid="campaigns_agency_saved")
+def agency_saved(sender, instance, created, raw=False, **kwargs):
+    if raw or instance.level not in (Agency.Level.DISTRICT, Agency.Level.STREET) or not _any_published():
+        return
+    # Agency.save() writes the materialised path after post_save has fired; sync once it is there.
+    transaction.on_commit(lambda: services.obligations_sync(agency=Agency.objects.get(pk=instance.pk)))
