@@ -5,14 +5,19 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 DEMO_ESTATES ?= 300
 DEMO_SEED ?= 2011
+# pytest-xdist processes for `make test` (auto = one per CPU core).
+PYTEST_WORKERS ?= auto
+PYTEST_FLAGS ?= -q
 # The embedded default: SQLite in the project folder, no broker, mail to the console.
 export EMBEDDED ?= 1
 export DEBUG ?= 1
+export PORT
 
-.PHONY: run test venv deps dev-deps demo worker beat reminders fonts vendor lint clean
+.PHONY: run test venv deps dev-deps demo worker beat reminders fonts vendor lint ci clean
 
 $(VENV)/bin/activate:
-	$(PYTHON) -m venv $(VENV)
+	@test -n "$(PYTHON)" || { echo "Python 3.11 is needed: apt-get install python3 python3-venv"; exit 1; }
+	$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); echo "Creating the virtualenv failed: apt-get install python3-venv"; exit 1; }
 	$(PY) -m pip install --quiet --upgrade pip
 
 $(VENV)/.deps: requirements.txt | $(VENV)/bin/activate
@@ -32,9 +37,9 @@ run: deps
 	$(PY) manage.py setup_demo --estates $(DEMO_ESTATES) --seed $(DEMO_SEED)
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
-## make test: the whole pytest suite on SQLite
+## make test: the whole pytest suite on SQLite, without Redis (the integration tests need both: .ci/run)
 test: dev-deps
-	EMBEDDED=1 DEBUG=0 DATABASE_URL= REDIS_URL= $(PY) -m pytest -n auto -q $(PYTEST_ARGS)
+	EMBEDDED=1 DEBUG=0 DATABASE_URL= REDIS_URL= $(PY) -m pytest -n $(PYTEST_WORKERS) $(PYTEST_FLAGS) -m "not integration" $(PYTEST_ARGS)
 
 ## make reminders: run today's reminder sweep once, without Redis
 reminders: deps
@@ -49,6 +54,10 @@ beat: deps
 lint: dev-deps
 	$(PY) -m ruff check .
 
+## make ci: everything CI checks (PostgreSQL, Redis, Docker Compose file, production processes); see .ci/run
+ci:
+	.ci/run
+
 ## make vendor: refresh static/vendor from the npm registry (versions pinned in package.json)
 vendor:
 	npm install --no-save --no-audit --no-fund
@@ -57,7 +66,7 @@ vendor:
 	cp node_modules/bootstrap/dist/js/bootstrap.bundle.min.js* static/vendor/bootstrap/js/
 	cp node_modules/bootstrap-icons/font/bootstrap-icons.min.css static/vendor/bootstrap-icons/
 	cp node_modules/bootstrap-icons/font/fonts/* static/vendor/bootstrap-icons/fonts/
-	cp node_modules/chart.js/dist/chart.umd.min.js static/vendor/chart.js/
+	cp node_modules/chart.js/dist/chart.umd.min.js* static/vendor/chart.js/
 
 clean:
 	rm -rf $(VENV) db.sqlite3 db.sqlite3-* media staticfiles
