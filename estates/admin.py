@@ -3,8 +3,11 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from core.admin import ScopedAdmin
+from core.xlsx_admin import XlsxAdminMixin
 from estates import scoping
 
+from .exporters import export_estates, export_firms
+from .importers import EstateImporter, FirmImporter
 from .models import Agency, Coordinator, Estate, PropertyFirm
 
 
@@ -68,8 +71,11 @@ class AgencyAdmin(ScopedAdmin):
 
 
 @admin.register(PropertyFirm)
-class PropertyFirmAdmin(ScopedAdmin):
+class PropertyFirmAdmin(XlsxAdminMixin, ScopedAdmin):
     scope_links = scoping.FIRM_LINKS
+    xlsx_importer = FirmImporter
+    xlsx_exporter = staticmethod(export_firms)
+    xlsx_name = _("物业服务企业")
     ancestor_choice_fields = ("district",)  # a street officer registers a firm under their district
     list_display = ("name", "credit_code", "grade", "district", "contact_person", "hotline", "estate_count")
     list_filter = ("grade", DistrictFilter, "is_active")
@@ -98,8 +104,11 @@ class CoordinatorInline(admin.TabularInline):
 
 
 @admin.register(Estate)
-class EstateAdmin(ScopedAdmin):
+class EstateAdmin(XlsxAdminMixin, ScopedAdmin):
     scope_links = scoping.ESTATE_LINKS
+    xlsx_importer = EstateImporter
+    xlsx_exporter = staticmethod(export_estates)
+    xlsx_name = _("住宅小区")
     ancestor_choice_fields = ("district",)  # a street officer files an estate under their district
     list_display = (
         "code", "name", "district", "street", "firm", "category", "year_built", "is_old_display", "households",

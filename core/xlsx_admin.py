@@ -1,0 +1,130 @@
+"""Excel buttons for admin changelists: template download, import page, export.
+
+Add the mixin before ``ScopedAdmin`` and say what to import and export::
+
+    class EstateAdmin(XlsxAdminMixin, ScopedAdmin):
+        xlsx_importer = EstateImporter                 # a core.xlsx.Importer subclass
+        xlsx_exporter = staticmethod(export_estates)  # queryset -> open temporary .xlsx file
+        xlsx_name = _("住宅小区")                      # file names: 住宅小区导入模板.xlsx, 住宅小区_20261123.xlsx
+
+The changelist gets "下载导入模板", "导入 Excel" (users who may add and change) and
+"导出 Excel" (users who may view) buttons. Export writes the changelist's own queryset:
+filtered, searched, ordered and scoped exactly as the list the user is looking at.
+The import page shows the counts, or the error table and a download of the marked copy
+(a ``core.models.Job`` file, served by ``jobs:download``).
+"""
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import NoReverseMatch, path, reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from core import xlsx
+
+MAX_ERRORS_ON_PAGE = 500
+
+
+class XlsxUploadForm(forms.Form):
+    file = forms.FileField(
+        label=gettext_lazy("Excel 文件"),
+        help_text=gettext_lazy("请使用下载的导入模板填写，.xlsx 格式。"),
+        widget=forms.ClearableFileInput(attrs={"accept": ".xlsx"}),
+    )
+
+
+class XlsxAdminMixin:
+    xlsx_importer = None
+    xlsx_exporter = None
+    xlsx_name = None
+    change_list_template = "admin/xlsx/change_list.html"
+
+    def _xlsx_url_name(self, action):
+        return f"{self.opts.app_label}_{self.opts.model_name}_xlsx_{action}"
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        # Before the model admin's own URLs: its "<path:object_id>/" would swallow these.
+        return [
+            path("xlsx/template/", wrap(self.xlsx_template_view), name=self._xlsx_url_name("template")),
+            path("xlsx/import/", wrap(self.xlsx_import_view), name=self._xlsx_url_name("import")),
+            path("xlsx/export/", wrap(self.xlsx_export_view), name=self._xlsx_url_name("export")),
+        ] + super().get_urls()
+
+    def has_xlsx_import_permission(self, request):
+        return self.xlsx_importer is not None and self.has_add_permission(request) and self.has_change_permission(
+            request
+        )
+
+    def has_xlsx_export_permission(self, request):
+        return self.xlsx_exporter is not None and self.has_view_permission(request)
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {
+            "xlsx_can_import": self.has_xlsx_import_permission(request),
+            "xlsx_can_export": self.has_xlsx_export_permission(request),
+            **(extra_context or {}),
+        }
+        return super().changelist_view(request, extra_context)
+
+    def _name(self):
+        return str(self.xlsx_name or self.opts.verbose_name_plural)
+
+    def xlsx_template_view(self, request):
+        if not self.has_xlsx_import_permission(request):
+            raise PermissionDenied
+        return xlsx.template_response(self.xlsx_importer.spec, filename=_("%(name)s导入模板") % {"name": self._name()})
+
+    def xlsx_import_view(self, request):
+        if not self.has_xlsx_import_permission(request):
+            raise PermissionDenied
+        result = None
+        form = XlsxUploadForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                result = self.xlsx_importer(user=request.user).run(form.cleaned_data["file"])
+            except xlsx.UploadRefused as exc:
+                form.add_error("file", str(exc))
+            else:
+                if result.ok:
+                    messages.success(request, _("导入完成：新增 %(c)s 条，更新 %(u)s 条，未变化 %(n)s 条。") % {
+                        "c": result.counts.created, "u": result.counts.updated, "n": result.counts.unchanged})
+        marked_url = None
+        if result is not None and result.job is not None:
+            try:
+                marked_url = reverse("jobs:download", args=[result.job.pk])
+            except NoReverseMatch:  # the jobs URLs are not mounted in this deployment
+                marked_url = None
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": _("导入%(name)s") % {"name": self._name()},
+            "form": form,
+            "result": result,
+            "errors": result.errors[:MAX_ERRORS_ON_PAGE] if result else [],
+            "errors_hidden": max(0, len(result.errors) - MAX_ERRORS_ON_PAGE) if result else 0,
+            "marked_url": marked_url,
+            "template_url": reverse(f"{self.admin_site.name}:{self._xlsx_url_name('template')}"),
+            "changelist_url": reverse(f"{self.admin_site.name}:{self.opts.app_label}_{self.opts.model_name}_changelist"),
+            "max_size_mb": settings.MAX_IMPORT_UPLOAD_SIZE // (1024 * 1024),
+        }
+        return TemplateResponse(request, "admin/xlsx/import.html", context)
+
+    def xlsx_export_view(self, request):
+        if not self.has_xlsx_export_permission(request):
+            raise PermissionDenied
+        try:
+            changelist = self.get_changelist_instance(request)
+        except IncorrectLookupParameters:
+            return HttpResponseRedirect(
+                reverse(f"{self.admin_site.name}:{self.opts.app_label}_{self.opts.model_name}_changelist")
+            )
+        fh = self.xlsx_exporter(changelist.queryset)
+        name = f"{self._name()}_{timezone.localdate():%Y%m%d}.xlsx"
+        return FileResponse(fh, as_attachment=True, filename=name, content_type=xlsx.XLSX_CONTENT_TYPE)
