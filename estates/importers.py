@@ -157,6 +157,9 @@ class _AgencyIndex:
                     self.anywhere.setdefault((agency.level, name), []).append(agency)
         visible = scoping.restrict(Agency.objects.all(), user, **scoping.AGENCY_LINKS)
         self.visible = None if scoping.sees_everything(user) else set(visible.values_list("pk", flat=True))
+        # The agencies above the user's own: a street officer files a firm under their district,
+        # as the admin form allows (ScopedAdmin.ancestor_choice_fields).
+        self.ancestors = set(Agency.objects.filter(scoping.agency_ancestors_q(user)).values_list("pk", flat=True))
 
     @staticmethod
     def _city_path(user):
@@ -284,7 +287,8 @@ class FirmImporter(_RegistryImporter):
     def validate(self, row):
         self._check_duplicate(row)
         district = self.agencies.district(row, "district") if row.values.get("district") else None
-        if district is not None and not self.agencies.is_visible(district.pk):
+        if district is not None and not (self.agencies.is_visible(district.pk)
+                                         or district.pk in self.agencies.ancestors):
             row.error("district", _("您只能导入本辖区监管的企业，“%(name)s”不在您的管辖范围内。")
                       % {"name": district.display_name})
         firm = self.existing.get(row.values.get("credit_code"))

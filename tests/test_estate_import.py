@@ -290,6 +290,10 @@ def test_district_officer_cannot_import_firms_of_other_district(world):
     assert not PropertyFirm.objects.filter(credit_code=valid_credit_code(900)).exists()
 
 
+def test_street_officer_may_register_firm_under_their_district(world):
+    assert import_firms(user=world.street_user, upload=firms_file(world)).ok
+
+
 def test_district_officer_cannot_update_firm_outside_their_scope(world):
     row = firm_row(world, credit_code=world.other_firm.credit_code)
     result = import_firms(user=world.district_user, upload=firms_file(world, row))
