@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -98,6 +99,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "core.context_processors.portal",
+                "notifications.context_processors.unread",
             ],
         },
     },
@@ -187,6 +189,16 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {}  # filled by the apps that own periodic work (see campaigns/notifications)
 # Generated files (PDF batches, exports) are deleted once expired (core/jobs.py).
 CELERY_BEAT_SCHEDULE["core-cleanup-expired-jobs"] = {"task": "core.cleanup_expired_jobs", "schedule": 3600.0}
+# Reminders (notifications/): the daily sweep, the Friday overdue digest, an hourly retry of failed sends.
+CELERY_BEAT_SCHEDULE["notifications-daily-sweep"] = {
+    "task": "notifications.sweep_reminders", "schedule": crontab(hour=8, minute=30),
+}
+CELERY_BEAT_SCHEDULE["notifications-weekly-digest"] = {
+    "task": "notifications.sweep_digest", "schedule": crontab(
+        hour=16, minute=0, day_of_week=(env.int("REMINDER_DIGEST_WEEKDAY", default=4) + 1) % 7  # cron: Sunday=0
+    ),
+}
+CELERY_BEAT_SCHEDULE["notifications-hourly-flush"] = {"task": "notifications.flush", "schedule": crontab(minute=15)}
 
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
@@ -217,6 +229,15 @@ SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 OLD_ESTATE_BEFORE_YEAR = env.int("OLD_ESTATE_BEFORE_YEAR", default=1999)
 # Generated files (PDF batches, exports) are deleted after this many hours.
 JOB_FILE_TTL_HOURS = env.int("JOB_FILE_TTL_HOURS", default=72)
+# Reminders (notifications/services.py): a claimed batch is taken again after the lease; failed sends
+# are retried by the Celery task with backoff (seconds, doubled each time) and then by the next sweep.
+REMINDER_LEASE_SECONDS = env.int("REMINDER_LEASE_SECONDS", default=600)
+REMINDER_BATCH_SIZE = env.int("REMINDER_BATCH_SIZE", default=100)
+REMINDER_MAX_ATTEMPTS = env.int("REMINDER_MAX_ATTEMPTS", default=8)
+REMINDER_RETRY_BACKOFF = env.int("REMINDER_RETRY_BACKOFF", default=60)
+REMINDER_OVERDUE_HORIZON_DAYS = env.int("REMINDER_OVERDUE_HORIZON_DAYS", default=120)
+# The weekday the sweep command also sends the overdue digest (Python: Monday=0 ... Friday=4).
+REMINDER_DIGEST_WEEKDAY = env.int("REMINDER_DIGEST_WEEKDAY", default=4)
 
 # --- Security -------------------------------------------------------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

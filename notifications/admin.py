@@ -1,0 +1,135 @@
+"""Bureau-side admin of the notification service: the reminder and digest logs (read-only,
+scoped), reminder policies, and the manual reminder page (one service call)."""
+
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.text import Truncator
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from core.admin import ReadOnlyAdminMixin, ScopedAdmin
+from estates import scoping
+
+from . import selectors, services
+from .forms import ManualReminderForm
+from .models import Digest, Reminder, ReminderPolicy
+
+
+class DeliveryAdminMixin(ReadOnlyAdminMixin):
+    date_hierarchy = "date"
+
+    @admin.display(description=gettext_lazy("接收人"))
+    def recipients_short(self, obj):
+        return Truncator(obj.recipients).chars(60)
+
+    @admin.display(description=gettext_lazy("错误信息"))
+    def error_short(self, obj):
+        return Truncator(obj.last_error).chars(60)
+
+
+@admin.register(Reminder)
+class ReminderAdmin(DeliveryAdminMixin, ScopedAdmin):
+    scope_links = selectors.REMINDER_LINKS
+    list_display = ("date", "kind", "state", "task_title", "party", "due_date", "attempts", "sent_at",
+                    "recipients_short", "error_short", "remind_again")
+    list_filter = ("state", "kind", "date", "campaign")
+    search_fields = ("obligation__task__title", "obligation__estate__name", "obligation__firm__name",
+                     "obligation__agency__name", "recipients")
+    list_select_related = ("obligation__task", "obligation__estate", "obligation__firm", "obligation__agency")
+    actions = ["resend_selected"]
+
+    def get_queryset(self, request):
+        return selectors.reminder_log(user=request.user)
+
+    @admin.display(description=gettext_lazy("工作任务"), ordering="obligation__task__title")
+    def task_title(self, obj):
+        return obj.obligation.task.title
+
+    @admin.display(description=gettext_lazy("责任主体"))
+    def party(self, obj):
+        return obj.obligation.party
+
+    @admin.display(description=gettext_lazy("催办"))
+    def remind_again(self, obj):
+        url = reverse("admin:notifications_reminder_remind") + f"?obligation={obj.obligation_id}"
+        return format_html('<a href="{}">{}</a>', url, _("催办"))
+
+    @admin.action(description=gettext_lazy("立即重发所选的失败提醒"))
+    def resend_selected(self, request, queryset):
+        count = services.resend(Reminder, pks=list(queryset.values_list("pk", flat=True)))
+        self.message_user(request, _("已重新发送 %(count)s 条提醒。") % {"count": count}, messages.SUCCESS)
+
+    def get_urls(self):
+        return [
+            path("remind/", self.admin_site.admin_view(self.remind_view), name="notifications_reminder_remind"),
+        ] + super().get_urls()
+
+    def remind_view(self, request):
+        if not self.has_view_permission(request):
+            raise Http404
+        initial = {"obligation": request.GET.get("obligation")}
+        form = ManualReminderForm(request.POST or None, initial=initial)
+        obligation = None
+        if request.method == "POST" and form.is_valid():
+            obligation = selectors.obligation_for_reminder(user=request.user, pk=form.cleaned_data["obligation"])
+        elif str(initial["obligation"] or "").isdigit():
+            obligation = selectors.obligation_for_reminder(user=request.user, pk=int(initial["obligation"]))
+        if obligation is not None and request.method == "POST":
+            try:
+                reminder, created = services.remind_now(
+                    obligation=obligation, requested_by=request.user, force=form.cleaned_data["force"]
+                )
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                if created:
+                    self.message_user(request, _("已向“%(party)s”发送催办提醒。") % {"party": obligation.party},
+                                      messages.SUCCESS)
+                else:
+                    self.message_user(
+                        request,
+                        _("今天已向“%(party)s”催办过该任务（%(state)s），未重复发送；如需再发，请勾选“再发一次”。")
+                        % {"party": obligation.party, "state": reminder.get_state_display()},
+                        messages.WARNING,
+                    )
+                return redirect("admin:notifications_reminder_changelist")
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("人工催办"),
+            "form": form,
+            "obligation": obligation,
+        }
+        return TemplateResponse(request, "admin/notifications/reminder/remind.html", context)
+
+
+@admin.register(Digest)
+class DigestAdmin(DeliveryAdminMixin, ScopedAdmin):
+    scope_links = selectors.DIGEST_LINKS
+    list_display = ("week", "date", "user", "agency", "state", "overdue_count", "attempts", "sent_at",
+                    "recipients_short", "error_short")
+    list_filter = ("state", "week", "agency")
+    search_fields = ("user__username", "user__first_name", "user__last_name", "recipients")
+    list_select_related = ("user", "agency")
+
+
+@admin.register(ReminderPolicy)
+class ReminderPolicyAdmin(ScopedAdmin):
+    city_only_write = True
+    list_display = ("__str__", "enabled", "days_before", "on_due_day", "overdue_every", "in_workdays", "updated_at")
+    list_filter = ("enabled", "in_workdays")
+    raw_id_fields = ("campaign", "task")
+    fields = ("campaign", "task", "enabled", "days_before", "on_due_day", "overdue_every", "in_workdays")
+
+    def get_queryset(self, request):
+        qs = ReminderPolicy.objects.select_related("campaign", "task")
+        user = request.user
+        return qs.filter(
+            scoping.scope_q(user, agency="campaign__issuing_agency")
+            | scoping.scope_q(user, agency="task__action__campaign__issuing_agency")
+        )

@@ -1,0 +1,93 @@
+"""Delivery channels of the notification service.
+
+In-app notifications are always on and are written in the same transaction that marks a
+delivery sent, so they exist exactly once. Every other channel talks to the outside world
+(SMTP today; SMS, WeCom and DingTalk robots later) and is listed in
+``settings.NOTIFICATION_CHANNELS`` (dotted paths; default: email only). A channel gets the
+rendered message and the users, picks the users it can reach (the email channel: an address
+and ``email_notifications`` on) and raises on failure; the caller records what went out.
+"""
+
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.utils.module_loading import import_string
+
+DEFAULT_CHANNELS = ["notifications.channels.EmailChannel"]
+
+
+@dataclass
+class Message:
+    """A rendered message, ready for any channel."""
+
+    category: str
+    subject: str
+    text: str
+    html: str = ""
+    link: str = ""
+    # Short body for in-app lists and chat robots.
+    summary: str = ""
+    extra: dict = field(default_factory=dict)
+
+
+class Channel:
+    name = ""
+
+    def reachable(self, users):
+        """The users this channel can deliver to."""
+        return list(users)
+
+    def open(self):
+        """Open a connection reused for a whole batch (optional)."""
+
+    def close(self):
+        """Close what :meth:`open` opened."""
+
+    def send(self, message: Message, users) -> list[str]:
+        """Deliver ``message`` to ``users``; return the addresses reached. Raise on failure."""
+        raise NotImplementedError
+
+
+class EmailChannel(Channel):
+    """Email through Django's email framework: one message with text and HTML parts."""
+
+    name = "email"
+
+    def __init__(self):
+        self.connection = None
+
+    def reachable(self, users):
+        return [u for u in users if u.email and u.email_notifications and u.is_active]
+
+    def open(self):
+        self.connection = get_connection(fail_silently=False)
+
+    def close(self):
+        if self.connection is not None:
+            try:
+                self.connection.close()
+            except Exception:  # a dead server must not hide the real error
+                pass
+            self.connection = None
+
+    def send(self, message, users):
+        addresses = sorted({u.email for u in users})
+        if not addresses:
+            return []
+        mail = EmailMultiAlternatives(
+            subject=message.subject,
+            body=message.text,
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            to=addresses,
+            connection=self.connection,
+        )
+        if message.html:
+            mail.attach_alternative(message.html, "text/html")
+        mail.send(fail_silently=False)
+        return addresses
+
+
+def external_channels():
+    paths = getattr(settings, "NOTIFICATION_CHANNELS", DEFAULT_CHANNELS)
+    return [import_string(path)() for path in paths]

@@ -1,0 +1,226 @@
+"""Notifications (in-app), reminder policies and the exactly-once delivery log.
+
+* :class:`Notification` is the in-app channel: one row per user and message; always on.
+* :class:`ReminderPolicy` says when obligations of a task (or, as the default, of a campaign)
+  are reminded: days before the deadline, on the day, every N days while overdue, in calendar
+  or working days. No row means :data:`DEFAULT_POLICY`.
+* :class:`Delivery` is the exactly-once log every outgoing message of the portal goes through:
+  a row is stored under a unique key *before* anything is sent, then moves
+  pending → sending → sent / failed / skipped. A sender claims rows by a conditional UPDATE
+  (only one claimer can win a row) and holds the claim for a lease; a claim older than the
+  lease is taken again, so a crashed worker loses nothing and two workers double nothing.
+  :class:`Reminder` (key: obligation, kind, date) and :class:`Digest` (key: officer, week)
+  are the two kinds today; later channels and apps add their own subclasses.
+"""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Notification(models.Model):
+    class Category(models.TextChoices):
+        REMINDER = "reminder", _("到期提醒")
+        DIGEST = "digest", _("逾期汇总")
+        MANUAL = "manual", _("人工催办")
+        GENERAL = "general", _("通知")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("接收人"), on_delete=models.CASCADE, related_name="notifications"
+    )
+    category = models.CharField(_("类别"), max_length=10, choices=Category.choices, default=Category.GENERAL)
+    title = models.CharField(_("标题"), max_length=200)
+    body = models.TextField(_("内容"), blank=True)
+    link = models.CharField(_("链接"), max_length=300, blank=True)
+    read_at = models.DateTimeField(_("阅读时间"), null=True, blank=True)
+    created_at = models.DateTimeField(_("时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("站内通知")
+        verbose_name_plural = _("站内通知")
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["user", "read_at"], name="notification_user_unread")]
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def is_read(self):
+        return self.read_at is not None
+
+
+def parse_days(value):
+    """"7,3,1" -> [7, 3, 1]; raises ValueError on anything else."""
+    days = []
+    for part in str(value or "").replace("，", ",").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        n = int(part)
+        if n < 1 or n > 365:
+            raise ValueError(part)
+        days.append(n)
+    return sorted(set(days), reverse=True)
+
+
+class ReminderPolicy(models.Model):
+    """When reminders go out for a task's obligations; a campaign's row is the default of its tasks."""
+
+    campaign = models.OneToOneField(
+        "campaigns.Campaign", verbose_name=_("创建活动"), null=True, blank=True, on_delete=models.CASCADE,
+        related_name="reminder_policy",
+    )
+    task = models.OneToOneField(
+        "campaigns.Task", verbose_name=_("工作任务"), null=True, blank=True, on_delete=models.CASCADE,
+        related_name="reminder_policy",
+    )
+    enabled = models.BooleanField(_("启用提醒"), default=True)
+    days_before = models.CharField(
+        _("提前提醒天数"), max_length=60, blank=True, default="7,3,1",
+        help_text=_("用逗号分隔，如“7,3,1”表示到期前 7 天、3 天和 1 天各提醒一次；留空表示不提前提醒。"),
+    )
+    on_due_day = models.BooleanField(_("到期当天提醒"), default=True)
+    overdue_every = models.PositiveSmallIntegerField(
+        _("逾期后每隔几天提醒"), default=3, help_text=_("0 表示逾期后不再单独提醒（仍计入每周逾期汇总）。")
+    )
+    in_workdays = models.BooleanField(
+        _("按工作日计算"), default=False,
+        help_text=_("按法定工作日计算天数（节假日和调休以平台日历为准），期限落在节假日的顺延到下一个工作日。"),
+    )
+    updated_at = models.DateTimeField(_("修改时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("提醒规则")
+        verbose_name_plural = _("提醒规则")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(campaign__isnull=False, task__isnull=True) | Q(campaign__isnull=True, task__isnull=False),
+                name="reminder_policy_campaign_xor_task",
+            )
+        ]
+
+    def __str__(self):
+        target = self.task or self.campaign
+        return _("%(target)s 的提醒规则") % {"target": target}
+
+    def clean(self):
+        errors = {}
+        if bool(self.campaign_id) == bool(self.task_id):
+            errors["task"] = _("请选择创建活动或工作任务之一：活动的规则是其各任务的默认规则。")
+        try:
+            self.days_before = ",".join(str(d) for d in parse_days(self.days_before))
+        except ValueError:
+            errors["days_before"] = _("请填写 1 到 365 之间的整数，用逗号分隔，如“7,3,1”。")
+        if self.overdue_every and self.overdue_every > 90:
+            errors["overdue_every"] = _("逾期提醒间隔不能超过 90 天。")
+        if errors:
+            raise ValidationError(errors)
+
+    def as_rule(self):
+        from .policy import Rule
+
+        return Rule(
+            enabled=self.enabled,
+            days_before=tuple(parse_days(self.days_before)),
+            on_due_day=self.on_due_day,
+            overdue_every=self.overdue_every,
+            in_workdays=self.in_workdays,
+        )
+
+
+class Delivery(models.Model):
+    """The exactly-once log: a message's row exists before it is sent (see module docstring)."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("待发送")
+        SENDING = "sending", _("发送中")
+        SENT = "sent", _("已发送")
+        FAILED = "failed", _("发送失败")
+        SKIPPED = "skipped", _("已跳过")
+
+    state = models.CharField(_("状态"), max_length=10, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
+    claim_token = models.UUIDField(_("领取标识"), null=True, blank=True, editable=False)
+    claimed_at = models.DateTimeField(_("领取时间"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("发送时间"), null=True, blank=True)
+    recipients = models.TextField(_("接收人"), blank=True, help_text=_("站内通知的用户和邮件地址。"))
+    channels_done = models.CharField(_("已完成渠道"), max_length=100, blank=True)
+    last_error = models.TextField(_("错误信息"), blank=True)
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+
+    class Meta:
+        abstract = True
+
+
+class Reminder(Delivery):
+    class Kind(models.TextChoices):
+        BEFORE = "before", _("到期前提醒")
+        DUE = "due", _("到期当天提醒")
+        OVERDUE = "overdue", _("逾期提醒")
+        MANUAL = "manual", _("人工催办")
+
+    obligation = models.ForeignKey(
+        "campaigns.Obligation", verbose_name=_("任务责任"), on_delete=models.CASCADE, related_name="reminders"
+    )
+    campaign = models.ForeignKey(
+        "campaigns.Campaign", verbose_name=_("创建活动"), on_delete=models.CASCADE, related_name="+"
+    )
+    kind = models.CharField(_("类型"), max_length=10, choices=Kind.choices)
+    date = models.DateField(_("提醒日期"))
+    # 0 for every automatic reminder; a forced repeat of a manual reminder on the same day gets 1, 2...
+    seq = models.PositiveSmallIntegerField(_("序号"), default=0)
+    offset = models.SmallIntegerField(
+        _("天数"), default=0, help_text=_("到期前提醒为提前的天数，逾期提醒为已逾期的天数。")
+    )
+    due_date = models.DateField(_("完成期限"))
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("催办人"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("提醒记录")
+        verbose_name_plural = _("提醒记录")
+        ordering = ["-date", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["obligation", "kind", "date", "seq"], name="reminder_unique_key"),
+        ]
+        indexes = [
+            # The claim query: unsent rows, and sending rows whose lease ran out.
+            models.Index(fields=["state", "claimed_at"], name="reminder_state_claimed"),
+            models.Index(fields=["claim_token"], name="reminder_claim_token"),
+            models.Index(fields=["date", "state"], name="reminder_date_state"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.date} #{self.obligation_id}"
+
+
+class Digest(Delivery):
+    """The weekly overdue digest of one officer of a reviewing agency; key (user, week)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("接收人"), on_delete=models.CASCADE, related_name="digests"
+    )
+    agency = models.ForeignKey(
+        "estates.Agency", verbose_name=_("主管机构"), on_delete=models.CASCADE, related_name="+"
+    )
+    week = models.DateField(_("周（周一）"))
+    date = models.DateField(_("汇总日期"))
+    overdue_count = models.PositiveIntegerField(_("逾期事项数"), default=0)
+
+    class Meta:
+        verbose_name = _("逾期汇总记录")
+        verbose_name_plural = _("逾期汇总记录")
+        ordering = ["-week", "-pk"]
+        constraints = [models.UniqueConstraint(fields=["user", "week"], name="digest_unique_user_week")]
+        indexes = [
+            models.Index(fields=["state", "claimed_at"], name="digest_state_claimed"),
+            models.Index(fields=["claim_token"], name="digest_claim_token"),
+        ]
+
+    def __str__(self):
+        return f"{self.user} {self.week}"

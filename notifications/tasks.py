@@ -1,0 +1,45 @@
+"""Celery tasks of the notification service: each parses its input and makes one service call.
+
+``send_batch`` sends the rows one claim token owns; on an SMTP failure it takes its failed rows
+back and retries with exponential backoff (REMINDER_RETRY_BACKOFF seconds, doubled each time).
+Whatever is still failed after the retries is claimed by the next sweep or flush.
+"""
+
+import datetime
+
+from celery import shared_task
+from django.conf import settings
+
+from . import services
+
+
+def _day(value):
+    return datetime.date.fromisoformat(value) if value else None
+
+
+@shared_task(bind=True, name="notifications.send_batch", max_retries=3, acks_late=True)
+def send_batch(self, kind, token, today=None):
+    if self.request.retries:
+        # Take back this batch's failed rows, unless a sweep claimed them in the meantime.
+        services.reclaim_failed(services.SENDERS[kind][0], token=token)
+    result = services.send_batch(kind=kind, token=token, today=_day(today))
+    if result.retry and not self.request.is_eager and self.request.retries < self.max_retries:
+        countdown = getattr(settings, "REMINDER_RETRY_BACKOFF", 60) * 2 ** self.request.retries
+        raise self.retry(countdown=countdown)
+    return result.__dict__
+
+
+@shared_task(name="notifications.sweep_reminders")
+def sweep_reminders(today=None):
+    return services.sweep_reminders(today=_day(today)).__dict__ | {"today": str(_day(today) or "")}
+
+
+@shared_task(name="notifications.sweep_digest")
+def sweep_digest(today=None):
+    return services.sweep_digest(today=_day(today)).__dict__ | {"today": str(_day(today) or "")}
+
+
+@shared_task(name="notifications.flush")
+def flush():
+    result = services.flush()
+    return result.__dict__ | {"today": str(result.today)}

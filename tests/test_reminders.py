@@ -1,0 +1,508 @@
+"""The reminder sweep with a fixed today: kinds, policies, recipients, opt-out, exactly once,
+claims and leases, failures and retries, the digest and manual reminders."""
+
+import datetime
+import smtplib
+
+import pytest
+from django.core import mail
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from campaigns.models import Action, Campaign, Obligation, Task
+from notifications import services
+from notifications.models import Digest, Notification, Reminder, ReminderPolicy
+from tests import factories as f
+
+D = datetime.date.fromisoformat
+TODAY = D("2025-06-10")  # a Tuesday
+
+
+class Cast:
+    """A published campaign with one task; obligations are added per test."""
+
+    def __init__(self, world):
+        self.w = world
+        self.campaign = Campaign.objects.create(
+            name="2025年文明物业创建活动", year=2025, issuing_agency=world.city, start_date=D("2025-01-01"),
+            end_date=D("2025-12-31"), status=Campaign.Status.PUBLISHED,
+        )
+        self.action = Action.objects.create(campaign=self.campaign, order=1, code="harmony", name="和谐关系促进行动")
+        self.task = self.add_task("open-letter", "张贴致业主公开信")
+
+    def add_task(self, code, title, order=None):
+        order = order or Task.objects.filter(action=self.action).count() + 1
+        return Task.objects.create(
+            action=self.action, order=order, code=code, title=title, window_start=D("2025-01-01"),
+            deadline=D("2025-12-31"), party_kind="estate", requirement="在公告栏、出入口和楼道张贴。",
+        )
+
+    def obligation(self, due, *, estate=None, firm=None, agency=None, state="open", task=None, reviewer=None):
+        if not (estate or firm or agency):
+            estate = self.w.estate
+        return Obligation.objects.create(
+            campaign=self.campaign, task=task or self.task, estate=estate, firm=firm, agency=agency,
+            reviewer=reviewer or (self.w.city if agency else self.w.district),
+            period_start=due - datetime.timedelta(days=30),
+            period_end=due, due_date=due, state=state,
+            district=(estate.district if estate else None),
+        )
+
+
+@pytest.fixture
+def cast(world):
+    return Cast(world)
+
+
+def sweep(today=TODAY):
+    return services.sweep_reminders(today=today)
+
+
+def kinds_sent():
+    return sorted((r.kind, r.offset) for r in Reminder.objects.filter(state="sent"))
+
+
+# --- kinds ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("days", [7, 3, 1])
+def test_a_reminder_goes_out_the_configured_days_before_the_deadline(cast, days):
+    cast.obligation(TODAY + datetime.timedelta(days=days))
+    sweep()
+    assert kinds_sent() == [("before", days)]
+    assert f"还有 {days} 天到期" in mail.outbox[0].subject
+
+
+def test_no_reminder_on_a_day_the_policy_does_not_name(cast):
+    cast.obligation(TODAY + datetime.timedelta(days=5))
+    sweep()
+    assert Reminder.objects.count() == 0 and mail.outbox == []
+
+
+def test_a_reminder_goes_out_on_the_due_day(cast):
+    cast.obligation(TODAY)
+    sweep()
+    assert kinds_sent() == [("due", 0)]
+    assert "今天到期" in mail.outbox[0].subject
+
+
+def test_overdue_reminders_repeat_every_n_days(cast):
+    cast.obligation(TODAY - datetime.timedelta(days=6))  # 6 = 2 x 3: reminded
+    cast.obligation(TODAY - datetime.timedelta(days=4), estate=cast.w.estate2)  # not a multiple of 3
+    sweep()
+    assert kinds_sent() == [("overdue", 6)]
+    assert "已逾期 6 天" in mail.outbox[0].subject
+
+
+def test_a_task_policy_overrides_the_campaign_default(cast):
+    ReminderPolicy.objects.create(campaign=cast.campaign, days_before="7", on_due_day=False, overdue_every=0)
+    other = cast.add_task("box", "设置意见箱")
+    ReminderPolicy.objects.create(task=other, days_before="2", on_due_day=True, overdue_every=0)
+    cast.obligation(TODAY + datetime.timedelta(days=2))  # campaign rule: not reminded on day -2
+    cast.obligation(TODAY + datetime.timedelta(days=2), task=other)  # task rule: reminded
+    cast.obligation(TODAY, estate=cast.w.estate2)  # campaign rule: no due-day reminder
+    sweep()
+    assert list(Reminder.objects.values_list("obligation__task", flat=True)) == [other.pk]
+
+
+def test_a_disabled_policy_sends_nothing(cast):
+    ReminderPolicy.objects.create(campaign=cast.campaign, enabled=False)
+    cast.obligation(TODAY)
+    sweep()
+    assert Reminder.objects.count() == 0
+
+
+def test_working_day_reminders_skip_the_national_day_holiday(cast):
+    ReminderPolicy.objects.create(campaign=cast.campaign, days_before="1", on_due_day=False, overdue_every=0,
+                                  in_workdays=True)
+    # Deadline Thu 9 Oct 2025; 1–8 Oct are holidays, so one working day before is Tue 30 Sep.
+    cast.obligation(D("2025-10-09"))
+    services.sweep_reminders(today=D("2025-09-29"))
+    assert Reminder.objects.count() == 0
+    services.sweep_reminders(today=D("2025-09-30"))
+    assert kinds_sent() == [("before", 1)]
+
+
+def test_a_deadline_on_a_holiday_moves_to_the_next_working_day(cast):
+    ReminderPolicy.objects.create(campaign=cast.campaign, days_before="", on_due_day=True, overdue_every=0,
+                                  in_workdays=True)
+    cast.obligation(D("2025-10-03"))  # a holiday: due on Thu 9 Oct
+    services.sweep_reminders(today=D("2025-10-03"))
+    assert Reminder.objects.count() == 0
+    services.sweep_reminders(today=D("2025-10-09"))
+    assert kinds_sent() == [("due", 0)]
+
+
+def test_no_reminders_for_a_draft_campaign(cast):
+    Campaign.objects.filter(pk=cast.campaign.pk).update(status=Campaign.Status.DRAFT)
+    cast.obligation(TODAY)
+    sweep()
+    assert Reminder.objects.count() == 0
+
+
+# --- recipients ----------------------------------------------------------------------------------
+
+
+def test_an_estate_obligation_reminds_the_users_of_the_estates_firm(cast):
+    colleague = f.UserFactory(username="firm2", firm=cast.w.firm)
+    cast.obligation(TODAY)
+    sweep()
+    assert sorted(mail.outbox[0].to) == sorted([cast.w.firm_user.email, colleague.email])
+    assert set(Notification.objects.values_list("user__username", flat=True)) == {"firm", "firm2"}
+
+
+def test_a_district_obligation_reminds_the_district_staff(cast):
+    cast.obligation(TODAY, agency=cast.w.district)
+    sweep()
+    assert mail.outbox[0].to == [cast.w.district_user.email]
+
+
+def test_the_email_has_chinese_text_and_html_parts(cast):
+    cast.obligation(TODAY)
+    sweep()
+    message = mail.outbox[0]
+    assert "张贴致业主公开信" in message.body and "月湖花园" in message.body
+    html, mimetype = message.alternatives[0]
+    assert mimetype == "text/html" and "张贴致业主公开信" in html
+
+
+def test_a_user_who_opted_out_gets_no_email_but_the_in_app_notification(cast):
+    colleague = f.UserFactory(username="firm2", firm=cast.w.firm)
+    cast.w.firm_user.email_notifications = False
+    cast.w.firm_user.save()
+    cast.obligation(TODAY)
+    sweep()
+    assert mail.outbox[0].to == [colleague.email]
+    assert Notification.objects.filter(user=cast.w.firm_user).count() == 1
+
+
+def test_when_everybody_opted_out_only_in_app_notifications_are_written(cast):
+    cast.w.firm_user.email_notifications = False
+    cast.w.firm_user.save()
+    cast.obligation(TODAY)
+    sweep()
+    assert mail.outbox == []
+    assert Reminder.objects.get().state == "sent"
+    assert Notification.objects.filter(user=cast.w.firm_user).count() == 1
+
+
+def test_a_party_without_users_is_skipped_with_a_reason(cast):
+    lonely = f.EstateFactory(code="HS099", street=cast.w.street)
+    cast.obligation(TODAY, estate=lonely)
+    sweep()
+    reminder = Reminder.objects.get()
+    assert reminder.state == "skipped" and "没有可接收提醒的用户" in reminder.last_error
+
+
+def test_other_firms_get_nothing(cast):
+    cast.obligation(TODAY)
+    sweep()
+    assert cast.w.other_firm_user.email not in mail.outbox[0].to
+    assert not Notification.objects.filter(user=cast.w.other_firm_user).exists()
+
+
+# --- settled work --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("state", ["submitted", "accepted"])
+def test_no_reminder_for_submitted_or_accepted_work(cast, state):
+    cast.obligation(TODAY, state=state)
+    sweep()
+    assert Reminder.objects.count() == 0 and mail.outbox == []
+
+
+def test_returned_work_is_reminded(cast):
+    cast.obligation(TODAY, state="returned")
+    sweep()
+    assert kinds_sent() == [("due", 0)]
+    assert "退回" in mail.outbox[0].body
+
+
+def test_a_reminder_stored_before_the_work_was_accepted_is_skipped(cast):
+    ob = cast.obligation(TODAY)
+    services.insert_due_reminders(today=TODAY)
+    Obligation.objects.filter(pk=ob.pk).update(state="accepted")
+    sweep()
+    assert Reminder.objects.get().state == "skipped"
+    assert mail.outbox == []
+
+
+def test_a_claimed_reminder_whose_work_was_submitted_meanwhile_is_skipped_at_send_time(cast):
+    ob = cast.obligation(TODAY)
+    services.insert_due_reminders(today=TODAY)
+    token, _ = services.claim_batch(Reminder)
+    Obligation.objects.filter(pk=ob.pk).update(state="submitted")
+    services.send_reminder_batch(token=token, today=TODAY)
+    assert Reminder.objects.get().state == "skipped" and mail.outbox == []
+
+
+def test_a_moved_deadline_skips_the_stale_reminder(cast):
+    ob = cast.obligation(TODAY)
+    services.insert_due_reminders(today=TODAY)
+    Obligation.objects.filter(pk=ob.pk).update(due_date=TODAY + datetime.timedelta(days=20))
+    sweep()
+    assert Reminder.objects.get().state == "skipped"
+
+
+# --- exactly once --------------------------------------------------------------------------------
+
+
+def test_running_the_sweep_twice_sends_each_reminder_once(cast):
+    cast.obligation(TODAY)
+    cast.obligation(TODAY + datetime.timedelta(days=3), estate=cast.w.estate2)
+    sweep()
+    second = sweep()
+    assert len(mail.outbox) == 2
+    assert second.inserted == 0 and second.claimed == 0
+    assert Notification.objects.count() == 2
+
+
+def test_the_unique_key_refuses_a_second_row(cast):
+    ob = cast.obligation(TODAY)
+    services.insert_due_reminders(today=TODAY)
+    services.insert_due_reminders(today=TODAY)
+    assert Reminder.objects.filter(obligation=ob).count() == 1
+
+
+def test_two_claims_of_the_same_rows_only_one_wins(cast):
+    cast.obligation(TODAY)
+    cast.obligation(TODAY, estate=cast.w.estate2)
+    services.insert_due_reminders(today=TODAY)
+    pks = list(Reminder.objects.values_list("pk", flat=True))
+    first, won = services.claim_batch(Reminder, pks=pks)
+    second, lost = services.claim_batch(Reminder, pks=pks)
+    assert (won, lost) == (2, 0) and second is None
+    assert set(Reminder.objects.values_list("claim_token", flat=True)) == {first}
+
+
+def test_a_claim_loses_rows_taken_between_its_select_and_its_update(cast, monkeypatch):
+    """The race itself: both claimers selected the same candidates; the second UPDATE re-checks
+    the state and wins nothing."""
+    cast.obligation(TODAY)
+    services.insert_due_reminders(today=TODAY)
+    now = timezone.now()
+    winner, _ = services.claim_batch(Reminder, now=now)
+    # Replay the loser's UPDATE with the candidates it had selected before the winner updated.
+    claimable = services._claimable(now=now, started=now)
+    updated = Reminder.objects.filter(pk__in=list(Reminder.objects.values_list("pk", flat=True))).filter(
+        claimable).update(state="sending")
+    assert updated == 0
+    assert Reminder.objects.get().claim_token == winner
+
+
+def test_a_claim_younger_than_the_lease_is_not_taken_again(cast):
+    cast.obligation(TODAY)
+    services.insert_due_reminders(today=TODAY)
+    services.claim_batch(Reminder)
+    assert services.claim_batch(Reminder) == (None, 0)
+
+
+def test_a_crashed_workers_claim_is_taken_again_after_the_lease(cast, settings):
+    cast.obligation(TODAY)
+    services.insert_due_reminders(today=TODAY)
+    crashed, _ = services.claim_batch(Reminder)  # the worker dies before sending
+    later = timezone.now() + datetime.timedelta(seconds=settings.REMINDER_LEASE_SECONDS + 1)
+    retaken, count = services.claim_batch(Reminder, now=later)
+    assert count == 1 and retaken != crashed
+    services.send_reminder_batch(token=retaken, today=TODAY)
+    assert Reminder.objects.get().state == "sent" and len(mail.outbox) == 1
+
+
+def test_the_worker_that_lost_its_lease_writes_nothing(cast, settings):
+    cast.obligation(TODAY)
+    services.insert_due_reminders(today=TODAY)
+    slow, _ = services.claim_batch(Reminder)
+    later = timezone.now() + datetime.timedelta(seconds=settings.REMINDER_LEASE_SECONDS + 1)
+    fresh, _ = services.claim_batch(Reminder, now=later)
+    services.send_reminder_batch(token=fresh, today=TODAY)
+    result = services.send_reminder_batch(token=slow, today=TODAY)
+    assert result.claimed == 0
+    assert Notification.objects.count() == 1 and len(mail.outbox) == 1
+
+
+# --- failures ------------------------------------------------------------------------------------
+
+
+class BrokenSMTP:
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def open(self):
+        raise smtplib.SMTPConnectError(421, "down")
+
+    def close(self):
+        pass
+
+    def send_messages(self, messages):
+        self.open()
+
+
+def test_an_smtp_failure_marks_the_reminder_failed_and_the_next_sweep_sends_it(cast, settings):
+    cast.obligation(TODAY)
+    cast.obligation(TODAY, estate=cast.w.estate2)
+    settings.EMAIL_BACKEND = "tests.test_reminders.BrokenSMTP"
+    first = sweep()
+    assert first.failed == 2
+    failed = list(Reminder.objects.all())
+    assert {r.state for r in failed} == {"failed"} and "SMTPConnectError" in failed[0].last_error
+    assert Notification.objects.count() == 0  # in-app only with the delivery, so exactly once
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    second = sweep()
+    assert second.sent == 2 and len(mail.outbox) == 2
+    assert {r.attempts for r in Reminder.objects.all()} == {2}
+    assert Notification.objects.count() == 2
+
+
+def test_a_reminder_is_given_up_after_the_maximum_attempts(cast, settings):
+    settings.REMINDER_MAX_ATTEMPTS = 2
+    settings.EMAIL_BACKEND = "tests.test_reminders.BrokenSMTP"
+    cast.obligation(TODAY)
+    sweep()
+    sweep()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    sweep()
+    assert Reminder.objects.get().state == "failed" and mail.outbox == []
+
+
+def test_a_stale_before_reminder_is_skipped_once_the_deadline_passed(cast, settings):
+    settings.EMAIL_BACKEND = "tests.test_reminders.BrokenSMTP"
+    cast.obligation(TODAY + datetime.timedelta(days=1))
+    sweep()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    services.sweep_reminders(today=TODAY + datetime.timedelta(days=3))
+    assert Reminder.objects.get(kind="before").state == "skipped"
+
+
+# --- the sweep's cost ----------------------------------------------------------------------------
+
+
+def _insert_queries(today):
+    with CaptureQueriesContext(connection) as ctx:
+        services.insert_due_reminders(today=today)
+    return len(ctx)
+
+
+def test_inserting_does_not_grow_with_the_obligations_not_due(cast):
+    cast.obligation(TODAY)
+    small = _insert_queries(TODAY)
+    Reminder.objects.all().delete()
+    for i in range(30):
+        estate = f.EstateFactory(street=cast.w.street, firm=cast.w.firm)
+        cast.obligation(TODAY + datetime.timedelta(days=20 + i), estate=estate)
+        cast.obligation(TODAY, estate=estate)
+    assert _insert_queries(TODAY) == small
+
+
+def test_sending_costs_a_fixed_number_of_writes_per_row(cast):
+    def send_queries(n):
+        Reminder.objects.all().delete()
+        Obligation.objects.all().delete()
+        for _ in range(n):
+            cast.obligation(TODAY, estate=f.EstateFactory(street=cast.w.street, firm=cast.w.firm))
+        services.insert_due_reminders(today=TODAY)
+        token, _ = services.claim_batch(Reminder)
+        with CaptureQueriesContext(connection) as ctx:
+            services.send_reminder_batch(token=token, today=TODAY)
+        return len(ctx)
+
+    # Fixed reads (rows, users, templates) plus, per row, the mark-sent UPDATE and the in-app INSERT
+    # inside their own transaction (SAVEPOINT + RELEASE here, as the test runs in a transaction).
+    assert send_queries(6) - send_queries(3) == 3 * 4
+
+
+# --- digest --------------------------------------------------------------------------------------
+
+FRIDAY = D("2025-06-13")
+
+
+def test_the_digest_lists_every_overdue_obligation_grouped_by_firm_and_estate(cast):
+    box = cast.add_task("box", "设置意见箱")
+    second_firm = f.FirmFactory(name="天一物业", district=cast.w.district)
+    third_estate = f.EstateFactory(code="HS003", name="天一家园", street=cast.w.street, firm=second_firm)
+    cast.obligation(D("2025-06-01"))
+    cast.obligation(D("2025-06-05"), task=box)
+    cast.obligation(D("2025-06-02"), estate=cast.w.estate2)
+    cast.obligation(D("2025-06-03"), estate=third_estate)
+    cast.obligation(D("2025-06-20"), estate=third_estate, task=box)  # not overdue
+    cast.obligation(D("2025-06-01"), estate=cast.w.estate2, task=box, state="accepted")  # done
+    services.sweep_digest(today=FRIDAY)
+    message = next(m for m in mail.outbox if m.to == [cast.w.district_user.email])
+    body = message.body
+    assert "共 4 项逾期" in message.subject
+    assert body.index("天一物业") < body.index("月湖物业")
+    assert body.index("南门小区") < body.index("月湖花园")  # estates sorted inside the firm
+    assert body.count("设置意见箱") == 1 and body.count("张贴致业主公开信") == 3
+
+
+def test_the_digest_goes_to_the_reviewing_agency_only(cast):
+    cast.obligation(D("2025-06-01"))
+    services.sweep_digest(today=FRIDAY)
+    assert [m.to for m in mail.outbox] == [[cast.w.district_user.email]]
+    assert Digest.objects.get().agency == cast.w.district
+
+
+def test_the_digest_goes_out_once_per_officer_and_week(cast):
+    cast.obligation(D("2025-06-01"))
+    services.sweep_digest(today=FRIDAY)
+    services.sweep_digest(today=FRIDAY)
+    services.sweep_digest(today=FRIDAY + datetime.timedelta(days=1))  # same week
+    assert len(mail.outbox) == 1
+    services.sweep_digest(today=FRIDAY + datetime.timedelta(days=7))
+    assert len(mail.outbox) == 2
+
+
+def test_the_digest_respects_email_opt_out(cast):
+    cast.w.district_user.email_notifications = False
+    cast.w.district_user.save()
+    cast.obligation(D("2025-06-01"))
+    services.sweep_digest(today=FRIDAY)
+    assert mail.outbox == []
+    assert Notification.objects.get(user=cast.w.district_user).category == "digest"
+
+
+def test_the_command_sends_the_digest_on_friday_only(cast):
+    from django.core.management import call_command
+
+    cast.obligation(D("2025-06-01"))
+    call_command("send_reminders", "--today", "2025-06-12")
+    assert Digest.objects.count() == 0
+    call_command("send_reminders", "--today", "2025-06-13")
+    assert Digest.objects.count() == 1
+
+
+# --- manual reminders ----------------------------------------------------------------------------
+
+
+def test_a_manual_reminder_goes_to_the_firm_at_once(cast, django_capture_on_commit_callbacks):
+    ob = cast.obligation(TODAY + datetime.timedelta(days=20))
+    with django_capture_on_commit_callbacks(execute=True):
+        reminder, created = services.remind_now(obligation=ob, requested_by=cast.w.district_user, today=TODAY)
+    assert created
+    reminder.refresh_from_db()
+    assert reminder.state == "sent" and mail.outbox[0].to == [cast.w.firm_user.email]
+    assert "催办" in mail.outbox[0].subject
+
+
+def test_a_second_manual_reminder_the_same_day_is_not_sent(cast, django_capture_on_commit_callbacks):
+    ob = cast.obligation(TODAY)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.remind_now(obligation=ob, requested_by=cast.w.district_user, today=TODAY)
+        _, created = services.remind_now(obligation=ob, requested_by=cast.w.district_user, today=TODAY)
+    assert not created and len(mail.outbox) == 1
+
+
+def test_a_forced_manual_reminder_is_sent_again(cast, django_capture_on_commit_callbacks):
+    ob = cast.obligation(TODAY)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.remind_now(obligation=ob, requested_by=cast.w.district_user, today=TODAY)
+        _, created = services.remind_now(obligation=ob, requested_by=cast.w.district_user, today=TODAY,
+                                         force=True)
+    assert created and len(mail.outbox) == 2
+
+
+def test_a_manual_reminder_for_accepted_work_is_refused(cast):
+    ob = cast.obligation(TODAY, state="accepted")
+    with pytest.raises(ValidationError):
+        services.remind_now(obligation=ob, requested_by=cast.w.district_user, today=TODAY)
