@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "estates",
     "campaigns",
     "notifications",
+    "documents",
 ]
 
 MIDDLEWARE = [

@@ -17,6 +17,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("portal/", include("estates.urls")),
     path("jobs/", include("core.urls")),
+    path("documents/", include("documents.urls")),
     path("notifications/", include("notifications.urls")),
     path("admin/", admin.site.urls),
 ]
