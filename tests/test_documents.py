@@ -148,7 +148,8 @@ def test_district_cannot_select_another_districts_estates(world):
 
 
 def test_street_selection_stays_inside_the_street(world):
-    codes = set(selectors.print_estates(user=world.street_user, street_id=world.street.pk).values_list("code", flat=True))
+    estates = selectors.print_estates(user=world.street_user, street_id=world.street.pk)
+    codes = set(estates.values_list("code", flat=True))
     assert codes == {"HS001"}
 
 

@@ -11,7 +11,8 @@ from core import pdf as core_pdf
 
 
 def pdftotext(data):
-    return subprocess.run(["pdftotext", "-layout", "-", "-"], input=data, capture_output=True, check=True).stdout.decode()
+    result = subprocess.run(["pdftotext", "-layout", "-", "-"], input=data, capture_output=True, check=True)
+    return result.stdout.decode()
 
 
 def squash(text):
