@@ -196,3 +196,19 @@ def test_load_campaign_command(world, capsys):
     campaign = Campaign.objects.get()
     assert campaign.status == Campaign.Status.PUBLISHED
     assert "宁波市2011年" in capsys.readouterr().out
+
+
+def test_demo_campaign_has_every_state_around_today(db):
+    from campaigns.demo import load_demo_campaign
+    from estates.demo import build_city
+
+    build_city(estates=60)
+    today = D(2026, 11, 23)
+    campaign, created = load_demo_campaign(today=today)
+    assert created and campaign.start_date < today < campaign.end_date
+    obligations = Obligation.objects.filter(campaign=campaign)
+    for state in ("accepted", "submitted", "returned", "open"):
+        assert obligations.filter(state=state).exists(), state
+    assert obligations.overdue(today).exists()
+    assert obligations.due_within(today, 7).exists()
+    assert load_demo_campaign(today=today) == (campaign, False)

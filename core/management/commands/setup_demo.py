@@ -33,4 +33,6 @@ class Command(BaseCommand):
 
     def extra_steps(self):
         """Further demo data from other apps (the demo campaign), in order."""
-        return []
+        from campaigns.demo import demo_campaign_step
+
+        return [demo_campaign_step]
