@@ -72,9 +72,10 @@ import datetime
 import io
 import tempfile
 import zipfile
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -172,7 +173,7 @@ class Row:
     number: int
     values: dict
     raw: dict
-    importer: "Importer" = field(repr=False, default=None)
+    importer: Importer = field(repr=False, default=None)
     errors: list = field(default_factory=list)
 
     def error(self, key, message):
@@ -363,7 +364,9 @@ def check_upload(upload):
     """Refuse what cannot be an importable workbook. Returns nothing or raises UploadRefused."""
     name = getattr(upload, "name", "") or ""
     if not name.lower().endswith(".xlsx"):
-        raise UploadRefused(_("只接受 .xlsx 格式的 Excel 文件（Excel 2007 及以上）。请在 Excel 中“另存为”.xlsx 后重新上传。"))
+        raise UploadRefused(
+            _("只接受 .xlsx 格式的 Excel 文件（Excel 2007 及以上）。请在 Excel 中“另存为”.xlsx 后重新上传。")
+        )
     limit = settings.MAX_IMPORT_UPLOAD_SIZE
     size = getattr(upload, "size", None)
     if size is None:
@@ -535,7 +538,8 @@ class Importer:
             positions[column.key] = index
         for column in self.spec.columns:
             if column.required and column.key not in positions:
-                self._add_error(None, None, _("缺少必填列“%(header)s”，请使用下载的导入模板。") % {"header": column.label})
+                message = _("缺少必填列“%(header)s”，请使用下载的导入模板。") % {"header": column.label}
+                self._add_error(None, None, message)
         self._columns_present = set(positions)
         return positions
 

@@ -73,6 +73,9 @@ class XlsxAdminMixin:
         }
         return super().changelist_view(request, extra_context)
 
+    def _changelist_url(self):
+        return reverse(f"{self.admin_site.name}:{self.opts.app_label}_{self.opts.model_name}_changelist")
+
     def _name(self):
         return str(self.xlsx_name or self.opts.verbose_name_plural)
 
@@ -111,7 +114,7 @@ class XlsxAdminMixin:
             "errors_hidden": max(0, len(result.errors) - MAX_ERRORS_ON_PAGE) if result else 0,
             "marked_url": marked_url,
             "template_url": reverse(f"{self.admin_site.name}:{self._xlsx_url_name('template')}"),
-            "changelist_url": reverse(f"{self.admin_site.name}:{self.opts.app_label}_{self.opts.model_name}_changelist"),
+            "changelist_url": self._changelist_url(),
             "max_size_mb": settings.MAX_IMPORT_UPLOAD_SIZE // (1024 * 1024),
         }
         return TemplateResponse(request, "admin/xlsx/import.html", context)
@@ -122,9 +125,7 @@ class XlsxAdminMixin:
         try:
             changelist = self.get_changelist_instance(request)
         except IncorrectLookupParameters:
-            return HttpResponseRedirect(
-                reverse(f"{self.admin_site.name}:{self.opts.app_label}_{self.opts.model_name}_changelist")
-            )
+            return HttpResponseRedirect(self._changelist_url())
         fh = self.xlsx_exporter(changelist.queryset)
         name = f"{self._name()}_{timezone.localdate():%Y%m%d}.xlsx"
         return FileResponse(fh, as_attachment=True, filename=name, content_type=xlsx.XLSX_CONTENT_TYPE)

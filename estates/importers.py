@@ -12,8 +12,11 @@ and an existing row is updatable when it is visible to the user — the same rul
 admin's change form. Rows outside the scope are errors, never silently skipped.
 """
 
+import functools
+
+from django.apps import apps
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
@@ -27,10 +30,13 @@ from .models import Agency, Estate, PropertyFirm, estate_code_validator
 BATCH = 500
 CHANGE_REASON = gettext_lazy("Excel 导入")
 
+STREET_LABEL = gettext_lazy("街道")
+COMMUNITY_LABEL = gettext_lazy("社区")
 GRADE_LABELS = (gettext_lazy("一级"), gettext_lazy("二级"), gettext_lazy("三级"))
 CATEGORY_LABELS = (gettext_lazy("一类"), gettext_lazy("二类"), gettext_lazy("三类"))
 
 
+@functools.lru_cache(maxsize=4096)  # an estate sheet repeats each firm's code many times
 def _parse_credit_code(value):
     code = normalize_credit_code(xlsx.as_text(value))
     validate_credit_code(code)
@@ -45,18 +51,21 @@ def _parse_estate_code(value):
     return code
 
 
+@functools.cache
+def _choice_parser(labels, extra, language):
+    # One parser per language: the labels (一类 / Class 1) are translated.
+    return xlsx.choice({**dict(extra), **{str(label): i for i, label in enumerate(labels, start=1)}})
+
+
 def _parse_grade(value):
-    return xlsx.choice({
-        "一级": 1, "二级": 2, "三级": 3, "一级资质": 1, "二级资质": 2, "三级资质": 3, "1": 1, "2": 2, "3": 3,
-        **{str(label): i for i, label in enumerate(GRADE_LABELS, start=1)},
-    })(value)
+    extra = (("一级", 1), ("二级", 2), ("三级", 3), ("一级资质", 1), ("二级资质", 2), ("三级资质", 3),
+             ("1", 1), ("2", 2), ("3", 3))
+    return _choice_parser(GRADE_LABELS, extra, translation.get_language())(value)
 
 
 def _parse_category(value):
-    return xlsx.choice({
-        "一类": 1, "二类": 2, "三类": 3, "1": 1, "2": 2, "3": 3,
-        **{str(label): i for i, label in enumerate(CATEGORY_LABELS, start=1)},
-    })(value)
+    extra = (("一类", 1), ("二类", 2), ("三类", 3), ("1", 1), ("2", 2), ("3", 3))
+    return _choice_parser(CATEGORY_LABELS, extra, translation.get_language())(value)
 
 
 def _parse_year(value):
@@ -139,7 +148,9 @@ class _AgencyIndex:
     """Every district, street and community of the user's city, by full and short name."""
 
     def __init__(self, user):
-        qs = Agency.objects.exclude(level=Agency.Level.CITY).only("pk", "name", "short_name", "level", "parent_id", "path")
+        qs = Agency.objects.exclude(level=Agency.Level.CITY).only(
+            "pk", "name", "short_name", "level", "parent_id", "path"
+        )
         root = self._city_path(user)
         if root:
             qs = qs.filter(path__startswith=root)
@@ -209,6 +220,7 @@ class _RegistryImporter(xlsx.Importer):
         self.to_create = []
         self.to_update = []
         self.changed_fields = set()
+        self.moved = []
         self.unchanged = 0
 
     def _check_duplicate(self, row):
@@ -245,12 +257,19 @@ class _RegistryImporter(xlsx.Importer):
         if creating:
             self.to_create.append(instance)
             return
-        changed = {f.name for f in self.model._meta.concrete_fields if getattr(instance, f.attname) != before[f.attname]}
+        changed = {
+            f.name for f in self.model._meta.concrete_fields if getattr(instance, f.attname) != before[f.attname]
+        }
         if changed:
             self.to_update.append(instance)
             self.changed_fields |= changed
+            if changed & set(self.moving_fields):
+                self.moved.append(instance)
         else:
             self.unchanged += 1
+
+    #: fields whose change moves a row's obligations (see campaigns/signals.py)
+    moving_fields = ()
 
     def save(self, rows):
         reason = str(CHANGE_REASON)
@@ -260,7 +279,26 @@ class _RegistryImporter(xlsx.Importer):
         if self.to_update:
             bulk_update_with_history(self.to_update, self.model, sorted(self.changed_fields), batch_size=BATCH,
                                      default_user=self.user, default_change_reason=reason)
+        if self.to_create or self.to_update:
+            self._sync_campaigns()
         return xlsx.ImportCounts(created=len(self.to_create), updated=len(self.to_update), unchanged=self.unchanged)
+
+    def _sync_campaigns(self):
+        """Bulk writes send no post_save: do once what campaigns/signals.py does per save —
+        move the obligations of rows whose district/street changed, then create the
+        obligations that now apply. Inside the import's transaction: all or nothing."""
+        if not apps.is_installed("campaigns"):
+            return
+        from campaigns import services
+        from campaigns.models import Campaign
+
+        if not Campaign.objects.filter(status=Campaign.Status.PUBLISHED).exists():
+            return
+        follow = {Estate: "obligations_follow_estate", PropertyFirm: "obligations_follow_firm"}[self.model]
+        keyword = {Estate: "estate", PropertyFirm: "firm"}[self.model]
+        for instance in self.moved:
+            getattr(services, follow)(**{keyword: instance})
+        services.obligations_sync()
 
 
 class FirmImporter(_RegistryImporter):
@@ -272,6 +310,7 @@ class FirmImporter(_RegistryImporter):
     unique_key = "credit_code"
     unique_field = "credit_code"
     fk_keys = {"district": "district"}
+    moving_fields = ("district",)
 
     def prepare(self, rows):
         self.agencies = _AgencyIndex(self.user)
@@ -308,6 +347,7 @@ class EstateImporter(_RegistryImporter):
     unique_key = "code"
     unique_field = "code"
     fk_keys = {"district": "district", "street": "street", "community": "community", "firm": "firm"}
+    moving_fields = ("district", "street")
 
     def prepare(self, rows):
         self.agencies = _AgencyIndex(self.user)
@@ -329,9 +369,9 @@ class EstateImporter(_RegistryImporter):
         if values.get("district"):
             district = self.agencies.district(row, "district")
         if district is not None and values.get("street"):
-            street = self.agencies.child(row, "street", district, Agency.Level.STREET, _("街道"))
+            street = self.agencies.child(row, "street", district, Agency.Level.STREET, STREET_LABEL)
         if street is not None and values.get("community"):
-            community = self.agencies.child(row, "community", street, Agency.Level.COMMUNITY, _("社区"))
+            community = self.agencies.child(row, "community", street, Agency.Level.COMMUNITY, COMMUNITY_LABEL)
         if values.get("firm"):
             firm = self.firms.get(values["firm"])
             if firm is None:

@@ -37,7 +37,7 @@ def test_estate_export_has_template_headers_then_extras(world, client):
 def test_estate_export_writes_values_and_dates_as_dates(world, client):
     client.force_login(world.city_user)
     _, sheet = export(client, "estate", "?q=HS002")
-    row = {c.value: cell for c, cell in zip(sheet[1], sheet[2])}
+    row = {c.value: cell for c, cell in zip(sheet[1], sheet[2], strict=False)}
     assert row["小区编码"].value == "HS002"
     assert row["所属区"].value == "海曙区住建局"
     assert row["物业企业信用代码"].value == world.firm.credit_code

@@ -129,7 +129,7 @@ def test_full_width_digits_and_letters_are_normalised(world):
 
 def test_absent_optional_column_is_left_untouched(world):
     headers = [c.label for c in ESTATE_SPEC.columns if c.key != "hotline"]
-    row = [v for c, v in zip(ESTATE_SPEC.columns, estate_row(world, code="HS001")) if c.key != "hotline"]
+    row = [v for c, v in zip(ESTATE_SPEC.columns, estate_row(world, code="HS001"), strict=False) if c.key != "hotline"]
     world.estate.hotline = "0574-88888888"
     world.estate.save()
     assert import_estates(user=world.city_user, upload=workbook(headers, [row])).ok
@@ -146,6 +146,37 @@ def test_import_query_count_does_not_grow_with_rows(world):
         return len(ctx)
 
     assert run(3, 0) == run(40, 100)
+
+
+def test_import_creates_obligations_of_published_campaigns(world):
+    import datetime
+
+    from django.utils import timezone
+
+    from campaigns.models import Obligation
+    from tests.campaign_factories import CampaignFactory, TaskFactory, publish
+
+    campaign = CampaignFactory(issuing_agency=world.city)
+    task = TaskFactory(action__campaign=campaign, deadline=timezone.localdate() + datetime.timedelta(days=3))
+    publish(campaign)
+    assert import_estates(user=world.city_user, upload=estates_file(world)).ok
+    assert Obligation.objects.filter(task=task, estate__code="HS100").exists()
+
+
+def test_moving_an_estate_by_import_moves_its_obligations(world):
+    import datetime
+
+    from django.utils import timezone
+
+    from campaigns.models import Obligation
+    from tests.campaign_factories import CampaignFactory, TaskFactory, publish
+
+    campaign = CampaignFactory(issuing_agency=world.city)
+    task = TaskFactory(action__campaign=campaign, deadline=timezone.localdate() + datetime.timedelta(days=3))
+    publish(campaign)
+    row = estate_row(world, code="HS001", street="南门街道", community="")
+    assert import_estates(user=world.city_user, upload=estates_file(world, row)).ok
+    assert Obligation.objects.get(task=task, estate=world.estate).street == world.other_street
 
 
 # --- estates: errors ------------------------------------------------------------------------------
@@ -190,7 +221,7 @@ def test_duplicate_codes_in_file_are_errors(world):
 
 def test_missing_required_column_is_reported(world):
     headers = [h for h in ESTATE_HEADERS if h != "户数"]
-    row = [v for h, v in zip(ESTATE_HEADERS, estate_row(world)) if h != "户数"]
+    row = [v for h, v in zip(ESTATE_HEADERS, estate_row(world), strict=False) if h != "户数"]
     result = import_estates(user=world.city_user, upload=workbook(headers, [row]))
     assert [(e.row, e.message) for e in result.errors] == [(1, "缺少必填列“户数”，请使用下载的导入模板。")]
 

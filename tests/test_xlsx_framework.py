@@ -88,7 +88,8 @@ def test_errors_of_parsing_and_validation_are_all_collected(db):
 
 def test_full_width_digits_and_letters_are_normalised(db):
     importer = CityImporter()
-    rows = importer.read(xlsx_upload([["ＡＢ市（新）", "０５７４－８７０００００１", "１２", "是", "２０１１－０７－２２"]]))
+    row = ["ＡＢ市（新）", "０５７４－８７０００００１", "１２", "是", "２０１１－０７－２２"]
+    rows = importer.read(xlsx_upload([row]))
     assert rows[0].values == {
         "name": "AB市（新）", "phone": "0574-87000001", "count": 12, "active": True,
         "founded": datetime.date(2011, 7, 22),
@@ -242,7 +243,7 @@ def test_template_imports_back_without_errors_once_filled(db):
 
 def test_write_xlsx_writes_headers_frozen_and_typed_values(settings):
     settings.TIME_ZONE = "Asia/Shanghai"
-    moment = datetime.datetime(2011, 7, 22, 1, 30, tzinfo=datetime.timezone.utc)
+    moment = datetime.datetime(2011, 7, 22, 1, 30, tzinfo=datetime.UTC)
     columns = [xlsx.ExportColumn("日期", width=14), "时间", ("金额", 12), "是否", "空"]
     fh = xlsx.write_xlsx(columns, iter([(datetime.date(2011, 7, 22), moment, Decimal("1.50"), True, None)]),
                          sheet_title="导出")
