@@ -10,8 +10,11 @@ from .models import User
 class LoginForm(AuthenticationForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["username"].widget.attrs.update({"autocomplete": "username", "autocapitalize": "none"})
+        self.fields["password"].widget.attrs.update({"autocomplete": "current-password"})
         self.helper = FormHelper()
-        self.helper.add_input(Submit("submit", _("登录"), css_class="w-100"))
+        self.helper.attrs = {"novalidate": ""}
+        self.helper.add_input(Submit("submit", _("登录"), css_class="w-100 btn-lg"))
 
 
 class UserSettingsForm(forms.ModelForm):

@@ -15,7 +15,9 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("accounts/", include("accounts.urls")),
+    path("portal/campaigns/", include("campaigns.urls")),
     path("portal/", include("estates.urls")),
+    path("e/", include("estates.public_urls")),  # public estate pages, the target of printed QR codes
     path("jobs/", include("core.urls")),
     path("documents/", include("documents.urls")),
     path("notifications/", include("notifications.urls")),

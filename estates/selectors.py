@@ -45,3 +45,22 @@ def firm_dashboard(*, firm):
         old=Count("pk", filter=Q(year_built__lt=settings.OLD_ESTATE_BEFORE_YEAR)),
         with_committee=Count("pk", filter=Q(has_owners_committee=True)),
     )
+
+
+# What a resident may read about an estate without logging in (the page behind the QR code on printed
+# notices). Anything not listed here (households, coordinators, contact persons, mobiles) stays private.
+PUBLIC_ESTATE_FIELDS = (
+    "code", "name", "address", "has_owners_committee", "hotline", "complaint_phone", "firm",
+    "district__name", "district__short_name", "street__name", "street__short_name",
+    "firm__name", "firm__hotline", "firm__complaint_phone",
+)
+
+
+def estate_public_get(*, code):
+    """An active estate by its public code, with only its public fields; 404 for unknown or inactive codes."""
+    queryset = (
+        Estate.objects.filter(is_active=True)
+        .select_related("district", "street", "firm")
+        .only(*PUBLIC_ESTATE_FIELDS)
+    )
+    return scoping.get_or_404(queryset, code=(code or "").strip().upper())

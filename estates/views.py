@@ -1,4 +1,6 @@
 from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Q
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
@@ -7,15 +9,22 @@ from accounts.decorators import firm_user_required
 from . import selectors, services
 from .forms import EstatePhonesForm, FirmContactForm
 
+DASHBOARD_PAGE_SIZE = 50
+
 
 @firm_user_required
 def dashboard(request):
-    firm = request.user.firm
+    firm = selectors.firm_get(user=request.user, pk=request.user.firm_id)
     estates = selectors.estate_list(user=request.user).filter(is_active=True).order_by("code")
+    search = request.GET.get("q", "").strip()
+    if search:
+        estates = estates.filter(Q(name__icontains=search) | Q(code__icontains=search) | Q(address__icontains=search))
+    page = Paginator(estates, DASHBOARD_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "portal/dashboard.html",
-        {"firm": firm, "estates": estates, "stats": selectors.firm_dashboard(firm=firm)},
+        {"firm": firm, "page": page, "estates": page.object_list, "search": search,
+         "stats": selectors.firm_dashboard(firm=firm)},
     )
 
 
@@ -39,3 +48,9 @@ def estate_edit(request, code):
         messages.success(request, _("%(name)s 的服务电话已保存。") % {"name": estate.name})
         return redirect("portal:dashboard")
     return render(request, "portal/estate_edit.html", {"form": form, "estate": estate})
+
+
+def public_estate(request, code):
+    """The page behind the QR code on printed notices: no login, public facts only."""
+    estate = selectors.estate_public_get(code=code)
+    return render(request, "public/estate.html", {"estate": estate})
