@@ -28,7 +28,8 @@ class Message:
     link: str = ""
     # Short body for in-app lists and chat robots.
     summary: str = ""
-    extra: dict = field(default_factory=dict)
+    # Mail headers, e.g. the delivery's unique key, so that mail logs can prove "exactly once".
+    headers: dict = field(default_factory=dict)
 
 
 class Channel:
@@ -81,6 +82,7 @@ class EmailChannel(Channel):
             from_email=settings.DEFAULT_FROM_EMAIL,
             to=addresses,
             connection=self.connection,
+            headers=message.headers,
         )
         if message.html:
             mail.attach_alternative(message.html, "text/html")

@@ -51,15 +51,16 @@ def _render(template, context):
 def reminder_message(reminder, ob, *, today, for_firm):
     with translation.override(settings.LANGUAGE_CODE):
         days_left = (ob.due_date - today).days
-        task = ob.task.title
+        # The party leads the subject: a firm with many estates gets one message per estate.
+        names = {"task": ob.task.title, "party": ob.party}
         if reminder.kind == Reminder.Kind.BEFORE:
-            subject = _("【到期提醒】“%(task)s”还有 %(days)s 天到期") % {"task": task, "days": days_left}
+            subject = _("【到期提醒】%(party)s：“%(task)s”还有 %(days)s 天到期") % {**names, "days": days_left}
         elif reminder.kind == Reminder.Kind.DUE:
-            subject = _("【到期提醒】“%(task)s”今天到期") % {"task": task}
+            subject = _("【到期提醒】%(party)s：“%(task)s”今天到期") % names
         elif reminder.kind == Reminder.Kind.OVERDUE:
-            subject = _("【逾期提醒】“%(task)s”已逾期 %(days)s 天") % {"task": task, "days": -days_left}
+            subject = _("【逾期提醒】%(party)s：“%(task)s”已逾期 %(days)s 天") % {**names, "days": -days_left}
         else:
-            subject = _("【催办】请尽快办理“%(task)s”") % {"task": task}
+            subject = _("【催办】%(party)s：请尽快办理“%(task)s”") % names
         link = obligation_link(ob, for_firm=for_firm)
         context = {
             "subject": subject, "reminder": reminder, "obligation": ob, "task": ob.task, "campaign": ob.campaign,
@@ -72,7 +73,9 @@ def reminder_message(reminder, ob, *, today, for_firm):
             "campaign": ob.campaign.name, "party": context["party"], "due": ob.due_date.isoformat(),
         }
     category = Notification.Category.MANUAL if reminder.kind == Reminder.Kind.MANUAL else Notification.Category.REMINDER
-    return Message(category=category, subject=subject, text=text, html=html, link=link, summary=summary)
+    key = f"reminder/{reminder.obligation_id}/{reminder.kind}/{reminder.date}/{reminder.seq}"
+    return Message(category=category, subject=subject, text=text, html=html, link=link, summary=summary,
+                   headers={"X-Notification-Key": key})
 
 
 def digest_message(digest, groups, count, *, today):
@@ -88,4 +91,4 @@ def digest_message(digest, groups, count, *, today):
         text, html = _render("digest", context)
         summary = _("共 %(count)s 项逾期，涉及 %(firms)s 个责任单位。") % {"count": count, "firms": len(groups)}
     return Message(category=Notification.Category.DIGEST, subject=subject, text=text, html=html, link=link,
-                   summary=summary)
+                   summary=summary, headers={"X-Notification-Key": f"digest/{digest.user_id}/{digest.week}"})

@@ -12,7 +12,7 @@ from django.urls import reverse
 from core.models import CalendarDay
 from notifications import services
 from notifications.models import Notification, Reminder, ReminderPolicy
-from tests.test_reminders import TODAY, Cast
+from tests.test_reminders import TODAY, Cast, _eager_celery  # noqa: F401 (autouse fixture)
 
 
 @pytest.fixture

@@ -20,6 +20,18 @@ D = datetime.date.fromisoformat
 TODAY = D("2025-06-10")  # a Tuesday
 
 
+@pytest.fixture(autouse=True)
+def _eager_celery():
+    """These tests send in-process even when REDIS_URL is set (the PostgreSQL suite of .ci/run):
+    the worker path is what tests/integration covers."""
+    from config.celery import app
+
+    old = app.conf.task_always_eager, app.conf.task_eager_propagates
+    app.conf.task_always_eager = app.conf.task_eager_propagates = True
+    yield
+    app.conf.task_always_eager, app.conf.task_eager_propagates = old
+
+
 class Cast:
     """A published campaign with one task; obligations are added per test."""
 
