@@ -166,3 +166,41 @@ def campaign_report_start(*, user, campaign, agency, as_of):
         kind="documents.campaign_report", user=user, title=title,
         params={"campaign_id": campaign.pk, "agency_id": agency.pk, "as_of": as_of.isoformat()},
     )
+
+
+EXPORT_FILTERS = ("overdue", "due7", "returned", "submitted", "accepted", "open")
+
+
+def export_narrowing(*, user, district_id=None, street_id=None, firm_id=None):
+    """Objects to narrow an export by, each checked against the user's scope (404 otherwise)."""
+    from estates import scoping
+    from estates import selectors as estate_selectors
+    from estates.models import Agency
+
+    narrow = {}
+    agencies = estate_selectors.agency_list(user=user)
+    if district_id:
+        narrow["district"] = scoping.get_or_404(agencies, pk=district_id, level=Agency.Level.DISTRICT)
+    if street_id:
+        narrow["street"] = scoping.get_or_404(agencies, pk=street_id, level=Agency.Level.STREET)
+    if firm_id:
+        narrow["firm"] = estate_selectors.firm_get(user=user, pk=firm_id)
+    return narrow
+
+
+def obligations_export_start(*, user, campaign=None, filter=None, district_id=None, street_id=None, firm_id=None):
+    """Queue an Excel export of the user's obligations (filtered like the lists)."""
+    from campaigns import selectors as campaign_selectors
+    from core.jobs import job_start
+
+    if campaign is not None:
+        campaign = campaign_selectors.campaign_get(user=user, pk=campaign.pk)
+    export_narrowing(user=user, district_id=district_id, street_id=street_id, firm_id=firm_id)
+    filter = filter if filter in EXPORT_FILTERS else None
+    label = campaign.name if campaign else _("全部活动")
+    title = _("任务责任清单（%(label)s）") % {"label": label}
+    return job_start(
+        kind="documents.obligations_export", user=user, title=title,
+        params={"campaign_id": campaign.pk if campaign else None, "filter": filter,
+                "district_id": district_id, "street_id": street_id, "firm_id": firm_id},
+    )

@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_http_methods
 
 from accounts.decorators import firm_user_required
@@ -80,3 +81,47 @@ def start_batch_from_form(request, form):
     except Http404:
         form.add_error(None, _("所选小区不存在或不在您的管辖范围内。"))
     return None
+
+
+EXPORT_FILTER_LABELS = {
+    "overdue": _lazy("已逾期"), "due7": _lazy("7 天内到期"), "returned": _lazy("已退回"),
+    "submitted": _lazy("待审核"), "accepted": _lazy("已通过"), "open": _lazy("待完成"),
+}
+
+
+def _int_or_none(value):
+    try:
+        return int(value) if value not in (None, "") else None
+    except (TypeError, ValueError):
+        raise Http404
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def obligations_export(request):
+    """Excel of the user's obligations, filtered like the lists (?campaign=&filter=&district=&street=&firm=).
+
+    GET shows what will be exported; POST queues the job and goes to its progress page.
+    Lists link here with their own query string.
+    """
+    from campaigns import selectors as campaign_selectors
+
+    source = request.POST if request.method == "POST" else request.GET
+    user = request.user
+    campaign = campaign_selectors.campaign_get(user=user, pk=source["campaign"]) if source.get("campaign") else None
+    ids = {name: _int_or_none(source.get(name)) for name in ("district", "street", "firm")}
+    narrow = services.export_narrowing(user=user, district_id=ids["district"], street_id=ids["street"],
+                                       firm_id=ids["firm"])
+    filter_name = source.get("filter") if source.get("filter") in services.EXPORT_FILTERS else None
+    if request.method == "POST":
+        job = services.obligations_export_start(
+            user=user, campaign=campaign, filter=filter_name, district_id=ids["district"], street_id=ids["street"],
+            firm_id=ids["firm"],
+        )
+        return redirect("jobs:detail", pk=job.pk)
+    count = campaign_selectors.obligation_search(user=user, campaign=campaign, filter=filter_name, **narrow).count()
+    return render(request, "documents/export.html", {
+        "base_template": "portal/base.html" if user.firm_id else "core/job_base.html",
+        "campaign": campaign, "filter": EXPORT_FILTER_LABELS.get(filter_name), "narrow": narrow, "count": count,
+        "params": source,
+    })
