@@ -79,7 +79,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.http import FileResponse, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -122,6 +122,7 @@ class Column:
     choices: Sequence[Any] = ()
     default: Any = ""
     aliases: Sequence[Any] = ()
+    as_text_cells: bool = False  # template formats the column as text (codes, phone numbers)
 
     @property
     def label(self):
@@ -486,8 +487,13 @@ class Importer:
                     title=f"{self.spec.title}：{self.marked_name}",
                 )
             return result
-        with transaction.atomic():
-            result.counts = self.save(rows)
+        try:
+            with transaction.atomic():
+                result.counts = self.save(rows)
+        except IntegrityError:
+            # Somebody saved a clashing row between our check and our write: nothing was saved.
+            message = _("保存时发现有人同时修改了相同的记录，本次没有保存任何数据，请重新导入。")
+            result.errors = [RowError(1, "", message)]
         return result
 
     def read(self, upload):
@@ -680,10 +686,9 @@ def template_workbook(spec) -> bytes:
             )
             validation.add(f"{letter}2:{letter}10001")
             sheet.add_data_validation(validation)
-        else:
-            # Keep codes and phone numbers as text so Excel does not drop leading zeros.
-            for row in range(2, 3):
-                sheet.cell(row=row, column=index).number_format = "@"
+        if column.as_text_cells:
+            # Codes and phone numbers stay text: Excel would drop leading zeros and round 18 digits.
+            sheet.column_dimensions[letter].number_format = "@"
     sheet.freeze_panes = "A2"
 
     guide = workbook.create_sheet(_sheet_title(str(_("填写说明"))))

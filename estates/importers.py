@@ -73,13 +73,17 @@ def _parse_year(value):
 
 
 _phone_help = gettext_lazy("手机或固定电话，如 0574-87000000。")
+# Codes and phone numbers are formatted as text in the template (no lost zeros, no rounding).
+PHONE = {"parser": xlsx.parse_phone, "as_text_cells": True}
+CREDIT_CODE = {"parser": _parse_credit_code, "as_text_cells": True}
+ESTATE_CODE = {"parser": _parse_estate_code, "as_text_cells": True}
 
 FIRM_SPEC = xlsx.ImportSpec(
     title=gettext_lazy("物业服务企业"),
     columns=[
         xlsx.Column(gettext_lazy("企业名称"), "name", required=True, parser=xlsx.text(100), width=32,
                     example="宁波甬城物业服务有限公司"),
-        xlsx.Column(gettext_lazy("统一社会信用代码"), "credit_code", required=True, parser=_parse_credit_code,
+        xlsx.Column(gettext_lazy("统一社会信用代码"), "credit_code", required=True, **CREDIT_CODE,
                     width=24, example="91330200MA0000001N",
                     help_text=gettext_lazy("18 位，含校验位；按此代码更新已有企业，新代码则新增。")),
         xlsx.Column(gettext_lazy("资质等级"), "grade", required=True, parser=_parse_grade, choices=GRADE_LABELS,
@@ -88,9 +92,9 @@ FIRM_SPEC = xlsx.ImportSpec(
                     help_text=gettext_lazy("监管该企业的县（市）区主管部门，填全称或简称。")),
         xlsx.Column(gettext_lazy("地址"), "address", parser=xlsx.text(200), width=36),
         xlsx.Column(gettext_lazy("联系人"), "contact_person", parser=xlsx.text(50)),
-        xlsx.Column(gettext_lazy("联系电话"), "contact_phone", parser=xlsx.parse_phone, help_text=_phone_help),
-        xlsx.Column(gettext_lazy("24 小时服务热线"), "hotline", parser=xlsx.parse_phone, help_text=_phone_help),
-        xlsx.Column(gettext_lazy("投诉电话"), "complaint_phone", parser=xlsx.parse_phone, help_text=_phone_help),
+        xlsx.Column(gettext_lazy("联系电话"), "contact_phone", **PHONE, help_text=_phone_help),
+        xlsx.Column(gettext_lazy("24 小时服务热线"), "hotline", **PHONE, help_text=_phone_help),
+        xlsx.Column(gettext_lazy("投诉电话"), "complaint_phone", **PHONE, help_text=_phone_help),
         xlsx.Column(gettext_lazy("电子邮箱"), "email", parser=xlsx.text(254), width=24),
         xlsx.Column(gettext_lazy("在册"), "is_active", parser=xlsx.parse_bool, choices=xlsx.YES_NO, default=True,
                     help_text=gettext_lazy("留空视为“是”。")),
@@ -100,7 +104,7 @@ FIRM_SPEC = xlsx.ImportSpec(
 ESTATE_SPEC = xlsx.ImportSpec(
     title=gettext_lazy("住宅小区"),
     columns=[
-        xlsx.Column(gettext_lazy("小区编码"), "code", required=True, parser=_parse_estate_code, example="HS00001",
+        xlsx.Column(gettext_lazy("小区编码"), "code", required=True, **ESTATE_CODE, example="HS00001",
                     help_text=gettext_lazy("字母、数字和连字符，2–32 位；按此编码更新已有小区，新编码则新增。")),
         xlsx.Column(gettext_lazy("小区名称"), "name", required=True, parser=xlsx.text(100), width=24,
                     example="月湖花园"),
@@ -111,7 +115,7 @@ ESTATE_SPEC = xlsx.ImportSpec(
                     help_text=gettext_lazy("街道（乡镇）的全称或简称，须属于所填的区。")),
         xlsx.Column(gettext_lazy("所属社区"), "community", parser=xlsx.text(100), example="月湖社区",
                     help_text=gettext_lazy("社区居委会的全称或简称，须属于所填的街道。")),
-        xlsx.Column(gettext_lazy("物业企业信用代码"), "firm", parser=_parse_credit_code, width=24,
+        xlsx.Column(gettext_lazy("物业企业信用代码"), "firm", **CREDIT_CODE, width=24,
                     example="91330200MA0000001N",
                     help_text=gettext_lazy("在管物业服务企业的统一社会信用代码；企业须已登记。留空表示无物业企业。")),
         xlsx.Column(gettext_lazy("小区类别"), "category", required=True, parser=_parse_category,
@@ -124,9 +128,9 @@ ESTATE_SPEC = xlsx.ImportSpec(
                     example="45000"),
         xlsx.Column(gettext_lazy("已成立业主委员会"), "has_owners_committee", parser=xlsx.parse_bool,
                     choices=xlsx.YES_NO, default=False, help_text=gettext_lazy("留空视为“否”。")),
-        xlsx.Column(gettext_lazy("服务中心电话"), "hotline", parser=xlsx.parse_phone,
+        xlsx.Column(gettext_lazy("服务中心电话"), "hotline", **PHONE,
                     help_text=gettext_lazy("留空则使用企业的服务热线。")),
-        xlsx.Column(gettext_lazy("投诉电话"), "complaint_phone", parser=xlsx.parse_phone,
+        xlsx.Column(gettext_lazy("投诉电话"), "complaint_phone", **PHONE,
                     help_text=gettext_lazy("留空则使用企业的投诉电话。")),
         xlsx.Column(gettext_lazy("在册"), "is_active", parser=xlsx.parse_bool, choices=xlsx.YES_NO, default=True,
                     help_text=gettext_lazy("留空视为“是”。")),
@@ -380,7 +384,7 @@ class EstateImporter(_RegistryImporter):
         if street is not None and not self.agencies.is_visible(district.pk, street.pk,
                                                                community.pk if community else None):
             row.error("district", _("您只能导入本辖区的小区，“%(name)s”不在您的管辖范围内。")
-                      % {"name": f"{district.display_name}{street.display_name}"})
+                      % {"name": f"{district.display_name}／{street.display_name}"})
         estate = self.existing.get(values.get("code"))
         if estate is not None and not self.agencies.is_visible(estate.district_id, estate.street_id,
                                                                estate.community_id):

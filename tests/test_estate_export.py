@@ -8,6 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
 
 from estates.importers import ESTATE_SPEC, FIRM_SPEC, import_estates, import_firms
 from estates.models import Estate
@@ -129,6 +130,8 @@ def test_estate_template_download(world, client):
     assert [c.value for c in data[1]] == [c.label for c in ESTATE_SPEC.columns]
     assert data.freeze_panes == "A2"
     assert guide.title == "填写说明"
+    firm_column = [c.key for c in ESTATE_SPEC.columns].index("firm") + 1
+    assert data.column_dimensions[get_column_letter(firm_column)].number_format == "@"  # 18 digits stay text
 
 
 def test_firm_template_download(world, client):

@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import IntegrityError
 from django.utils import timezone
 from openpyxl import Workbook, load_workbook
 
@@ -136,6 +137,17 @@ def test_choice_parser_lists_the_choices_in_its_message():
     with pytest.raises(ValidationError) as exc:
         xlsx.choice({"一类": 1, "二类": 2})("四类")
     assert exc.value.messages == ["“四类”无效，可选：一类、二类。"]
+
+
+def test_clash_at_save_time_saves_nothing_and_says_so(db):
+    class ClashingImporter(CityImporter):
+        def save(self, rows):
+            super().save(rows)
+            raise IntegrityError("duplicate key")
+
+    result = ClashingImporter().run(xlsx_upload([["甲市"]], headers=["名称"]))
+    assert not result.ok and "同时修改" in result.errors[0].message
+    assert not Agency.objects.exists()
 
 
 # --- refused uploads ------------------------------------------------------------------------------

@@ -75,9 +75,12 @@ class Command(BaseCommand):
                 self._read_floor(path)
                 first = self._import(user, path, "first import (all new)")
                 second = self._import(user, path, "re-import (all unchanged)")
+                write_xlsx_path([c.label for c in ESTATE_SPEC.columns],
+                                self._rows(city, estates, seed, households_delta=1), path)
+                third = self._import(user, path, "import with every row changed (all updated)")
             finally:
                 path.unlink(missing_ok=True)
-            for result in (first, second):
+            for result in (first, second, third):
                 for error in result.errors[:20]:
                     self.stderr.write(f"row {error.row} {error.column}: {error.message}")
         finally:
@@ -126,7 +129,7 @@ class Command(BaseCommand):
         )
         return result
 
-    def _rows(self, city, n, seed):
+    def _rows(self, city, n, seed, households_delta=0):
         """Rows like a bureau's real sheet: every estate in some street of some district."""
         rng = random.Random(seed)
         from estates.models import Agency
@@ -140,7 +143,7 @@ class Command(BaseCommand):
             district = districts[street.parent_id]
             firm = rng.choice(city.firms)
             year = rng.randint(1982, 2011)
-            households = rng.randint(80, 3000)
+            households = rng.randint(80, 3000) + households_delta
             yield (
                 f"BM{i + 1:06d}", f"基准{i + 1}号小区", f"{district.short_name}测试路 {rng.randint(1, 999)} 号",
                 district.short_name, street.short_name, rng.choice(communities[street.pk]).short_name,
