@@ -4,6 +4,7 @@ import pytest
 
 # Tests never depend on a developer's .env or a running broker unless CI asks for it.
 os.environ.setdefault("EMBEDDED", "1")
+os.environ.setdefault("ENV_FILE", os.devnull)
 
 
 @pytest.fixture(autouse=True)
@@ -18,6 +19,15 @@ def _test_settings(settings, tmp_path):
     settings.SECURE_SSL_REDIRECT = False
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.LANGUAGE_CODE = "zh-hans"
+
+
+@pytest.fixture(autouse=True)
+def _celery_in_process(request, settings):
+    """Celery tasks run in-process in tests even when REDIS_URL is set (.ci/run's PostgreSQL run sets it for the
+    Redis cache and /healthz); only the integration tests use a real broker and worker. The Celery app reads this
+    setting live, so a test may still set it back to False."""
+    if request.node.get_closest_marker("integration") is None:
+        settings.CELERY_TASK_ALWAYS_EAGER = True
 
 
 class World:
