@@ -1,0 +1,77 @@
+"""Browser tests: pytest-playwright driving Debian's chromium against pytest-django's live_server.
+
+Playwright cannot download its own browser here (shared/FLOORS.md), so the launch points at /usr/bin/chromium.
+Run them alone with `pytest -m browser`; they are skipped where that chromium is missing.
+"""
+
+from pathlib import Path
+
+import pytest
+from django.test.utils import override_settings
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
+def pytest_collection_modifyitems(config, items):
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(str(item.fspath)).parents:
+            item.add_marker(pytest.mark.browser)
+            if not CHROMIUM.exists():
+                item.add_marker(pytest.mark.skip(reason=f"{CHROMIUM} is missing (apt-get install chromium)"))
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {**browser_type_launch_args, "executable_path": str(CHROMIUM), "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    return {**browser_context_args, "locale": "zh-CN", "viewport": {"width": 1440, "height": 900}}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _live_server_environment():
+    """Set before the session-scoped `live_server` and `playwright` fixtures start (autouse fixtures come first).
+
+    * The live server builds its middleware once, at start: SecurityMiddleware would read the production
+      SECURE_SSL_REDIRECT and send the browser to https. Plain http and non-secure cookies here; django-axes
+      stays off (conftest turns it off per test as well) so that the form logins are never throttled.
+    * Playwright's sync API keeps an asyncio loop running in the main thread until the end of the session, and
+      Django refuses ORM calls while a loop runs. The calls made here (test database set-up, fixtures, assertions
+      between browser steps) are plain synchronous code, so they are allowed for the rest of the session.
+    """
+    overrides = override_settings(
+        SECURE_SSL_REDIRECT=False, SESSION_COOKIE_SECURE=False, CSRF_COOKIE_SECURE=False, AXES_ENABLED=False,
+    )
+    overrides.enable()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        yield
+    overrides.disable()
+
+
+@pytest.fixture
+def demo_city(transactional_db):
+    """A small demo city and the demo accounts of `make run` (password wenming2011)."""
+    from accounts.demo import DEFAULT_DEMO_PASSWORD, ensure_demo_accounts
+    from estates.demo import build_city
+
+    build_city(estates=120, seed=2011)
+    ensure_demo_accounts(password=DEFAULT_DEMO_PASSWORD)
+    return DEFAULT_DEMO_PASSWORD
+
+
+@pytest.fixture
+def screenshots():
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOTS
