@@ -1,0 +1,601 @@
+"""Bureau side of the campaign engine in the admin.
+
+* Campaign: actions inline, links to its tasks, obligations and progress page; admin
+  actions publish, close and "复制到新年度" (each one service call).
+* Task: edited freely while the campaign is a draft; the deadline is changed only on its
+  own page through ``services.task_move_deadline`` (which moves the pending obligations).
+* Obligation: the scoped changelist with filters (campaign, action, task, state, overdue,
+  district, street, firm, firm grade), bulk accept / return with a reason, a read-only
+  change page with the evidence, the history and the review form, the review queue page
+  and the Excel export (a long job above ``exports.OBLIGATION_EXPORT_SYNC_LIMIT`` rows).
+* Training, Activity: lists with Excel export; ObligationEvent: read-only log.
+
+Everything is scoped through ScopedAdmin (estates/scoping.py); an obligation outside the
+user's district answers 404 on every page, the review page included.
+"""
+
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.http import Http404, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from core.admin import ReadOnlyAdminMixin, ScopedAdmin
+from core.xlsx_admin import XlsxAdminMixin
+from estates.admin import DistrictFilter, StreetFilter
+from estates.models import PropertyFirm
+
+from . import admin_views, exports, selectors, services
+from .forms import CopyYearForm, ReturnForm, ReviewForm
+from .models import (
+    Action,
+    Activity,
+    Campaign,
+    Evidence,
+    Obligation,
+    ObligationEvent,
+    RecordPhoto,
+    Task,
+    Training,
+)
+
+OBLIGATION_LINKS = {"estate": "estate", "firm": "firm", "agency": "agency"}
+
+
+def _issued_by_me(user, campaign):
+    """Whether the campaign was issued inside the user's agency subtree (only then may they change it)."""
+    if user.is_superuser:
+        return True
+    return bool(user.agency_id) and campaign.issuing_agency.path.startswith(user.agency.path)
+
+
+def _own_campaigns(user, queryset):
+    if user.is_superuser:
+        return queryset
+    if not user.agency_id:
+        return queryset.none()
+    return queryset.filter(issuing_agency__path__startswith=user.agency.path)
+
+
+# --- list filters ------------------------------------------------------------------------------
+
+class CampaignFilter(admin.SimpleListFilter):
+    title = gettext_lazy("创建活动")
+    parameter_name = "campaign"
+
+    def lookups(self, request, model_admin):
+        return [(c.pk, c.name) for c in selectors.campaign_list(user=request.user).only("pk", "name")]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(campaign_id=self.value()) if self.value() else queryset
+
+
+class ActionFilter(admin.SimpleListFilter):
+    title = gettext_lazy("专项行动")
+    parameter_name = "action"
+
+    def lookups(self, request, model_admin):
+        campaigns = selectors.campaign_list(user=request.user)
+        campaign = request.GET.get("campaign")
+        qs = Action.objects.filter(campaign__in=campaigns.filter(pk=campaign) if campaign else campaigns)
+        return [(a.pk, f"{a.order}. {a.name}") for a in qs.order_by("campaign", "order").only("pk", "order", "name")]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(task__action_id=self.value()) if self.value() else queryset
+
+
+class TaskFilter(admin.SimpleListFilter):
+    """Offered once a campaign is chosen (a whole year's tasks would be a long list)."""
+
+    title = gettext_lazy("工作任务")
+    parameter_name = "task"
+
+    def lookups(self, request, model_admin):
+        campaign, action = request.GET.get("campaign"), request.GET.get("action")
+        qs = Task.objects.filter(action__campaign__in=selectors.campaign_list(user=request.user))
+        if action:
+            qs = qs.filter(action_id=action)
+        elif campaign:
+            qs = qs.filter(action__campaign_id=campaign)
+        elif self.value():
+            qs = qs.filter(pk=self.value())
+        else:
+            return []
+        return [(t.pk, t.title) for t in qs.order_by("action__order", "order").only("pk", "title")]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(task_id=self.value()) if self.value() else queryset
+
+
+class FirmFilter(admin.SimpleListFilter):
+    """The drill-down target of the progress page's firm table; shows only the chosen firm."""
+
+    title = gettext_lazy("物业服务企业")
+    parameter_name = "firm"
+
+    def lookups(self, request, model_admin):
+        if not self.value() or not str(self.value()).isdigit():
+            return []
+        return [(f.pk, f.name) for f in PropertyFirm.objects.filter(pk=self.value()).only("pk", "name")]
+
+    def queryset(self, request, queryset):
+        if self.value() and str(self.value()).isdigit():
+            return queryset.for_firm(int(self.value()))
+        return queryset
+
+
+class OverdueFilter(admin.SimpleListFilter):
+    title = gettext_lazy("是否逾期")
+    parameter_name = "overdue"
+
+    def lookups(self, request, model_admin):
+        return [("1", _("已逾期")), ("7", _("7 天内到期")), ("late", _("逾期提交"))]
+
+    def queryset(self, request, queryset):
+        today = timezone.localdate()
+        if self.value() == "1":
+            return queryset.overdue(today)
+        if self.value() == "7":
+            return queryset.due_within(today, 7)
+        if self.value() == "late":
+            return queryset.filter(late=True)
+        return queryset
+
+
+class FirmGradeFilter(admin.SimpleListFilter):
+    title = gettext_lazy("企业资质等级")
+    parameter_name = "grade"
+
+    def lookups(self, request, model_admin):
+        return PropertyFirm.Grade.choices
+
+    def queryset(self, request, queryset):
+        if self.value() in ("1", "2", "3"):
+            grade = int(self.value())
+            return queryset.filter(Q(firm__grade=grade) | Q(estate__firm__grade=grade))
+        return queryset
+
+
+# --- campaigns ---------------------------------------------------------------------------------
+
+class ActionInline(admin.TabularInline):
+    model = Action
+    extra = 0
+    fields = ("order", "code", "name", "description", "tasks_link")
+    readonly_fields = ("tasks_link",)
+
+    @admin.display(description=gettext_lazy("工作任务"))
+    def tasks_link(self, obj):
+        if not obj.pk:
+            return ""
+        url = reverse("admin:campaigns_task_changelist") + "?" + urlencode({"action__id__exact": obj.pk})
+        return format_html('<a href="{}">{}</a>', url, _("查看任务"))
+
+    def has_change_permission(self, request, obj=None):
+        return obj is None or (obj.status == Campaign.Status.DRAFT and _issued_by_me(request.user, obj))
+
+    has_add_permission = has_change_permission
+
+    def has_delete_permission(self, request, obj=None):
+        return obj is not None and obj.status == Campaign.Status.DRAFT and _issued_by_me(request.user, obj)
+
+
+@admin.register(Campaign)
+class CampaignAdmin(ScopedAdmin):
+    scope_links = {"agency": "issuing_agency"}
+    list_display = ("name", "year", "issuing_agency", "status", "start_date", "end_date", "links")
+    list_filter = ("status", "year")
+    list_select_related = ("issuing_agency",)
+    search_fields = ("name", "document_number")
+    autocomplete_fields = ("issuing_agency",)
+    readonly_fields = ("status", "published_at", "published_by", "closed_at", "template_key", "copied_from")
+    fields = ("name", "year", "issuing_agency", "document_number", "issued_on", "start_date", "end_date",
+              "description", "status", "published_at", "published_by", "closed_at", "template_key", "copied_from")
+    inlines = [ActionInline]
+    actions = ["publish", "close", "copy_to_year"]
+
+    def get_queryset(self, request):
+        # A district sees the city's published campaigns too (to follow their progress).
+        return selectors.campaign_list(user=request.user).order_by(*(self.get_ordering(request) or ["-year"]))
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and (obj is None or _issued_by_me(request.user, obj))
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [
+            path("<int:pk>/progress/", wrap(self.progress_view), name="campaigns_campaign_progress"),
+            path("<int:pk>/progress/export/<str:by>/", wrap(self.progress_export_view),
+                 name="campaigns_campaign_progress_export"),
+            path("roster/", wrap(self.roster_export_view), name="campaigns_campaign_roster"),
+        ] + super().get_urls()
+
+    def progress_view(self, request, pk):
+        return admin_views.progress(self, request, pk)
+
+    def progress_export_view(self, request, pk, by):
+        return admin_views.progress_export(self, request, pk, by)
+
+    def roster_export_view(self, request):
+        return admin_views.roster_export(self, request)
+
+    @admin.display(description=gettext_lazy("查看"))
+    def links(self, obj):
+        progress = reverse("admin:campaigns_campaign_progress", args=[obj.pk])
+        tasks = reverse("admin:campaigns_task_changelist") + "?" + urlencode({"action__campaign__id__exact": obj.pk})
+        obligations = reverse("admin:campaigns_obligation_changelist") + "?" + urlencode({"campaign": obj.pk})
+        return format_html('<a href="{}">{}</a> · <a href="{}">{}</a> · <a href="{}">{}</a>', progress, _("进度"),
+                           tasks, _("任务"), obligations, _("任务责任"))
+
+    def _own(self, request, queryset):
+        own = _own_campaigns(request.user, queryset)
+        skipped = queryset.count() - own.count()
+        if skipped:
+            self.message_user(request, _("%(n)s 个活动不是本单位发布的，已跳过。") % {"n": skipped}, messages.WARNING)
+        return own
+
+    @admin.action(description=gettext_lazy("发布所选活动（生成任务责任）"))
+    def publish(self, request, queryset):
+        for campaign in self._own(request, queryset):
+            try:
+                created = services.campaign_publish(campaign=campaign, user=request.user)
+            except ValidationError as exc:
+                self.message_user(request, f"{campaign}：{'；'.join(exc.messages)}", messages.ERROR)
+            else:
+                self.message_user(request, _("%(c)s 已发布，生成任务责任 %(n)s 条。") % {"c": campaign, "n": created})
+
+    @admin.action(description=gettext_lazy("结束所选活动"))
+    def close(self, request, queryset):
+        for campaign in self._own(request, queryset):
+            try:
+                services.campaign_close(campaign=campaign, user=request.user)
+            except ValidationError as exc:
+                self.message_user(request, f"{campaign}：{'；'.join(exc.messages)}", messages.ERROR)
+            else:
+                self.message_user(request, _("%(c)s 已结束。") % {"c": campaign})
+
+    @admin.action(description=gettext_lazy("复制到新年度"))
+    def copy_to_year(self, request, queryset):
+        own = self._own(request, queryset)
+        if own.count() != 1:
+            self.message_user(request, _("请只选择一个本单位发布的活动进行复制。"), messages.WARNING)
+            return None
+        campaign = own.get()
+        form = CopyYearForm(request.POST if "new_year" in request.POST else None,
+                            initial={"new_year": campaign.year + 1})
+        if form.is_bound and form.is_valid():
+            try:
+                copy = services.campaign_copy(campaign=campaign, new_year=form.cleaned_data["new_year"],
+                                              user=request.user)
+            except ValidationError as exc:
+                form.add_error("new_year", "；".join(exc.messages))
+            else:
+                self.message_user(request, _("已复制为草稿“%(name)s”，所有日期顺延 %(n)s 年。") % {
+                    "name": copy.name, "n": copy.year - campaign.year})
+                return HttpResponseRedirect(reverse("admin:campaigns_campaign_change", args=[copy.pk]))
+        return TemplateResponse(request, "admin/campaigns/campaign/copy_year.html", {
+            **self.admin_site.each_context(request), "opts": self.opts, "title": _("复制到新年度"),
+            "campaign": campaign, "form": form, "action": "copy_to_year",
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        })
+
+
+# --- tasks -------------------------------------------------------------------------------------
+
+@admin.register(Action)
+class ActionAdmin(ScopedAdmin):
+    scope_links = {"agency": "campaign__issuing_agency"}
+    list_display = ("name", "order", "campaign")
+    list_filter = ("campaign",)
+    list_select_related = ("campaign",)
+    search_fields = ("name", "code", "campaign__name")
+
+    def get_queryset(self, request):
+        return super(ScopedAdmin, self).get_queryset(request).filter(
+            campaign__in=selectors.campaign_list(user=request.user))
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and (
+            obj is None or (obj.campaign.status == Campaign.Status.DRAFT and _issued_by_me(request.user, obj.campaign)))
+
+
+@admin.register(Task)
+class TaskAdmin(ScopedAdmin):
+    scope_links = {"agency": "action__campaign__issuing_agency"}
+    list_display = ("title", "action", "campaign_name", "party_kind", "recurrence", "min_count", "window_start",
+                    "deadline", "deadline_link")
+    list_filter = ("action__campaign", "party_kind", "recurrence", "record_kind")
+    list_select_related = ("action", "action__campaign")
+    search_fields = ("title", "code", "requirement")
+    autocomplete_fields = ("action",)
+    filter_horizontal = ("districts",)
+    fieldsets = (
+        (None, {"fields": ("action", "order", "code", "title", "requirement")}),
+        (gettext_lazy("时间"), {"fields": ("window_start", "deadline", "recurrence", "min_count")}),
+        (gettext_lazy("责任主体和适用范围"), {"fields": ("party_kind", "firm_grades", "estate_categories",
+                                                  "old_estates_only", "districts")}),
+        (gettext_lazy("牵头和参与单位"), {"fields": ("lead_unit", "co_lead_unit", "participating_units")}),
+        (gettext_lazy("佐证材料"), {"fields": ("evidence_kinds", "record_kind")}),
+    )
+
+    def get_queryset(self, request):
+        return super(ScopedAdmin, self).get_queryset(request).filter(
+            action__campaign__in=selectors.campaign_list(user=request.user))
+
+    def get_readonly_fields(self, request, obj=None):
+        # The deadline of an existing task moves only through task_move_deadline (its own page).
+        return ("deadline",) if obj is not None else ()
+
+    def has_change_permission(self, request, obj=None):
+        if not super().has_change_permission(request, obj):
+            return False
+        return obj is None or (obj.action.campaign.status == Campaign.Status.DRAFT
+                               and _issued_by_me(request.user, obj.action.campaign))
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.name == "action" and field is not None:
+            field.queryset = field.queryset.filter(
+                campaign__in=_own_campaigns(request.user, Campaign.objects.filter(status=Campaign.Status.DRAFT)))
+        return field
+
+    @admin.display(description=gettext_lazy("创建活动"), ordering="action__campaign__name")
+    def campaign_name(self, obj):
+        return obj.action.campaign.name
+
+    @admin.display(description=gettext_lazy("调整期限"))
+    def deadline_link(self, obj):
+        if obj.action.campaign.status == Campaign.Status.CLOSED:
+            return ""
+        return format_html('<a href="{}">{}</a>', reverse("admin:campaigns_task_move_deadline", args=[obj.pk]),
+                           _("调整期限"))
+
+    def get_urls(self):
+        return [path("<int:pk>/move-deadline/", self.admin_site.admin_view(self.move_deadline_view),
+                     name="campaigns_task_move_deadline")] + super().get_urls()
+
+    def move_deadline_view(self, request, pk):
+        return admin_views.move_deadline(self, request, pk)
+
+
+# --- obligations -------------------------------------------------------------------------------
+
+class EvidenceInline(admin.StackedInline):
+    model = Evidence
+    extra = 0
+    can_delete = False
+    fields = ("round", "created_at", "created_by", "text", "count", "file_links")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("created_by").prefetch_related("files")
+
+    @admin.display(description=gettext_lazy("文件"))
+    def file_links(self, obj):
+        files = list(obj.files.all())
+        if not files:
+            return "—"
+        return format_html("<br>".join(
+            format_html('<a href="{}" target="_blank" rel="noopener">{}</a>（{}）', f.file.url, f.original_name,
+                        f.get_kind_display()) for f in files))
+
+
+class EventInline(admin.TabularInline):
+    model = ObligationEvent
+    extra = 0
+    can_delete = False
+    fields = ("at", "kind", "actor", "from_state", "to_state", "note")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("actor")
+
+
+@admin.register(Obligation)
+class ObligationAdmin(XlsxAdminMixin, ScopedAdmin):
+    scope_links = OBLIGATION_LINKS
+    xlsx_exporter = staticmethod(exports.export_obligations)
+    xlsx_name = gettext_lazy("任务责任")
+    change_list_template = "admin/campaigns/obligation/change_list.html"
+    change_form_template = "admin/campaigns/obligation/change_form.html"
+    bureau_can_add = False
+    list_display = ("task", "party_display", "firm_display", "district", "street", "due_date", "state_display",
+                    "late", "submitted_at")
+    list_filter = (CampaignFilter, ActionFilter, TaskFilter, "state", OverdueFilter, DistrictFilter, StreetFilter,
+                   FirmFilter, FirmGradeFilter)
+    list_select_related = selectors.LIST_RELATED
+    search_fields = ("estate__code", "estate__name", "firm__name", "estate__firm__name", "agency__name",
+                     "task__title")
+    date_hierarchy = None
+    actions = ["accept_selected", "return_selected"]
+    readonly_fields = ("campaign", "task", "estate", "firm", "agency", "reviewer", "district", "street",
+                       "period_start", "period_end", "due_date", "state", "late", "count_achieved", "submitted_at",
+                       "submitted_by", "reviewed_at", "reviewed_by", "review_note", "requirement")
+    fieldsets = (
+        (None, {"fields": ("campaign", "task", "requirement", "estate", "firm", "agency")}),
+        (gettext_lazy("属地与审核"), {"fields": ("district", "street", "reviewer")}),
+        (gettext_lazy("期限与状态"), {"fields": ("period_start", "period_end", "due_date", "state", "late",
+                                            "count_achieved")}),
+        (gettext_lazy("提交与审核"), {"fields": ("submitted_at", "submitted_by", "reviewed_at", "reviewed_by",
+                                            "review_note")}),
+    )
+    inlines = [EvidenceInline, EventInline]
+
+    def has_change_permission(self, request, obj=None):
+        return False  # obligations change only through the services (review page, actions)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [
+            path("review-queue/", wrap(self.review_queue_view), name="campaigns_obligation_review_queue"),
+            path("<int:pk>/review/", wrap(self.review_view), name="campaigns_obligation_review"),
+        ] + super().get_urls()
+
+    def review_queue_view(self, request):
+        return admin_views.review_queue(self, request)
+
+    def review_view(self, request, pk):
+        obligation = self.get_object(request, str(pk))
+        if obligation is None:
+            raise Http404
+        return admin_views.review(self, request, obligation)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        self._require_in_scope(request, object_id)
+        obligation = self.get_object(request, object_id)
+        extra = {"review_form": None, **(extra_context or {})}
+        if obligation is not None and selectors.can_review(user=request.user, obligation=obligation):
+            extra["review_form"] = ReviewForm()
+            extra["review_url"] = reverse("admin:campaigns_obligation_review", args=[obligation.pk])
+        return super().change_view(request, object_id, form_url, extra)
+
+    @admin.display(description=gettext_lazy("工作要求"))
+    def requirement(self, obj):
+        return obj.task.requirement
+
+    @admin.display(description=gettext_lazy("责任主体"))
+    def party_display(self, obj):
+        if obj.estate_id:
+            return f"{obj.estate.code} {obj.estate.name}"
+        return str(obj.party)
+
+    @admin.display(description=gettext_lazy("物业服务企业"))
+    def firm_display(self, obj):
+        firm = obj.firm or (obj.estate.firm if obj.estate_id else None)
+        return firm.name if firm else "—"
+
+    @admin.display(description=gettext_lazy("状态"), ordering="state")
+    def state_display(self, obj):
+        label = obj.get_state_display()
+        flag = getattr(obj, "is_overdue", None)
+        if flag is True or (callable(flag) and flag()):
+            return format_html('{} <span style="color:#c00;font-weight:bold">{}</span>', label, _("逾期"))
+        return label
+
+    @admin.action(description=gettext_lazy("审核通过所选任务责任"))
+    def accept_selected(self, request, queryset):
+        count, refused = services.obligation_accept_many(obligations=list(queryset.values_list("pk", flat=True)),
+                                                         user=request.user)
+        admin_views.report_bulk(request, count, refused, done=_("已审核通过 %(n)s 条。"))
+
+    @admin.action(description=gettext_lazy("退回所选任务责任（填写原因）"))
+    def return_selected(self, request, queryset):
+        form = ReturnForm(request.POST if "reason" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            count, refused = services.obligation_return_many(
+                obligations=list(queryset.values_list("pk", flat=True)), user=request.user,
+                reason=form.cleaned_data["reason"])
+            admin_views.report_bulk(request, count, refused, done=_("已退回 %(n)s 条。"))
+            return None
+        return TemplateResponse(request, "admin/campaigns/obligation/return_reason.html", {
+            **self.admin_site.each_context(request), "opts": self.opts, "title": _("退回任务责任"),
+            "form": form, "obligations": queryset.select_related("task", "estate", "firm", "agency")[:200],
+            "count": queryset.count(), "action": "return_selected",
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        })
+
+    def xlsx_export_view(self, request):
+        return admin_views.obligation_export(self, request)
+
+
+@admin.register(ObligationEvent)
+class ObligationEventAdmin(ReadOnlyAdminMixin, ScopedAdmin):
+    scope_links = {"estate": "obligation__estate", "firm": "obligation__firm", "agency": "obligation__agency"}
+    list_display = ("at", "kind", "obligation", "actor", "from_state", "to_state", "note")
+    list_filter = ("kind",)
+    list_select_related = ("obligation__task", "obligation__estate", "obligation__firm", "obligation__agency",
+                           "actor")
+    search_fields = ("note", "obligation__task__title", "obligation__estate__name", "actor__username")
+    date_hierarchy = "at"
+
+
+# --- records -----------------------------------------------------------------------------------
+
+class PhotoInline(admin.TabularInline):
+    model = RecordPhoto
+    extra = 0
+    fields = ("file", "original_name", "uploaded_at")
+    readonly_fields = ("file", "original_name", "uploaded_at")
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Training)
+class TrainingAdmin(XlsxAdminMixin, ScopedAdmin):
+    """Trainings counted towards obligations; bureau staff file their own agency's through
+    ``services.training_record`` (so the matching obligations are recounted)."""
+
+    scope_links = {"agency": "organiser_agency", "firm": "organiser_firm"}
+    xlsx_exporter = staticmethod(exports.export_trainings)
+    xlsx_name = gettext_lazy("培训记录")
+    list_display = ("date", "topic", "organiser", "audience", "attendee_count", "place")
+    list_filter = ("organiser_agency", "organiser_firm__grade")
+    list_select_related = ("organiser_agency", "organiser_firm")
+    search_fields = ("topic", "audience", "organiser_firm__name", "organiser_agency__name")
+    date_hierarchy = "date"
+    fields = ("date", "topic", "audience", "attendee_count", "place", "notes")
+    inlines = [PhotoInline]
+
+    def has_change_permission(self, request, obj=None):
+        return obj is None and super().has_change_permission(request, obj)
+
+    def has_add_permission(self, request):
+        return super().has_add_permission(request) and bool(request.user.agency_id)
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        training = services.training_record(
+            user=request.user, organiser_agency=request.user.agency, date=data["date"], topic=data["topic"],
+            audience=data.get("audience", ""), attendee_count=data.get("attendee_count") or 0,
+            place=data.get("place", ""), notes=data.get("notes", ""))
+        obj.pk, obj.organiser_agency = training.pk, training.organiser_agency
+        obj._state.adding = False
+
+
+class ActivityDistrictFilter(DistrictFilter):
+    """Activities have no district of their own: the firm's or the estate's."""
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(Q(firm__district_id=self.value()) | Q(estate__district_id=self.value()))
+        return queryset
+
+
+@admin.register(Activity)
+class ActivityAdmin(XlsxAdminMixin, ReadOnlyAdminMixin, ScopedAdmin):
+    scope_links = {"firm": "firm", "estate": "estate"}
+    xlsx_exporter = staticmethod(exports.export_activities)
+    xlsx_name = gettext_lazy("活动记录")
+    list_display = ("date", "kind", "title", "firm", "estate", "partners", "participant_count")
+    list_filter = ("kind", "firm__grade", ActivityDistrictFilter)
+    list_select_related = ("firm", "estate")
+    search_fields = ("title", "partners", "firm__name", "estate__name")
+    date_hierarchy = "date"
+    inlines = [PhotoInline]
+
+    def has_view_permission(self, request, obj=None):
+        return self._is_bureau(request)
+

@@ -1,0 +1,247 @@
+"""Firm portal pages of the campaign engine: my obligations, evidence, records, coordinators.
+
+Every page is for firm users (``firm_user_required``) and reads through the scoped
+selectors of campaigns/selectors.py: another firm's obligation answers 404, for GET and
+POST alike. Writes are one service call; a ValidationError of the service is shown on the
+form with everything the user typed kept.
+"""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import FileResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from accounts.decorators import firm_user_required
+from core import xlsx
+from core.jobs import job_start
+from estates import selectors as estate_selectors
+
+from . import exports, selectors, services
+from .forms import ActivityForm, CoordinatorForm, EvidenceForm, RosterUploadForm, TrainingForm
+from .importers import ROSTER_SPEC, CoordinatorRosterImporter
+from .models import Campaign
+
+PAGE_SIZE = 50
+FILTER_LABELS = (
+    ("all", _("全部")), ("overdue", _("已逾期")), ("due7", _("7 天内到期")), ("returned", _("被退回")),
+    ("submitted", _("待审核")), ("accepted", _("已通过")),
+)
+
+
+def _xlsx(fh, title):
+    return FileResponse(fh, as_attachment=True, filename=exports.export_name(title),
+                        content_type=xlsx.XLSX_CONTENT_TYPE)
+
+
+def _firm_estates(user):
+    return estate_selectors.estate_list(user=user).filter(is_active=True, firm_id=user.firm_id).order_by("code")
+
+
+def _pick_campaign(request):
+    """The campaign chosen in the list (``?campaign=``), or the current one; "all" means every one."""
+    live = selectors.campaign_list(user=request.user).filter(
+        status__in=[Campaign.Status.PUBLISHED, Campaign.Status.CLOSED])
+    raw = request.GET.get("campaign", "")
+    if raw == "all":
+        return live, None
+    if raw.isdigit():
+        return live, live.filter(pk=raw).first()
+    return live, selectors.campaign_current(user=request.user)
+
+
+# --- obligations -------------------------------------------------------------------------------
+
+@firm_user_required
+def obligation_list(request):
+    """My obligations by estate and deadline, with filters and their counts."""
+    user = request.user
+    today = timezone.localdate()
+    campaigns, campaign = _pick_campaign(request)
+    current = request.GET.get("f", "all")
+    if current not in dict(FILTER_LABELS):
+        current = "all"
+    estates = _firm_estates(user)
+    estate_code = request.GET.get("estate", "").strip().upper()
+    estate = estates.filter(code=estate_code).first() if estate_code else None
+    qs = selectors.firm_obligations(user=user, campaign=campaign, today=today,
+                                    filter=None if current == "all" else current, estate=estate)
+    if request.GET.get("export") == "xlsx":
+        return _export_obligations(request, qs, campaign=campaign, filter=current, estate=estate)
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    counts = selectors.filter_counts(user=user, campaign=campaign, today=today)
+    params = {"campaign": campaign.pk if campaign else "all"}
+    if estate is not None:
+        params["estate"] = estate.code
+    return render(request, "campaigns/portal/obligation_list.html", {
+        "page": page, "obligations": page.object_list, "campaigns": list(campaigns), "campaign": campaign,
+        "filters": [(key, label, counts.get(key, 0)) for key, label in FILTER_LABELS], "current": current,
+        "estates": list(estates.values("code", "name")), "estate": estate, "params": params, "today": today,
+    })
+
+
+def _export_obligations(request, qs, *, campaign, filter, estate):
+    count = qs.count()
+    if count > exports.OBLIGATION_EXPORT_SYNC_LIMIT:
+        job = job_start(kind="campaigns.obligations_export", user=request.user, title=str(_("任务责任导出")),
+                        params={"source": "portal", "campaign": campaign.pk if campaign else None,
+                                "filter": None if filter == "all" else filter,
+                                "estate": estate.pk if estate else None, "count": count})
+        messages.info(request, _("共 %(n)s 条，正在后台导出，完成后可在此页下载。") % {"n": count})
+        return redirect("jobs:detail", pk=job.pk)
+    return _xlsx(exports.export_obligations(qs), _("我的任务"))
+
+
+@firm_user_required
+@require_http_methods(["GET", "POST"])
+def obligation_detail(request, pk):
+    """Requirement, deadline, state, history and review comments; the evidence form."""
+    user = request.user
+    obligation = selectors.obligation_get(user=user, pk=pk)
+    can_submit = selectors.can_submit(user=user, obligation=obligation)
+    form = None
+    if can_submit:
+        form = EvidenceForm(request.POST or None, request.FILES or None, task=obligation.task)
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.obligation_submit(obligation=obligation, user=user, **form.service_kwargs())
+            except ValidationError as exc:
+                for message in exc.messages:
+                    form.add_error(None, message)
+            else:
+                messages.success(request, _("已提交，等待%(reviewer)s审核。") % {"reviewer": obligation.reviewer})
+                return redirect("campaigns:obligation_detail", pk=obligation.pk)
+    elif request.method == "POST":
+        messages.error(request, _("该任务当前不能提交（%(state)s）。") % {"state": obligation.get_state_display()})
+        return redirect("campaigns:obligation_detail", pk=obligation.pk)
+    records = selectors.obligation_records(obligation=obligation) if obligation.task.record_kind else None
+    return render(request, "campaigns/portal/obligation_detail.html", {
+        "obligation": obligation, "task": obligation.task, "form": form, "can_submit": can_submit,
+        "evidence": list(obligation.evidence.all()), "events": list(obligation.events.all()),
+        "records": list(records) if records is not None else None,
+        "is_overdue": obligation.is_overdue,  # annotated by selectors (with_flags)
+        "record_links": _record_links(obligation.task.record_kind),
+    })
+
+
+def _record_links(kind):
+    if kind == "training":
+        return {"url": reverse("campaigns:trainings"), "label": _("登记培训")}
+    if kind in ("friendship", "convenience", "pairing"):
+        return {"url": reverse("campaigns:activities") + f"?kind={kind}", "label": _("登记活动")}
+    if kind == "coordinator":
+        return {"url": reverse("campaigns:coordinators"), "label": _("备案协调员")}
+    return None
+
+
+# --- records -----------------------------------------------------------------------------------
+
+@firm_user_required
+@require_http_methods(["GET", "POST"])
+def trainings(request):
+    user = request.user
+    qs = selectors.training_list(user=user).filter(organiser_firm_id=user.firm_id)
+    if request.GET.get("export") == "xlsx":
+        return _xlsx(exports.export_trainings(qs), _("培训记录"))
+    form = TrainingForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.training_record(user=user, organiser_firm=user.firm, date=data["date"], topic=data["topic"],
+                                     audience=data["audience"], attendee_count=data["attendee_count"],
+                                     place=data["place"], notes=data["notes"], photos=data["photos"])
+        except ValidationError as exc:
+            for message in exc.messages:
+                form.add_error(None, message)
+        else:
+            messages.success(request, _("培训已登记，相关任务的完成次数已更新。"))
+            return redirect("campaigns:trainings")
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "campaigns/portal/trainings.html", {"form": form, "page": page, "rows": page.object_list})
+
+
+@firm_user_required
+@require_http_methods(["GET", "POST"])
+def activities(request):
+    user = request.user
+    qs = selectors.activity_list(user=user).filter(firm_id=user.firm_id)
+    if request.GET.get("export") == "xlsx":
+        return _xlsx(exports.export_activities(qs), _("活动记录"))
+    estates = _firm_estates(user)
+    initial = {"kind": request.GET.get("kind")} if request.GET.get("kind") else None
+    form = ActivityForm(request.POST or None, request.FILES or None, estates=estates, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.activity_record(user=user, firm=user.firm, kind=data["kind"], date=data["date"],
+                                     title=data["title"], estate=data["estate"], partners=data["partners"],
+                                     participant_count=data["participant_count"],
+                                     description=data["description"], photos=data["photos"])
+        except ValidationError as exc:
+            for message in exc.messages:
+                form.add_error(None, message)
+        else:
+            messages.success(request, _("活动已登记，相关任务的完成次数已更新。"))
+            return redirect("campaigns:activities")
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "campaigns/portal/activities.html", {"form": form, "page": page, "rows": page.object_list})
+
+
+# --- coordinators ------------------------------------------------------------------------------
+
+@firm_user_required
+@require_http_methods(["GET", "POST"])
+def coordinators(request):
+    """The firm's estates with their current coordinator; file one, or upload the roster."""
+    user = request.user
+    roster = selectors.coordinator_roster(user=user, firm=user.firm)
+    if request.GET.get("export") == "xlsx":
+        return _xlsx(exports.export_roster(roster), _("协调员名册"))
+    form = CoordinatorForm(request.POST or None, estates=_firm_estates(user),
+                           initial={"estate": request.GET.get("estate")} if request.GET.get("estate") else None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.coordinator_file(user=user, estate=data["estate"], name=data["name"], phone=data["phone"],
+                                      appointed_on=data["appointed_on"])
+        except ValidationError as exc:
+            for field, errors in (exc.message_dict.items() if hasattr(exc, "error_dict") else [(None, exc.messages)]):
+                for message in errors:
+                    form.add_error(field if field in form.fields else None, message)
+        else:
+            messages.success(request, _("%(estate)s 的协调员已备案。") % {"estate": data["estate"]})
+            return redirect("campaigns:coordinators")
+    page = Paginator(roster, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "campaigns/portal/coordinators.html", {
+        "form": form, "upload_form": RosterUploadForm(), "page": page, "rows": page.object_list,
+    })
+
+
+@firm_user_required
+def roster_template(request):
+    return xlsx.template_response(ROSTER_SPEC, filename=_("协调员名册导入模板"))
+
+
+@firm_user_required
+@require_http_methods(["GET", "POST"])
+def roster_upload(request):
+    form = RosterUploadForm(request.POST or None, request.FILES or None)
+    result = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            result = CoordinatorRosterImporter(user=request.user).run(form.cleaned_data["file"])
+        except xlsx.UploadRefused as exc:
+            form.add_error("file", str(exc))
+        else:
+            if result.ok:
+                messages.success(request, _("名册已导入：备案 %(c)s 个，未变化 %(n)s 个。") % {
+                    "c": result.counts.created, "n": result.counts.unchanged})
+                return redirect("campaigns:coordinators")
+    return render(request, "campaigns/portal/roster_upload.html", {
+        "form": form, "result": result, "errors": result.errors[:500] if result else [],
+        "marked_url": reverse("jobs:download", args=[result.job.pk]) if result and result.job else "",
+    })
