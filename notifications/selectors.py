@@ -3,8 +3,6 @@ and digest logs are scoped through estates.scoping like every other bureau list.
 
 from dataclasses import dataclass, field
 
-from django.db.models import Q
-
 from campaigns.models import Campaign, Obligation
 from estates import scoping
 
