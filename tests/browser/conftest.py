@@ -2,8 +2,10 @@
 
 Playwright cannot download its own browser here (shared/FLOORS.md), so the launch points at /usr/bin/chromium.
 Run them alone with `pytest -m browser`; they are skipped where that chromium is missing.
+Refresh docs/screenshots/ with `UPDATE_SCREENSHOTS=1 pytest -m browser`.
 """
 
+import os
 from pathlib import Path
 
 import pytest
@@ -72,6 +74,10 @@ def demo_city(transactional_db):
 
 
 @pytest.fixture
-def screenshots():
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    return SCREENSHOTS
+def screenshots(tmp_path):
+    """docs/screenshots/ when UPDATE_SCREENSHOTS=1 (to refresh the committed pictures), else a temporary folder,
+    so that an ordinary test run leaves the working tree clean."""
+    if os.environ.get("UPDATE_SCREENSHOTS") == "1":
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        return SCREENSHOTS
+    return tmp_path
