@@ -180,7 +180,15 @@ def campaign_tasks_for_estates(*, campaign, estates):
 
 # --- campaign summary report ---------------------------------------------------------------------
 
-OVERDUE_LIST_LIMIT = 200
+OVERDUE_LIST_LIMIT = 150
+# The city report is a summary: it lists the streets and firms furthest behind; every
+# street and firm is in its district's report and in the Excel exports.
+CITY_RANKING_LIMIT = 30
+
+
+def _furthest_behind(rows, limit):
+    """The ``limit`` rows with the lowest completion (most overdue first among equals)."""
+    return sorted(rows, key=lambda r: (r["done_pct"], -r["overdue"], str(r["label"])))[:limit]
 TRAINING_LIST_LIMIT = 40
 
 
@@ -206,6 +214,11 @@ def campaign_report_data(*, user, campaign, agency, as_of):
     by_district = campaign_selectors.progress(by="district", **kwargs)
     by_street = campaign_selectors.progress(by="street", **kwargs)
     by_firm = campaign_selectors.progress(by="firm", **kwargs)
+
+    street_count, firm_count = len(by_street), len(by_firm)
+    if agency.level == Agency.Level.CITY:
+        by_street = _furthest_behind(by_street, CITY_RANKING_LIMIT)
+        by_firm = _furthest_behind(by_firm, CITY_RANKING_LIMIT)
 
     overdue = campaign_selectors.overdue_list(**kwargs)
     overdue_count = totals["overdue"]
@@ -265,6 +278,9 @@ def campaign_report_data(*, user, campaign, agency, as_of):
         "by_district": by_district,
         "by_street": by_street,
         "by_firm": by_firm,
+        "street_count": street_count,
+        "firm_count": firm_count,
+        "ranked": agency.level == Agency.Level.CITY and (street_count > len(by_street) or firm_count > len(by_firm)),
         "overdue_rows": overdue_rows,
         "overdue_count": overdue_count,
         "overdue_limit": OVERDUE_LIST_LIMIT,
