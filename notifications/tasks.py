@@ -40,6 +40,6 @@ def sweep_digest(today=None):
 
 
 @shared_task(name="notifications.flush")
-def flush():
-    result = services.flush()
+def flush(today=None):
+    result = services.flush(today=_day(today))
     return result.__dict__ | {"today": str(result.today)}

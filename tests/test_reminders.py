@@ -518,3 +518,45 @@ def test_a_manual_reminder_for_accepted_work_is_refused(cast):
     ob = cast.obligation(TODAY, state="accepted")
     with pytest.raises(ValidationError):
         services.remind_now(obligation=ob, requested_by=cast.w.district_user, today=TODAY)
+
+
+# --- running it ----------------------------------------------------------------------------------
+
+
+def test_a_dry_run_stores_and_sends_nothing(cast):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    cast.obligation(TODAY)
+    out = StringIO()
+    call_command("send_reminders", "--today", TODAY.isoformat(), "--dry-run", stdout=out)
+    assert "due=1" in out.getvalue()
+    assert Reminder.objects.count() == 0 and mail.outbox == []
+
+
+def test_the_command_refuses_a_malformed_date(db):
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError):
+        call_command("send_reminders", "--today", "10/06/2025")
+
+
+def test_the_hourly_flush_sends_what_failed(cast, settings):
+    from notifications import tasks
+
+    settings.EMAIL_BACKEND = "tests.test_reminders.BrokenSMTP"
+    cast.obligation(TODAY)
+    sweep()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    tasks.flush.delay(TODAY.isoformat())
+    assert Reminder.objects.get().state == "sent" and len(mail.outbox) == 1
+
+
+def test_the_beat_schedule_names_registered_tasks(settings):
+    from config.celery import app
+
+    app.loader.import_default_modules()
+    names = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert {"notifications.sweep_reminders", "notifications.sweep_digest", "notifications.flush"} <= names
+    assert names <= set(app.tasks)
