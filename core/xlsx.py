@@ -29,19 +29,29 @@ An importer subclasses :class:`Importer` and implements three hooks::
     result = RosterImporter(user=request.user).run(uploaded_file)
 
 ``run`` refuses bad uploads with :class:`UploadRefused` (not .xlsx, bigger than
-``settings.MAX_IMPORT_UPLOAD_SIZE``, corrupt), reads the first sheet with openpyxl in
-read-only/values-only mode, normalises every text cell (full-width digits and letters
-become ASCII, see ``core.validators.normalize_text``), runs each column's parser,
-then ``prepare`` and ``validate``. Every problem becomes a :class:`RowError` (Excel row
+``settings.MAX_IMPORT_UPLOAD_SIZE``, corrupt or a zip bomb; ``str(exc)`` is the Chinese
+message), reads the first sheet with openpyxl in read-only/values-only mode (headers
+matched by text, in any order, ignoring spaces and "*"), runs each column's parser,
+then ``prepare`` and ``validate`` on every row (so one upload reports all its errors).
+Full-width input is accepted: the structured parsers (``integer``, ``decimal``,
+``choice``, ``parse_bool``, ``parse_date``, ``parse_phone``, ``as_text``) fold with
+``core.validators.normalize_text`` (NFKC); free text (``text``) folds only full-width
+letters, digits and spaces (``fold_text``) so Chinese punctuation such as （）stays as
+typed and an exported file imports back unchanged. Every problem becomes a :class:`RowError` (Excel row
 number, column header, Chinese message). If there is any error nothing is saved: the
 result carries the errors and a marked copy of the workbook (bad cells filled red with a
 comment carrying the message, an extra "错误说明" column), stored as a ``core.models.Job``
 file (kind ``xlsx-import-errors``) the user downloads from ``jobs:download``. Otherwise
 ``save`` runs inside one ``transaction.atomic`` and the result carries the counts
-(created / updated / unchanged).
+(created / updated / unchanged); an IntegrityError there (a concurrent clash) rolls
+everything back and becomes one error. ``estates/importers.py`` is the worked example
+(upsert by a unique code, history rows through simple-history's bulk helpers).
 
-A parser takes the cell value (``str`` already normalised, or int/float/datetime/bool
-as openpyxl read it) and returns the Python value or raises ``ValidationError`` with a
+Admin pages come from ``core.xlsx_admin.XlsxAdminMixin`` (template / import / export
+buttons on a changelist); see its docstring.
+
+A parser takes the cell value (``str`` trimmed, or int/float/datetime/bool as
+openpyxl read it; integral floats arrive as int) and returns the Python value or raises ``ValidationError`` with a
 Chinese message. Empty cells never reach the parser: a required column reports
 "必填", an optional one yields ``column.default``. An optional column absent from the
 sheet is absent from ``row.values`` (importers leave the field untouched on update).
@@ -58,12 +68,17 @@ default from the header length), ``date`` and ``datetime`` values are written as
 dates with a date format (aware datetimes in local time), ``Decimal`` stays a number,
 ``None`` an empty cell, booleans become 是/否::
 
-    columns = [ExportColumn(_("小区编码"), width=12), ExportColumn(_("建成日期"), number_format="yyyy-mm-dd")]
-    response = xlsx_response(columns, rows, filename="小区名单.xlsx")   # FileResponse download
-    fh = write_xlsx(columns, rows)                                      # a temp file, e.g. for a Job:
-    core.jobs.job_attach_file(job, name="小区名单.xlsx", content=...)    # (or JobFile with a path)
+    columns = [ExportColumn(_("小区编码"), width=12), ExportColumn(_("金额"), number_format="#,##0.00")]
+    rows = qs.values_list("code", "amount").iterator(chunk_size=2000)
+    return xlsx_response(columns, rows, filename="小区名单.xlsx")      # a FileResponse download
 
-``write_xlsx_path(columns, rows, path)`` writes to a path (for ``core.jobs.JobFile``).
+    fh = write_xlsx(columns, rows)          # the open temporary file itself (close it when done)
+
+    # in a core.jobs job kind (large exports off the request):
+    path = write_xlsx_path(columns, rows, core.jobs.temporary_path(".xlsx"))
+    return JobFile("小区名单.xlsx", path)   # the runner moves it into storage and deletes it
+
+``ExportColumn.number_format`` overrides the format of that column's dates and numbers.
 """
 
 from __future__ import annotations
@@ -433,6 +448,8 @@ class Importer:
     """Base of every Excel importer. Subclasses set ``spec`` and implement the hooks."""
 
     spec: ImportSpec = None
+    #: larger sheets are refused (split them): bounds the memory of one import (~5 KB a row)
+    max_rows = 20_000
     #: the download name of the marked copy (without extension)
     marked_name = gettext_lazy("导入错误标注")
 
@@ -513,6 +530,10 @@ class Importer:
             for number, values in enumerate(lines, start=2):
                 if values is None or all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
                     continue
+                if len(rows) >= self.max_rows:
+                    raise UploadRefused(
+                        _("数据超过 %(n)s 行，请拆分成多个文件分批导入。") % {"n": f"{self.max_rows:,}"}
+                    )
                 rows.append(self._parse_row(number, values, positions))
             if not rows and not self._errors:
                 self._add_error(None, None, _("表格中没有数据行。"))
@@ -593,47 +614,88 @@ def store_marked_copy_job(*, user, name, content, title=""):
 
 
 def mark_errors(upload, spec, errors) -> bytes:
-    """A copy of the uploaded workbook: bad cells filled red with the message as a comment,
-    plus a column "错误说明" listing each bad row's messages."""
-    from openpyxl import load_workbook
+    """A copy of the uploaded sheet with bad cells filled red and the message as a cell
+    comment, plus a last column "错误说明" listing each bad row's messages.
+
+    Streamed (read-only in, write-only out), so a 10 MB upload never becomes a workbook
+    in memory; the values and dates of the first sheet are kept, its styling is not.
+    """
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
     from openpyxl.comments import Comment
     from openpyxl.styles import Font, PatternFill
-
-    upload.seek(0)
-    workbook = load_workbook(upload)
-    sheet = workbook.worksheets[0]
-    fill = PatternFill("solid", start_color=ERROR_FILL_COLOR, end_color=ERROR_FILL_COLOR)
-    header_cells = {}
-    for cell in sheet[1] if sheet.max_row >= 1 else ():
-        if cell.value is not None:
-            header_cells.setdefault(_header_key(cell.value), cell.column)
-    labels = {}
-    for column in spec.columns:
-        for text_ in (column.header, *column.aliases):
-            if _header_key(str(text_)) in header_cells:
-                labels[column.label] = header_cells[_header_key(str(text_))]
-                break
-    note_column = sheet.max_column + 1
-    by_cell, by_row = {}, {}
-    for error in errors:
-        by_row.setdefault(error.row, []).append(error)
-        col = labels.get(error.column, 1)
-        by_cell.setdefault((error.row, col), []).append(error.message)
-    for (row, col), messages in by_cell.items():
-        cell = sheet.cell(row=row, column=col)
-        cell.fill = fill
-        comment = Comment("\n".join(messages), str(_("导入检查")))
-        comment.width, comment.height = 240, 40 + 20 * len(messages)
-        cell.comment = comment
-    title_cell = sheet.cell(row=1, column=note_column, value=_("错误说明"))
-    title_cell.font = Font(bold=True, color="FFC00000")
     from openpyxl.utils import get_column_letter
 
-    sheet.column_dimensions[get_column_letter(note_column)].width = 60
-    for row, row_errors in by_row.items():
-        text_ = "；".join(f"{e.column}：{e.message}" if e.column else e.message for e in row_errors)
-        cell = sheet.cell(row=row, column=note_column, value=text_)
-        cell.font = Font(color="FFC00000")
+    source = _open_read_only(upload)
+    try:
+        lines = source.worksheets[0].iter_rows(values_only=True)
+        header = next(lines, None) or ()
+        positions = {}
+        for index, value in enumerate(header):
+            if value is not None:
+                positions.setdefault(_header_key(value), index)
+        column_of = {}
+        for column in spec.columns:
+            for text_ in (column.header, *column.aliases):
+                if _header_key(str(text_)) in positions:
+                    column_of[column.label] = positions[_header_key(str(text_))]
+                    break
+        by_cell, by_row = {}, {}
+        for error in errors:
+            by_row.setdefault(error.row, []).append(error)
+            by_cell.setdefault((error.row, column_of.get(error.column, 0)), []).append(error.message)
+        width = max([len(header)] + [col + 1 for _row, col in by_cell])
+        note_index = width  # 0-based index of the "错误说明" column
+
+        workbook = Workbook(write_only=True)
+        sheet = workbook.create_sheet(source.worksheets[0].title)
+        sheet.freeze_panes = "A2"
+        widths = {column_of[c.label]: _width(c.label, c.width) for c in spec.columns if c.label in column_of}
+        for index in range(width):
+            sheet.column_dimensions[get_column_letter(index + 1)].width = widths.get(index, 14)
+        sheet.column_dimensions[get_column_letter(note_index + 1)].width = 60
+        fill = PatternFill("solid", start_color=ERROR_FILL_COLOR, end_color=ERROR_FILL_COLOR)
+        red, bold_red = Font(color="FFC00000"), Font(bold=True, color="FFC00000")
+        author = str(_("导入检查"))
+
+        def cells(number, values):
+            line = list(values or ())
+            row_errors = by_row.get(number)
+            if row_errors or number == 1:
+                line += [None] * (note_index - len(line))
+            for index, value in enumerate(line):
+                messages = by_cell.get((number, index))
+                if messages is None and not isinstance(value, (datetime.date, datetime.time)) and number != 1:
+                    continue
+                cell = WriteOnlyCell(sheet, value=value)
+                if isinstance(value, datetime.datetime):
+                    cell.number_format = DATETIME_FORMAT if value.time() != datetime.time() else DATE_FORMAT
+                elif isinstance(value, datetime.date):
+                    cell.number_format = DATE_FORMAT
+                if number == 1:
+                    cell.font = Font(bold=True)
+                if messages:
+                    cell.fill = fill
+                    comment = Comment("\n".join(messages), author)
+                    comment.width, comment.height = 240, 40 + 20 * len(messages)
+                    cell.comment = comment
+                line[index] = cell
+            if number == 1:
+                note = WriteOnlyCell(sheet, value=str(_("错误说明")))
+                note.font = bold_red
+                line.append(note)
+            elif row_errors:
+                note = WriteOnlyCell(sheet, value="；".join(
+                    f"{e.column}：{e.message}" if e.column else e.message for e in row_errors))
+                note.font = red
+                line.append(note)
+            return line
+
+        sheet.append(cells(1, header))
+        for number, values in enumerate(lines, start=2):
+            sheet.append(cells(number, values))
+    finally:
+        source.close()
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()

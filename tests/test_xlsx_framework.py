@@ -207,6 +207,33 @@ def test_marked_copy_fills_bad_cells_and_comments_them(db):
     assert "人数" in sheet.cell(row=2, column=6).value
 
 
+def test_marked_copy_keeps_values_and_dates_and_row_numbers_after_gaps(db):
+    wb = Workbook()
+    ws = wb.active
+    ws.append(HEADERS)
+    ws.append(["甲市", "0574-87000001", 1, "是", datetime.date(2011, 7, 22)])
+    ws.cell(row=4, column=1, value="乙市")  # row 3 left empty
+    ws.cell(row=4, column=3, value="很多")
+    out = io.BytesIO()
+    wb.save(out)
+    result = CityImporter().run(SimpleUploadedFile("gap.xlsx", out.getvalue()))
+    assert [(e.row, e.column) for e in result.errors] == [(4, "人数")]
+    sheet = load_workbook(io.BytesIO(result.marked_copy)).active
+    assert [c.value for c in sheet[1]] == HEADERS + ["错误说明"]
+    assert sheet["E2"].is_date and sheet["E2"].value == datetime.datetime(2011, 7, 22)
+    assert sheet["B2"].value == "0574-87000001"
+    assert sheet["C4"].value == "很多" and sheet["C4"].fill.fgColor.rgb == xlsx.ERROR_FILL_COLOR
+    assert sheet["F2"].value is None
+
+
+def test_too_many_rows_are_refused(db):
+    class SmallImporter(CityImporter):
+        max_rows = 2
+
+    with pytest.raises(xlsx.UploadRefused, match="超过 2 行"):
+        SmallImporter().run(xlsx_upload([["甲市"], ["乙市"], ["丙市"]], headers=["名称"]))
+
+
 def test_marked_copy_is_stored_as_a_job_of_the_user(world):
     result = run([["名" * 30]], user=world.district_user, headers=["名称"])
     job = result.job
