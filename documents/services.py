@@ -130,15 +130,11 @@ def notices_batch_start(*, user, kinds, campaign=None, scope):
     )
 
 
-def campaign_report_pdf(*, user, campaign, agency, as_of, progress=None):
-    """The campaign summary report for ``agency`` (city: every district; district: its area)."""
-    from core.pdf import render_pdf
-
+def campaign_report_context(*, user, campaign, agency, as_of):
+    """(context, title) of the campaign summary report: data, charts and labels."""
     from .charts import completion_bars, deadline_timeline
 
     data = selectors.campaign_report_data(user=user, campaign=campaign, agency=agency, as_of=as_of)
-    if progress:
-        progress(40)
     area_rows = data["by_district"] if data["is_city"] else data["by_street"]
     data.update(
         area=agency.display_name,
@@ -147,7 +143,17 @@ def campaign_report_pdf(*, user, campaign, agency, as_of, progress=None):
                                          as_of=as_of),
     )
     title = _("%(campaign)s进展情况报告（%(area)s）") % {"campaign": campaign.name, "area": agency.display_name}
-    pdf = render_pdf("print/campaign_report.html", data, issuer=agency.name, title=title)
+    return data, title
+
+
+def campaign_report_pdf(*, user, campaign, agency, as_of, progress=None):
+    """The campaign summary report for ``agency`` (city: every district; district: its area)."""
+    from core.pdf import render_pdf
+
+    context, title = campaign_report_context(user=user, campaign=campaign, agency=agency, as_of=as_of)
+    if progress:
+        progress(40)
+    pdf = render_pdf("print/campaign_report.html", context, issuer=agency.name, title=title)
     if progress:
         progress(95)
     return pdf

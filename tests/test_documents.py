@@ -225,3 +225,38 @@ def test_firm_portal_query_count_does_not_grow_with_estates(world, client):
     with CaptureQueriesContext(connection) as large:
         client.get(reverse("documents:portal"))
     assert len(small) == len(large)
+
+
+def test_admin_add_form_offers_the_default_text_and_placeholder_help(world, client):
+    client.force_login(world.city_user)
+    page = client.get(reverse("admin:documents_noticetemplate_add") + "?kind=service_list").content.decode()
+    assert "物业服务内容清单" in page and "{{ estate.hotline }}" in page
+
+
+def test_admin_saves_a_campaign_text_and_previews_it(world, campaign, client):
+    client.force_login(world.city_user)
+    response = client.post(reverse("admin:documents_noticetemplate_add"), {
+        "campaign": campaign.pk, "kind": "open_letter", "title": "{{ estate.name }}倡议书",
+        "body": "各位业主：请支持{{ campaign.name }}。"})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    template = NoticeTemplate.objects.get()
+    assert template.updated_by == world.city_user
+    preview = client.get(reverse("admin:documents_noticetemplate_preview", args=[template.pk]))
+    assert preview.status_code == 200 and "倡议书" in text_of(preview.content)
+
+
+def test_admin_refuses_a_text_with_a_forbidden_tag(world, campaign, client):
+    client.force_login(world.city_user)
+    response = client.post(reverse("admin:documents_noticetemplate_add"), {
+        "campaign": campaign.pk, "kind": "open_letter", "title": "标题", "body": "{% include 'x.html' %}"})
+    assert response.status_code == 200 and not NoticeTemplate.objects.exists()
+    assert "不能使用其他模板标签" in response.content.decode()
+
+
+def test_district_cannot_edit_the_generic_texts(world, client):
+    template = NoticeTemplate.objects.create(kind=NoticeKind.OPEN_LETTER, title="通用", body="正文")
+    client.force_login(world.district_user)
+    response = client.post(reverse("admin:documents_noticetemplate_change", args=[template.pk]),
+                           {"kind": "open_letter", "title": "改过", "body": "正文"})
+    template.refresh_from_db()
+    assert template.title == "通用" and response.status_code in (200, 403)
