@@ -70,7 +70,7 @@ class CampaignFilter(admin.SimpleListFilter):
     parameter_name = "campaign"
 
     def lookups(self, request, model_admin):
-        return [(c.pk, c.name) for c in selectors.campaign_list(user=request.user).only("pk", "name")]
+        return list(selectors.campaign_list(user=request.user).values_list("pk", "name"))
 
     def queryset(self, request, queryset):
         return queryset.filter(campaign_id=self.value()) if self.value() else queryset
@@ -164,7 +164,15 @@ class FirmGradeFilter(admin.SimpleListFilter):
 
 # --- campaigns ---------------------------------------------------------------------------------
 
-class ActionInline(admin.TabularInline):
+class BureauInline:
+    """Inlines answer to the parent admin's bureau rule (users have no Django model permissions)."""
+
+    def has_view_permission(self, request, obj=None):
+        user = request.user
+        return user.is_active and (user.is_superuser or bool(user.agency_id))
+
+
+class ActionInline(BureauInline, admin.TabularInline):
     model = Action
     extra = 0
     fields = ("order", "code", "name", "description", "tasks_link")
@@ -366,7 +374,7 @@ class TaskAdmin(ScopedAdmin):
 
 # --- obligations -------------------------------------------------------------------------------
 
-class EvidenceInline(admin.StackedInline):
+class EvidenceInline(BureauInline, admin.StackedInline):
     model = Evidence
     extra = 0
     can_delete = False
@@ -392,7 +400,7 @@ class EvidenceInline(admin.StackedInline):
                         f.get_kind_display()) for f in files))
 
 
-class EventInline(admin.TabularInline):
+class EventInline(BureauInline, admin.TabularInline):
     model = ObligationEvent
     extra = 0
     can_delete = False
@@ -532,7 +540,7 @@ class ObligationEventAdmin(ReadOnlyAdminMixin, ScopedAdmin):
 
 # --- records -----------------------------------------------------------------------------------
 
-class PhotoInline(admin.TabularInline):
+class PhotoInline(BureauInline, admin.TabularInline):
     model = RecordPhoto
     extra = 0
     fields = ("file", "original_name", "uploaded_at")
