@@ -78,9 +78,13 @@ class Command(BaseCommand):
                 write_xlsx_path([c.label for c in ESTATE_SPEC.columns],
                                 self._rows(city, estates, seed, households_delta=1), path)
                 third = self._import(user, path, "import with every row changed (all updated)")
+                write_xlsx_path([c.label for c in ESTATE_SPEC.columns],
+                                self._rows(city, estates, seed, bad_area=True), path)
+                fourth = self._import(user, path, "import with an error in every row (marked copy)")
+                self.stdout.write(f"  marked copy: {len(fourth.marked_copy or b'') / 1024:.0f} KB")
             finally:
                 path.unlink(missing_ok=True)
-            for result in (first, second, third):
+            for result in (first, second, third):  # the fourth is meant to fail
                 for error in result.errors[:20]:
                     self.stderr.write(f"row {error.row} {error.column}: {error.message}")
         finally:
@@ -129,7 +133,7 @@ class Command(BaseCommand):
         )
         return result
 
-    def _rows(self, city, n, seed, households_delta=0):
+    def _rows(self, city, n, seed, households_delta=0, bad_area=False):
         """Rows like a bureau's real sheet: every estate in some street of some district."""
         rng = random.Random(seed)
         from estates.models import Agency
@@ -148,6 +152,6 @@ class Command(BaseCommand):
                 f"BM{i + 1:06d}", f"基准{i + 1}号小区", f"{district.short_name}测试路 {rng.randint(1, 999)} 号",
                 district.short_name, street.short_name, rng.choice(communities[street.pk]).short_name,
                 firm.credit_code, str(CATEGORY_LABELS[rng.randint(0, 2)]), year, households,
-                households * rng.randint(70, 120), rng.choice(("是", "否")),
+                "很多" if bad_area else households * rng.randint(70, 120), rng.choice(("是", "否")),
                 landline(rng) if rng.random() < 0.6 else None, None, "是",
             )
