@@ -13,7 +13,10 @@ export EMBEDDED ?= 1
 export DEBUG ?= 1
 export PORT
 
-.PHONY: run test venv deps dev-deps demo worker beat reminders fonts vendor lint ci clean
+# Debian packages the Chinese PDFs need: the Noto CJK fonts and WeasyPrint's Pango/HarfBuzz.
+SYSTEM_PACKAGES := fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0
+
+.PHONY: run test venv deps dev-deps demo worker beat reminders fonts system-packages vendor lint ci clean
 
 $(VENV)/bin/activate:
 	@test -n "$(PYTHON)" || { echo "Python 3.11 is needed: apt-get install python3 python3-venv"; exit 1; }
@@ -31,14 +34,28 @@ $(VENV)/.dev-deps: requirements.txt requirements-dev.txt | $(VENV)/bin/activate
 deps: $(VENV)/.deps
 dev-deps: $(VENV)/.dev-deps
 
+## make fonts: install $(SYSTEM_PACKAGES) if missing (as root or with passwordless sudo; otherwise says what to run)
+fonts system-packages:
+	@command -v dpkg-query >/dev/null || { echo "Not Debian/Ubuntu: Chinese PDFs need Noto Sans CJK SC and Pango."; exit 0; }; \
+	missing=""; \
+	for p in $(SYSTEM_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	[ -n "$$missing" ] || exit 0; \
+	if [ "$$(id -u)" = 0 ]; then sudo=""; elif sudo -n true 2>/dev/null; then sudo="sudo -n"; \
+	else echo "WARNING: Chinese PDFs need:$$missing -- run: sudo apt-get install$$missing"; exit 0; fi; \
+	echo "Installing$$missing"; \
+	$$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing \
+	  || echo "WARNING: could not install$$missing; Chinese PDFs will not render"
+
 ## make run: set up the embedded portal with demo data and serve it on http://127.0.0.1:$(PORT)
-run: deps
+run: deps fonts
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py setup_demo --estates $(DEMO_ESTATES) --seed $(DEMO_SEED)
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 ## make test: the whole pytest suite on SQLite, without Redis (the integration tests need both: .ci/run)
-test: dev-deps
+test: dev-deps fonts
 	EMBEDDED=1 DEBUG=0 DATABASE_URL= REDIS_URL= $(PY) -m pytest -n $(PYTEST_WORKERS) $(PYTEST_FLAGS) -m "not integration" $(PYTEST_ARGS)
 
 ## make reminders: run today's reminder sweep once, without Redis
