@@ -491,3 +491,33 @@ def test_closing_a_campaign_stops_submissions(world, letter):
     services.campaign_close(campaign=letter.campaign)
     with pytest.raises(ValidationError, match="未发布或已结束"):
         submit(letter, world.firm_user)
+
+
+def test_new_street_gets_obligations_once_its_path_is_saved(world, campaign, django_capture_on_commit_callbacks):
+    t = task(campaign, party_kind=PartyKind.STREET, deadline=timezone.localdate() + datetime.timedelta(days=3))
+    publish(campaign)
+    with django_capture_on_commit_callbacks(execute=True):
+        street = f.StreetFactory(name="新设街道", parent=world.district)
+    ob = Obligation.objects.get(task=t, agency=street)
+    assert (ob.reviewer, ob.district, ob.street) == (world.district, world.district, street)
+
+
+def test_firm_moving_district_moves_its_pending_obligations(world, campaign):
+    t = task(campaign, party_kind=PartyKind.FIRM)
+    publish(campaign)
+    world.firm.district = world.other_district
+    world.firm.save()
+    ob = obligation_of(t, world.firm)
+    assert (ob.district, ob.reviewer) == (world.other_district, world.other_district)
+
+
+def test_accepted_work_keeps_its_reviewer_when_the_estate_moves(world, campaign):
+    t = task(campaign, evidence_kinds=["text"])
+    publish(campaign)
+    ob = obligation_of(t, world.estate)
+    services.obligation_submit(obligation=ob, user=world.firm_user, text="好")
+    services.obligation_accept(obligation=ob, user=world.district_user)
+    world.estate.street, world.estate.district = world.far_street, world.other_district
+    world.estate.save()
+    ob.refresh_from_db()
+    assert (ob.reviewer, ob.district) == (world.district, world.other_district)
