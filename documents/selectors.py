@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db.models import Count, Max, Min, Q, Sum
 from django.http import Http404
+from django.urls import reverse
 from django.utils import formats
 from django.utils.translation import gettext as _
 
@@ -76,7 +77,8 @@ def _date(value):
 
 
 def public_estate_url(code):
-    return f"{settings.SITE_URL}/e/{code}/"
+    """The resident page the QR code of a notice opens (estates.public_urls)."""
+    return settings.SITE_URL + reverse("public:estate", args=[code])
 
 
 def campaign_values(campaign):
