@@ -17,12 +17,22 @@ FIRM_OBLIGATION_URLS = ("portal:obligation_detail", "campaigns:obligation_detail
 STAFF_OBLIGATION_URLS = ("admin:campaigns_obligation_change",)
 
 
+_chosen = {}
+
+
 def _first_url(names, *args):
+    # NoReverseMatch is costly and a sweep asks a thousand times: remember which name works.
+    if names in _chosen:
+        name = _chosen[names]
+        return reverse(name, args=args) if name != "notifications:list" else reverse(name)
     for name in names:
         try:
-            return reverse(name, args=args)
+            url = reverse(name, args=args)
         except NoReverseMatch:
             continue
+        _chosen[names] = name
+        return url
+    _chosen[names] = "notifications:list"
     return reverse("notifications:list")
 
 
