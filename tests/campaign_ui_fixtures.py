@@ -8,7 +8,6 @@ that "overdue", "due in 7 days" and the rest are meaningful without freezing tim
 import datetime
 import io
 
-import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
@@ -41,11 +40,6 @@ def make_live(world):
                                  deadline=today + datetime.timedelta(days=40), evidence_kinds=["text"])
     publish(live.campaign, user=world.city_user)
     return live
-
-
-@pytest.fixture
-def live(world):
-    return make_live(world)
 
 
 def obligation(task, estate=None, firm=None):

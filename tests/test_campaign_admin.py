@@ -7,7 +7,13 @@ from django.urls import reverse
 
 from campaigns import services
 from campaigns.models import Campaign, Obligation, Training
-from tests.campaign_ui_fixtures import live, obligation  # noqa: F401
+from tests.campaign_ui_fixtures import make_live, obligation
+
+
+@pytest.fixture
+def live(world):
+    return make_live(world)
+
 
 State = Obligation.State
 CHANGELIST = "admin:campaigns_obligation_changelist"
@@ -133,7 +139,7 @@ def test_review_queue_bulk_return_needs_a_reason(client, world, live):
 # --- campaigns and tasks -----------------------------------------------------------------------
 
 def test_publish_action_publishes_a_draft(client, world):
-    from tests.campaign_factories import CampaignFactory, TaskFactory, ActionFactory
+    from tests.campaign_factories import ActionFactory, CampaignFactory, TaskFactory
 
     campaign = CampaignFactory(issuing_agency=world.city)
     TaskFactory(action=ActionFactory(campaign=campaign))

@@ -1,11 +1,17 @@
 """The progress dashboard of a campaign (admin) and the district's coordinator roster."""
 
+import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from campaigns import services
-from tests.campaign_ui_fixtures import add_estates, live, make_live, obligation, read_xlsx  # noqa: F401
+from tests.campaign_ui_fixtures import add_estates, make_live, obligation, read_xlsx
+
+
+@pytest.fixture
+def live(world):
+    return make_live(world)
 
 
 def progress_url(campaign):
@@ -84,7 +90,8 @@ def test_roster_export_is_the_districts_estates_with_their_coordinators(client, 
                               appointed_on=live.today)
     client.force_login(world.district_user)
     rows = read_xlsx(client.get(reverse("admin:campaigns_campaign_roster")))
-    assert rows[0] == ["所属区", "所属街道", "小区编码", "小区名称", "物业服务企业", "协调员姓名", "联系电话", "聘任日期"]
+    assert rows[0] == ["所属区", "所属街道", "小区编码", "小区名称", "物业服务企业", "协调员姓名", "联系电话",
+                       "聘任日期"]
     assert [r[2] for r in rows[1:]] == ["HS001", "HS002"]
     assert rows[1][5] == "王芳" and rows[2][5] == "（未备案）"
 

@@ -3,11 +3,17 @@ large obligation exports run as a long job."""
 
 import datetime
 
+import pytest
 from django.urls import reverse
 
 from campaigns import exports, services
 from core.models import Job
-from tests.campaign_ui_fixtures import live, obligation, read_xlsx  # noqa: F401
+from tests.campaign_ui_fixtures import make_live, obligation, read_xlsx
+
+
+@pytest.fixture
+def live(world):
+    return make_live(world)
 
 
 def test_admin_obligation_export_contains_the_filtered_rows_with_chinese_headers(client, world, live):

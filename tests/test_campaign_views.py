@@ -11,7 +11,13 @@ from django.urls import reverse
 from campaigns import services
 from campaigns.models import Evidence, EvidenceFile, Obligation, Training
 from estates.models import Coordinator
-from tests.campaign_ui_fixtures import add_estates, live, make_live, obligation, real_pdf, real_photo  # noqa: F401
+from tests.campaign_ui_fixtures import add_estates, make_live, obligation, real_photo
+
+
+@pytest.fixture
+def live(world):
+    return make_live(world)
+
 
 State = Obligation.State
 LIST = "campaigns:obligations"
