@@ -46,6 +46,8 @@ logger = logging.getLogger(__name__)
 
 _KINDS = {}
 _discovered = False
+# A running job whose worker has not finished it after this long is presumed dead.
+JOB_LEASE = timedelta(hours=2)
 
 
 class JobFailed(Exception):
@@ -144,9 +146,10 @@ def _finish_failed(job_id, message):
 def job_run(job_id):
     """Run one job in the worker (or in-process in eager mode). Returns the job."""
     now = timezone.now()
-    claimed = Job.objects.filter(pk=job_id, state=Job.State.PENDING).update(
-        state=Job.State.RUNNING, started_at=now, progress=0
-    )
+    # Claim by conditional update: a redelivered task finds the job taken and stops; a job
+    # whose worker died (still "running" after the lease) is taken again.
+    claimable = Q(state=Job.State.PENDING) | Q(state=Job.State.RUNNING, started_at__lt=now - JOB_LEASE)
+    claimed = Job.objects.filter(claimable, pk=job_id).update(state=Job.State.RUNNING, started_at=now, progress=0)
     job = Job.objects.select_related("owner", "agency", "firm").get(pk=job_id)
     if not claimed:  # already run (redelivered task) or being run elsewhere
         return job
@@ -235,8 +238,16 @@ def job_is_expired(job, *, now=None):
 
 
 def job_cleanup_expired(*, now=None):
-    """Delete the files of expired jobs (the rows stay as history). Returns how many."""
+    """Delete the files of expired jobs (the rows stay as history). Returns how many.
+
+    Also closes jobs left running past the lease by a worker that died, so their page
+    stops polling and says what happened.
+    """
     now = now or timezone.now()
+    with translation.override(settings.LANGUAGE_CODE):
+        Job.objects.filter(state=Job.State.RUNNING, started_at__lt=now - JOB_LEASE).update(
+            state=Job.State.FAILED, finished_at=now, message=_("任务中断（处理进程意外退出），请重新发起。")
+        )
     count = 0
     for job in Job.objects.filter(expires_at__lte=now).exclude(result="").iterator():
         try:

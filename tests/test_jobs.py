@@ -188,3 +188,23 @@ def test_pending_job_download_redirects_to_progress(world, client):
     client.force_login(world.firm_user)
     response = client.get(reverse("jobs:download", args=[job.pk]))
     assert response.status_code == 302 and response.url == reverse("jobs:detail", args=[job.pk])
+
+
+def test_a_job_left_running_by_a_dead_worker_is_taken_again(world):
+    job = Job.objects.create(kind="tests.echo", owner=world.firm_user, state=Job.State.RUNNING,
+                             started_at=timezone.now() - jobs.JOB_LEASE - timedelta(minutes=1))
+    assert jobs.job_run(job.pk).state == Job.State.DONE
+
+
+def test_a_running_job_inside_its_lease_is_not_run_twice(world):
+    job = Job.objects.create(kind="tests.echo", owner=world.firm_user, state=Job.State.RUNNING,
+                             started_at=timezone.now())
+    assert jobs.job_run(job.pk).state == Job.State.RUNNING
+
+
+def test_cleanup_closes_jobs_abandoned_past_the_lease(world):
+    job = Job.objects.create(kind="tests.echo", owner=world.firm_user, state=Job.State.RUNNING,
+                             started_at=timezone.now() - jobs.JOB_LEASE - timedelta(minutes=1))
+    jobs.job_cleanup_expired()
+    job.refresh_from_db()
+    assert job.state == Job.State.FAILED and "任务中断" in job.message
