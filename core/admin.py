@@ -6,7 +6,6 @@ answers 404 for an object outside the user's scope (never the page, never a redi
 that confirms the object exists).
 """
 
-from django.contrib import admin
 from django.contrib.admin.exceptions import NotRegistered
 from django.contrib.admin.options import TO_FIELD_VAR
 from django.contrib.admin.utils import unquote

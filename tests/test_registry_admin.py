@@ -62,8 +62,7 @@ def test_estate_changelist_with_filters_and_search_runs_the_same_queries_for_10_
 
 def test_firm_changelist_runs_the_same_queries_for_10_and_200_firms(client, world):
     client.force_login(world.city_user)
-    for i in range(10):
-        f.FirmFactory(district=world.district)
+    f.FirmFactory.create_batch(10, district=world.district)
     small = _queries(client, FIRM_LIST)
     PropertyFirm.objects.bulk_create(
         PropertyFirm(name=f"批量物业{i}", credit_code=f.valid_credit_code(5000 + i), grade=1 + i % 3,
@@ -183,7 +182,8 @@ def test_history_dates_are_shown_in_china_time(client, world):
 
 @pytest.mark.parametrize(
     "label",
-    ["住宅小区", "小区编码", "小区名称", "所属区", "所属街道", "物业服务企业", "小区类别", "建成年份", "老小区", "户数"],
+    ["住宅小区", "小区编码", "小区名称", "所属区", "所属街道", "物业服务企业", "小区类别", "建成年份", "老小区",
+     "户数"],
 )
 def test_estate_changelist_shows_chinese_column_labels(client, world, label):
     client.force_login(world.district_user)
