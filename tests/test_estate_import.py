@@ -371,6 +371,21 @@ def test_admin_import_links_marked_copy_download(world, client):
     assert reverse("jobs:download", args=[job.pk]) in response.content.decode()
 
 
+def test_marked_copy_downloads_for_owner_and_404s_for_other_district(world, client):
+    try:
+        reverse("jobs:download", args=["00000000-0000-0000-0000-000000000000"])
+    except Exception:
+        pytest.skip("jobs URLs not mounted yet")
+    client.force_login(world.district_user)
+    client.post(import_url("estate"), {"file": estates_file(world, estate_row(world, households="x"))})
+    url = reverse("jobs:download", args=[Job.objects.get(kind="xlsx-import-errors").pk])
+    response = client.get(url)
+    assert response.status_code == 200
+    assert load_workbook(io.BytesIO(b"".join(response.streaming_content))).active["J2"].comment is not None
+    client.force_login(world.other_district_user)
+    assert client.get(url).status_code == 404
+
+
 def test_admin_import_refuses_non_xlsx(world, client):
     client.force_login(world.district_user)
     upload = SimpleUploadedFile("小区.xls", b"\xd0\xcf\x11\xe0 old excel")
