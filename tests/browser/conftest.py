@@ -42,24 +42,30 @@ def browser_context_args(browser_context_args):
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _live_server_environment():
-    """Set before the session-scoped `live_server` and `playwright` fixtures start (autouse fixtures come first).
+def _live_server_environment(request):
+    """Runs before the session-scoped `live_server` and `playwright` fixtures (autouse fixtures come first).
 
-    * The live server builds its middleware once, at start: SecurityMiddleware would read the production
-      SECURE_SSL_REDIRECT and send the browser to https. Plain http and non-secure cookies here; django-axes
-      stays off (conftest turns it off per test as well) so that the form logins are never throttled.
+    * The live server builds its middleware once, when it starts, and SecurityMiddleware would keep the production
+      SECURE_SSL_REDIRECT and send the browser to https: start the server with it off, then restore the setting.
     * Playwright's sync API keeps an asyncio loop running in the main thread until the end of the session, and
       Django refuses ORM calls while a loop runs. The calls made here (test database set-up, fixtures, assertions
-      between browser steps) are plain synchronous code, so they are allowed for the rest of the session.
+      between browser steps) are plain synchronous code, so they stay allowed for the rest of the session.
     """
-    overrides = override_settings(
-        SECURE_SSL_REDIRECT=False, SESSION_COOKIE_SECURE=False, CSRF_COOKIE_SECURE=False, AXES_ENABLED=False,
-    )
-    overrides.enable()
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        with override_settings(SECURE_SSL_REDIRECT=False):
+            request.getfixturevalue("live_server")
         yield
-    overrides.disable()
+
+
+@pytest.fixture(autouse=True)
+def _browser_settings(settings):
+    """Plain http: cookies without the Secure flag. django-axes stays off (the root conftest turns it off for
+    every test; the live server runs in this process and reads the same settings), so the form logins of
+    these tests are never throttled."""
+    settings.SESSION_COOKIE_SECURE = False
+    settings.CSRF_COOKIE_SECURE = False
+    settings.AXES_ENABLED = False
 
 
 @pytest.fixture
