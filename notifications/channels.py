@@ -73,21 +73,26 @@ class EmailChannel(Channel):
             self.connection = None
 
     def send(self, message, users):
-        addresses = sorted({u.email for u in users})
-        if not addresses:
-            return []
-        mail = EmailMultiAlternatives(
-            subject=message.subject,
-            body=message.text,
-            from_email=settings.DEFAULT_FROM_EMAIL,
-            to=addresses,
-            connection=self.connection,
-            headers=message.headers,
-        )
-        if message.html:
-            mail.attach_alternative(message.html, "text/html")
-        mail.send(fail_silently=False)
-        return addresses
+        # One message per organisation: colleagues see each other in To, other organisations never do.
+        # A reminder always goes to one organisation, so it is one SMTP transaction.
+        groups = {}
+        for user in users:
+            groups.setdefault((user.firm_id, user.agency_id), set()).add(user.email)
+        reached = []
+        for addresses in groups.values():
+            mail = EmailMultiAlternatives(
+                subject=message.subject,
+                body=message.text,
+                from_email=settings.DEFAULT_FROM_EMAIL,
+                to=sorted(addresses),
+                connection=self.connection,
+                headers=message.headers,
+            )
+            if message.html:
+                mail.attach_alternative(message.html, "text/html")
+            mail.send(fail_silently=False)
+            reached += sorted(addresses)
+        return reached
 
 
 def external_channels():

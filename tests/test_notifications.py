@@ -258,3 +258,33 @@ def test_the_calendar_admin_warns_about_years_without_holidays(client, world, mo
     client.force_login(world.city_user)
     html = client.get(reverse("admin:core_calendarday_changelist")).content.decode()
     assert "不含 2030 年的法定节假日" in html and "不含 2031 年" not in html
+
+
+def test_city_staff_set_a_campaign_reminder_policy_in_the_admin(client, cast):
+    client.force_login(cast.w.city_user)
+    response = client.post(reverse("admin:notifications_reminderpolicy_add"), {
+        "campaign": cast.campaign.pk, "enabled": "on", "days_before": "5, 2", "on_due_day": "on",
+        "overdue_every": "7",
+    })
+    assert response.status_code == 302
+    assert ReminderPolicy.objects.get().days_before == "5,2"
+
+
+def test_a_district_cannot_change_the_city_campaigns_policy(client, cast):
+    policy = ReminderPolicy.objects.create(campaign=cast.campaign)
+    client.force_login(cast.w.district_user)
+    response = client.post(reverse("admin:notifications_reminderpolicy_change", args=[policy.pk]),
+                           {"campaign": cast.campaign.pk, "days_before": "1", "overdue_every": "0"})
+    assert response.status_code in (403, 404)  # outside its scope (the issuing agency's subtree)
+    policy.refresh_from_db()
+    assert policy.days_before == "7,3,1"
+
+
+def test_notify_writes_in_app_rows_and_mails_each_organisation_apart_after_commit(world, django_capture_on_commit_callbacks):
+    from notifications.channels import Message
+
+    message = Message(category="general", subject="材料已退回", text="请修改后重新提交。", summary="请修改")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.notify(users=[world.firm_user, world.other_firm_user], message=message)
+    assert Notification.objects.filter(title="材料已退回").count() == 2
+    assert sorted(m.to[0] for m in mail.outbox) == ["firm@example.com", "other-firm@example.com"]  # one each
