@@ -35,8 +35,12 @@ def _css_string(text):
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
 
 
-def page_counter_css():
-    """CSS ``content`` for "第 N 页 共 M 页" in the active language, built from one msgid."""
+def page_counter_css(pages="counter(pages)"):
+    """CSS ``content`` for "第 N 页 共 M 页" in the active language, built from one msgid.
+
+    ``pages`` is the CSS value of M: the document's page count by default; a batch passes
+    ``string(docpages)``, each document's own count.
+    """
     label = _("第 {page} 页 共 {pages} 页")
     parts = []
     rest = label
@@ -48,7 +52,7 @@ def page_counter_css():
         index, token = min(positions)
         if index:
             parts.append(_css_string(rest[:index]))
-        parts.append(f"counter({token[1:-1]})")
+        parts.append(pages if token == "{pages}" else "counter(page)")
         rest = rest[index + len(token):]
     return mark_safe(" ".join(parts))
 
@@ -60,6 +64,7 @@ def print_context(context=None, *, issuer="", title=""):
         "issuer": issuer,
         "doc_title": title,
         "page_counter_css": page_counter_css(),
+        "doc_page_counter_css": page_counter_css("string(docpages)"),
         "sans_font": SANS_FONT,
         "serif_font": SERIF_FONT,
         "SITE_URL": settings.SITE_URL,
@@ -68,15 +73,19 @@ def print_context(context=None, *, issuer="", title=""):
     return base
 
 
-def html_to_pdf(html, *, base_url=None, progress=None, **options):
-    """Lay out one HTML string and write it as PDF bytes."""
+def _layout(html, *, base_url=None, **options):
     from weasyprint import HTML
     from weasyprint.urls import URLFetcher
 
     # Documents embed their pictures inline (SVG, data: URIs); refusing every other URL
     # means no text that reaches a page can make the renderer fetch anything.
     fetcher = URLFetcher(allowed_protocols=("data",))
-    document = HTML(string=html, base_url=base_url or str(settings.BASE_DIR), url_fetcher=fetcher).render(**options)
+    return HTML(string=html, base_url=base_url or str(settings.BASE_DIR), url_fetcher=fetcher).render(**options)
+
+
+def html_to_pdf(html, *, base_url=None, progress=None, **options):
+    """Lay out one HTML string and write it as PDF bytes."""
+    document = _layout(html, base_url=base_url, **options)
     if progress:
         progress(len(document.pages))
     # No gc.collect() here: it costs ~1 s in a loaded Django process and does not lower
@@ -111,11 +120,35 @@ def render_documents_pdf(fragment_template, contexts, *, title="", common=None, 
         bodies.append(mark_safe(template.render({**shared, **context}, request)))
         if progress and (index % 20 == 0 or index == total):
             progress(60 * index // total)
-    html = render_to_string("print/documents.html", {**shared, "bodies": bodies}, request=request)
-    del bodies
-    return html_to_pdf(
-        html,
-        base_url=request.build_absolute_uri("/") if request else None,
-        progress=(lambda pages: progress(85)) if progress else None,
-        **options,
-    )
+    base_url = request.build_absolute_uri("/") if request else None
+    # Each document numbers its own pages ("第 1 页 共 1 页" on every posted letter, not
+    # "第 137 页 共 300 页"). CSS has no per-group page total, so each section carries its
+    # page count as a string the footer reads: guessed (one page, what notices are made
+    # for), checked against the layout, and laid out once more only if a guess was wrong.
+    counts = [1] * len(bodies)
+    for _attempt in range(2):
+        html = render_to_string("print/documents.html", {**shared, "bodies": list(zip(bodies, counts, strict=True))},
+                                request=request)
+        document = _layout(html, base_url=base_url, **options)
+        actual = _pages_per_section(document, len(bodies))
+        if actual == counts:
+            break
+        counts = actual
+    if progress:
+        progress(85)
+    del bodies, html
+    return document.write_pdf()
+
+
+def _pages_per_section(document, sections):
+    """How many pages each ``print-doc-<i>`` section spans, from the anchors of the pages."""
+    first_page = {}
+    for number, page in enumerate(document.pages):
+        for name in page.anchors:  # a section split over pages is anchored on each of them
+            if name.startswith("print-doc-"):
+                first_page.setdefault(int(name[len("print-doc-"):]), number)
+    firsts = [first_page[index] for index in sorted(first_page)]
+    if len(firsts) != sections:
+        return [1] * sections
+    ends = firsts[1:] + [len(document.pages)]
+    return [end - first for first, end in zip(firsts, ends, strict=True)]

@@ -113,3 +113,18 @@ def _empty_report():
         "timeline_chart": "", "training_summary": {"count": 0, "by_agencies": 0, "by_firms": 0, "attendees": 0},
         "training_rows": [], "activity_summary": [],
     }
+
+
+def test_each_document_of_a_batch_numbers_its_own_pages(db):
+    long_body = "<p>" + "很长的服务内容说明。" * 700 + "</p>"
+    data = core_pdf.render_documents_pdf(
+        "print/notices/notice.html",
+        [{"notice_template": "print/notices/service_list.html", "title": f"清单{i}",
+          "body_html": long_body if i == 1 else "", "estate": {}, "office": {"name": f"服务中心{i}"}, "today": ""}
+         for i in range(3)],
+    )
+    footers = re.findall(r"第(\d+)页共(\d+)页", squash(pdftotext(data)))
+    pages = len(PdfReader(io.BytesIO(data)).pages)
+    assert pages > 3
+    middle = pages - 2
+    assert footers == [("1", "1")] + [(str(n), str(middle)) for n in range(1, middle + 1)] + [("1", "1")]
