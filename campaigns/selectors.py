@@ -112,11 +112,28 @@ def _narrow(qs, *, action=None, task=None, district=None, street=None, firm=None
     return qs
 
 
+def _in_area(qs, user):
+    """For agency staff, keep the obligations located in their area (by the obligation's
+    district, street or own agency). The scoping rule also shows a district the firms from
+    elsewhere that manage estates in it; their firm-level work belongs to the progress and
+    overdue figures of the firm's own district, not to this one's."""
+    if scoping.sees_everything(user) or not (user and user.is_active and user.agency_id):
+        return qs
+    path = user.agency.path
+    return qs.filter(Q(district__path__startswith=path) | Q(street__path__startswith=path)
+                     | Q(agency__path__startswith=path))
+
+
+def _scoped_in_area(campaign, user):
+    return _in_area(scoping.restrict(Obligation.objects.filter(campaign=campaign), user, **OBLIGATION_LINKS), user)
+
+
 def obligation_search(*, user, campaign=None, today=None, filter=None, action=None, task=None, district=None,
                       street=None, firm=None, estate=None):
-    """The drill-down list behind every progress cell: scoped, filtered, listed by deadline."""
+    """The drill-down list behind every progress cell: scoped (and, for agency staff, limited to
+    their area like the progress figures), filtered, listed by deadline."""
     today = _today(today)
-    qs = _narrow(obligation_list(user=user, campaign=campaign, today=today), action=action, task=task,
+    qs = _narrow(_in_area(obligation_list(user=user, campaign=campaign, today=today), user), action=action, task=task,
                  district=district, street=street, firm=firm, estate=estate)
     return apply_filter(qs, filter, today=today).order_by("due_date", "district__path", "estate__code", "pk")
 
@@ -241,7 +258,7 @@ def progress(*, user, campaign, by, today=None, **narrow):
     if by not in DIMENSIONS:
         raise ValueError(f"unknown progress dimension {by!r}")
     today = _today(today)
-    qs = _narrow(scoping.restrict(Obligation.objects.filter(campaign=campaign), user, **OBLIGATION_LINKS), **narrow)
+    qs = _narrow(_scoped_in_area(campaign, user), **narrow)
     if by == "firm":
         rows = list(qs.annotate(key=Coalesce("firm_id", "estate__firm_id")).exclude(key=None)
                     .values("key").annotate(**_counts(today)).order_by())
@@ -276,7 +293,7 @@ def progress(*, user, campaign, by, today=None, **narrow):
 
 def campaign_totals(*, user, campaign, today=None, **narrow):
     """The headline numbers of a campaign for the user's area, in one query."""
-    qs = _narrow(scoping.restrict(Obligation.objects.filter(campaign=campaign), user, **OBLIGATION_LINKS), **narrow)
+    qs = _narrow(_scoped_in_area(campaign, user), **narrow)
     return _finish(qs.aggregate(**_counts(_today(today))))
 
 

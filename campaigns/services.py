@@ -214,7 +214,8 @@ def _bulk_insert(rows):
     This is ``bulk_create`` without building a model instance per row: publishing a city
     makes tens of thousands of rows, and per-field ORM preparation cost about five times the
     database's own insert time. Values are adapted by the backend's own ``connection.ops``
-    (each distinct date once), columns not in ROW_COLUMNS get their model default, and the
+    (each distinct date once), columns not in ROW_COLUMNS get their model default — evaluated
+    once per call, so a new column must not need a per-row default such as a UUID — and the
     database still checks every constraint. SQLite takes one prepared statement through
     ``executemany``; other backends a multi-row VALUES per chunk.
     """

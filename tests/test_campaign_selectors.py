@@ -110,9 +110,21 @@ def test_progress_by_task_counts_states(world, ningbo):
     assert row["done_pct"] == pytest.approx(33.3)
 
 
-def test_progress_by_district_for_a_district_user_is_its_own(world, ningbo):
-    rows = selectors.progress(user=world.district_user, campaign=ningbo, by="district", today=AUG_1)
+def test_progress_of_a_district_counts_only_its_own_area(world):
+    # A firm of the other district also manages an estate here: the district sees the firm (scoping),
+    # but the firm's own obligations count towards the firm's district.
+    f.EstateFactory(code="HS003", street=world.street, firm=world.other_firm)
+    campaign = load_ningbo(world.city)
+    publish(campaign)
+    assert selectors.obligation_list(user=world.district_user, campaign=campaign).filter(
+        firm=world.other_firm).exists()
+    rows = selectors.progress(user=world.district_user, campaign=campaign, by="district", today=AUG_1)
     assert [r["key"] for r in rows] == [world.district.pk]
+    firms = {r["key"] for r in selectors.progress(user=world.district_user, campaign=campaign, by="firm")}
+    assert firms == {world.firm.pk, world.other_firm.pk}  # other_firm through its estate HS003 only
+    overdue = selectors.overdue_list(user=world.district_user, campaign=campaign, today=AUG_1)
+    assert not overdue.filter(firm=world.other_firm).exists()
+    assert overdue.filter(estate__code="HS003").exists()
 
 
 def test_progress_by_firm_joins_estate_and_firm_obligations(world, ningbo):
