@@ -11,8 +11,9 @@ Decisions worth knowing:
   an estate with a firm (the firm files the evidence); firm grades of an estate task are the
   grades of the estate's firm. ``districts`` filters by the party's district.
 * **Publishing** builds every obligation in Python from three constant queries (estates,
-  firms, agencies as value tuples) and writes them with ``bulk_create`` in chunks, all in
-  one transaction: memory stays at one chunk of model instances.
+  firms, agencies as value tuples) and writes them as batched INSERTs (``_bulk_insert``:
+  bulk_create without a model instance per row), all in one transaction; memory stays at
+  one batch of rows.
 * **Later parties.** An estate or firm that appears (or starts to apply) after publishing
   gets the obligations of published campaigns whose periods have not ended yet
   (``period_end >= today``): nobody is put in arrears for work due before they existed.
@@ -66,7 +67,7 @@ from .models import (
 
 State = Obligation.State
 PENDING = (State.OPEN, State.RETURNED)
-CHUNK = 2000  # obligations per bulk_create: bounds the model instances held at once
+CHUNK = 2000  # obligation rows per INSERT batch: bounds the rows held in memory at once
 
 
 # --- periods ----------------------------------------------------------------------------
