@@ -245,8 +245,10 @@ def dispatch(model, *, today=None, started=None, limit=None):
         try:
             outcome = tasks.send_batch.delay(kind, str(token), today.isoformat())
         except Exception as exc:  # broker unreachable: give the rows back, the next sweep retries
+            release(model, token=token, error=f"{exc.__class__.__name__}: {exc}")
+            if tasks.send_batch.app.conf.task_always_eager:
+                raise  # in-process, this is a bug in the sender, not an outage: show it
             log.warning("could not queue %s batch %s: %s", kind, token, exc)
-            release(model, token=token, error=f"broker: {exc}")
             result.dispatch_error = str(exc)
             break
         if getattr(outcome, "result", None) and isinstance(outcome.result, dict):  # eager run

@@ -280,7 +280,7 @@ def test_a_district_cannot_change_the_city_campaigns_policy(client, cast):
     assert policy.days_before == "7,3,1"
 
 
-def test_notify_writes_in_app_rows_and_mails_each_organisation_apart_after_commit(world, django_capture_on_commit_callbacks):
+def test_notify_mails_each_organisation_apart_after_commit(world, django_capture_on_commit_callbacks):
     from notifications.channels import Message
 
     message = Message(category="general", subject="材料已退回", text="请修改后重新提交。", summary="请修改")

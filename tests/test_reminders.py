@@ -560,3 +560,23 @@ def test_the_beat_schedule_names_registered_tasks(settings):
     names = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
     assert {"notifications.sweep_reminders", "notifications.sweep_digest", "notifications.flush"} <= names
     assert names <= set(app.tasks)
+
+
+def test_an_unreachable_broker_gives_the_claimed_rows_back(cast, monkeypatch):
+    from config.celery import app
+    from notifications import tasks
+
+    def refuse(*args, **kwargs):
+        raise ConnectionRefusedError("redis down")
+
+    cast.obligation(TODAY)
+    app.conf.task_always_eager = False  # restored by the autouse fixture
+    monkeypatch.setattr(tasks.send_batch, "delay", refuse)
+    result = sweep()
+    assert "redis down" in result.dispatch_error
+    reminder = Reminder.objects.get()
+    assert reminder.state == "failed" and "redis down" in reminder.last_error
+    app.conf.task_always_eager = True
+    monkeypatch.undo()
+    services.sweep_reminders(today=TODAY)
+    assert Reminder.objects.get().state == "sent" and len(mail.outbox) == 1
