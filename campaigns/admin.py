@@ -396,7 +396,8 @@ class EvidenceInline(BureauInline, admin.StackedInline):
         if not files:
             return "—"
         return format_html("<br>".join(
-            format_html('<a href="{}" target="_blank" rel="noopener">{}</a>（{}）', f.file.url, f.original_name,
+            format_html('<a href="{}" target="_blank" rel="noopener">{}</a>（{}）',
+                        reverse("admin:campaigns_obligation_file", args=[obj.obligation_id, f.pk]), f.original_name,
                         f.get_kind_display()) for f in files))
 
 
@@ -458,7 +459,16 @@ class ObligationAdmin(XlsxAdminMixin, ScopedAdmin):
         return [
             path("review-queue/", wrap(self.review_queue_view), name="campaigns_obligation_review_queue"),
             path("<int:pk>/review/", wrap(self.review_view), name="campaigns_obligation_review"),
+            path("<int:pk>/files/<int:file_id>/", wrap(self.file_view), name="campaigns_obligation_file"),
         ] + super().get_urls()
+
+    def file_view(self, request, pk, file_id):
+        from .views import evidence_file_response
+
+        obligation = self.get_object(request, str(pk))
+        if obligation is None:
+            raise Http404
+        return evidence_file_response(obligation, file_id)
 
     def review_queue_view(self, request):
         return admin_views.review_queue(self, request)

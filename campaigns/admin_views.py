@@ -84,6 +84,8 @@ def progress(model_admin, request, pk):
             row["url_overdue"] = f"{changelist}?{urlencode({**params, 'overdue': '1'})}"
             row["url_returned"] = f"{changelist}?{urlencode({**params, 'state__exact': 'returned'})}"
             row["url_submitted"] = f"{changelist}?{urlencode({**params, 'state__exact': 'submitted'})}"
+            if by in ("district", "street"):
+                row["url_drill"] = f"{request.path}?{urlencode({by: row['key']})}"
         export_url = reverse("admin:campaigns_campaign_progress_export", args=[campaign.pk, by])
         if narrow:
             export_url += "?" + urlencode({k: v.pk for k, v in narrow.items()})

@@ -9,11 +9,12 @@ form with everything the user typed kept.
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse
+from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from accounts.decorators import firm_user_required
@@ -28,8 +29,8 @@ from .models import Campaign
 
 PAGE_SIZE = 50
 FILTER_LABELS = (
-    ("all", _("全部")), ("overdue", _("已逾期")), ("due7", _("7 天内到期")), ("returned", _("被退回")),
-    ("submitted", _("待审核")), ("accepted", _("已通过")),
+    ("all", gettext_lazy("全部")), ("overdue", gettext_lazy("已逾期")), ("due7", gettext_lazy("7 天内到期")),
+    ("returned", gettext_lazy("被退回")), ("submitted", gettext_lazy("待审核")), ("accepted", gettext_lazy("已通过")),
 )
 
 
@@ -126,6 +127,29 @@ def obligation_detail(request, pk):
         "is_overdue": obligation.is_overdue,  # annotated by selectors (with_flags)
         "record_links": _record_links(obligation.task.record_kind),
     })
+
+
+def evidence_file_response(obligation, file_id):
+    """Serve one evidence file of an already scoped obligation. Files are never linked from
+    MEDIA_URL: that would make them public to anyone holding the address. Images open in the
+    browser; documents download (the stored extension matches the checked content)."""
+    from .models import EvidenceFile
+
+    try:
+        item = EvidenceFile.objects.get(pk=file_id, evidence__obligation=obligation)
+    except EvidenceFile.DoesNotExist:
+        raise Http404 from None
+    try:
+        handle = item.file.open("rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    return FileResponse(handle, as_attachment=item.kind != EvidenceFile.Kind.PHOTO,
+                        filename=item.original_name or item.file.name.rsplit("/", 1)[-1])
+
+
+@firm_user_required
+def evidence_file(request, pk, file_id):
+    return evidence_file_response(selectors.obligation_get(user=request.user, pk=pk), file_id)
 
 
 def _record_links(kind):

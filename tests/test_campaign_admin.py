@@ -242,3 +242,36 @@ def test_training_list_of_a_district_hides_another_districts_firm(client, world,
 def test_every_changelist_renders_for_a_district_officer(client, world, live, name):
     client.force_login(world.district_user)
     assert client.get(reverse(f"admin:campaigns_{name}_changelist")).status_code == 200
+
+
+def test_evidence_file_in_the_admin_is_scoped_to_the_district(client, world, live):
+    from campaigns.models import EvidenceFile
+    from tests.campaign_ui_fixtures import real_pdf
+
+    o = obligation(live.letter, estate=world.estate)
+    services.obligation_submit(obligation=o, user=world.firm_user, text="见附件",
+                               files=[(EvidenceFile.Kind.DOCUMENT, real_pdf())])
+    url = reverse("admin:campaigns_obligation_file", args=[o.pk, EvidenceFile.objects.get().pk])
+    client.force_login(world.district_user)
+    assert client.get(url).status_code == 200
+    client.force_login(world.other_district_user)
+    assert client.get(url).status_code == 404
+
+
+def test_obligation_changelist_runs_the_same_queries_for_few_and_many_rows(client, world, live):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.campaign_ui_fixtures import add_estates
+
+    def count():
+        client.force_login(world.city_user)
+        client.get(reverse(CHANGELIST))
+        with CaptureQueriesContext(connection) as ctx:
+            client.get(reverse(CHANGELIST))
+        return len(ctx.captured_queries)
+
+    few = count()
+    add_estates(world, 60)
+    services.obligations_sync(campaign=live.campaign)
+    assert count() == few

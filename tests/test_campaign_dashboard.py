@@ -109,3 +109,13 @@ def test_every_progress_table_exports(client, world, live):
     for by in ("action", "task", "district", "street", "firm"):
         url = reverse("admin:campaigns_campaign_progress_export", args=[live.campaign.pk, by])
         assert len(read_xlsx(client.get(url))) > 1
+
+
+def test_district_row_drills_into_its_streets(client, world, live):
+    client.force_login(world.city_user)
+    response = client.get(progress_url(live.campaign))
+    district = next(t for t in response.context["tables"] if t["by"] == "district")["rows"]
+    row = next(r for r in district if r["key"] == world.district.pk)
+    inner = client.get(row["url_drill"])
+    streets = next(t for t in inner.context["tables"] if t["by"] == "street")["rows"]
+    assert {r["key"] for r in streets} == {world.street.pk, world.other_street.pk}

@@ -11,7 +11,7 @@ from django.urls import reverse
 from campaigns import services
 from campaigns.models import Evidence, EvidenceFile, Obligation, Training
 from estates.models import Coordinator
-from tests.campaign_ui_fixtures import add_estates, make_live, obligation, real_photo
+from tests.campaign_ui_fixtures import add_estates, make_live, obligation, real_pdf, real_photo
 
 
 @pytest.fixture
@@ -362,3 +362,16 @@ def test_dashboard_panel_counts_overdue_due_this_week_and_returned(client, world
     assert 'data-count="returned">1<' in page
     assert f'{reverse(LIST)}?f=overdue' in page
 
+
+
+def test_firm_downloads_its_evidence_file_and_another_firm_gets_404(client, world, live):
+    o = obligation(live.letter, estate=world.estate)
+    services.obligation_submit(obligation=o, user=world.firm_user, text="见附件",
+                               files=[(EvidenceFile.Kind.DOCUMENT, real_pdf("自查报告.pdf"))])
+    item = EvidenceFile.objects.get()
+    url = reverse("campaigns:evidence_file", args=[o.pk, item.pk])
+    client.force_login(world.firm_user)
+    response = client.get(url)
+    assert response.status_code == 200 and b"".join(response.streaming_content).startswith(b"%PDF")
+    client.force_login(world.other_firm_user)
+    assert client.get(url).status_code == 404
