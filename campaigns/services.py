@@ -338,14 +338,18 @@ def obligations_sync(*, estate=None, firm=None, agency=None, campaign=None, toda
     campaigns = Campaign.objects.filter(status=Campaign.Status.PUBLISHED).select_related("issuing_agency")
     if campaign is not None:
         campaigns = campaigns.filter(pk=campaign.pk)
-    kwargs = {}
+    runs = [{}]
     if estate is not None:
-        kwargs = {"estate_ids": [estate.pk], "kinds": [PartyKind.ESTATE]}
+        runs = [{"estate_ids": [estate.pk], "kinds": [PartyKind.ESTATE]}]
     elif firm is not None:
-        kwargs = {"firm_ids": [firm.pk], "kinds": [PartyKind.FIRM]}
+        # A firm's grade also decides which estate tasks apply to the estates it manages.
+        runs = [{"firm_ids": [firm.pk], "kinds": [PartyKind.FIRM]},
+                {"estate_ids": list(Estate.objects.filter(firm=firm).values_list("pk", flat=True)),
+                 "kinds": [PartyKind.ESTATE]}]
     elif agency is not None:
-        kwargs = {"agency_ids": [agency.pk], "kinds": [PartyKind.DISTRICT, PartyKind.STREET, PartyKind.CITY]}
-    return sum(_sync(c, today=today, **kwargs) for c in campaigns)
+        runs = [{"agency_ids": [agency.pk], "kinds": [PartyKind.DISTRICT, PartyKind.STREET, PartyKind.CITY]}]
+    return sum(_sync(c, today=today, **kwargs) for c in campaigns for kwargs in runs
+               if kwargs.get("estate_ids", True))
 
 
 @transaction.atomic

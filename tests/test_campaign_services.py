@@ -521,3 +521,15 @@ def test_accepted_work_keeps_its_reviewer_when_the_estate_moves(world, campaign)
     world.estate.save()
     ob.refresh_from_db()
     assert (ob.reviewer, ob.district) == (world.district, world.other_district)
+
+
+def test_firm_upgraded_to_grade_2_gets_the_grade_tasks_of_its_estates(world, campaign):
+    deadline = timezone.localdate() + datetime.timedelta(days=5)
+    visits = task(campaign, party_kind=PartyKind.ESTATE, firm_grades=[1, 2], deadline=deadline)
+    training = task(campaign, party_kind=PartyKind.FIRM, firm_grades=[1, 2], deadline=deadline)
+    publish(campaign)
+    assert not Obligation.objects.filter(task=visits, estate=world.other_estate).exists()
+    world.other_firm.grade = 2
+    world.other_firm.save()
+    assert Obligation.objects.filter(task=visits, estate=world.other_estate).count() == 1
+    assert Obligation.objects.filter(task=training, firm=world.other_firm).count() == 1
