@@ -111,15 +111,9 @@ def render_documents_pdf(fragment_template, contexts, *, title="", common=None, 
     ``print-issuer``. ``progress(percent)`` (optional) hears 0–60 while fragments are
     rendered and 60–100 for layout and writing.
     """
-    template = get_template(fragment_template)
+    bodies = render_fragments(fragment_template, contexts, common=common, title=title, request=request,
+                              progress=progress)
     shared = print_context(common, title=title)
-    bodies = []
-    contexts = list(contexts)
-    total = len(contexts) or 1
-    for index, context in enumerate(contexts, 1):
-        bodies.append(mark_safe(template.render({**shared, **context}, request)))
-        if progress and (index % 20 == 0 or index == total):
-            progress(60 * index // total)
     base_url = request.build_absolute_uri("/") if request else None
     # Each document numbers its own pages ("第 1 页 共 1 页" on every posted letter, not
     # "第 137 页 共 300 页"). CSS has no per-group page total, so each section carries its
@@ -127,8 +121,7 @@ def render_documents_pdf(fragment_template, contexts, *, title="", common=None, 
     # for), checked against the layout, and laid out once more only if a guess was wrong.
     counts = [1] * len(bodies)
     for _attempt in range(2):
-        html = render_to_string("print/documents.html", {**shared, "bodies": list(zip(bodies, counts, strict=True))},
-                                request=request)
+        html = documents_html(bodies, counts, shared, request=request)
         document = _layout(html, base_url=base_url, **options)
         actual = _pages_per_section(document, len(bodies))
         if actual == counts:
@@ -138,6 +131,26 @@ def render_documents_pdf(fragment_template, contexts, *, title="", common=None, 
         progress(85)
     del bodies, html
     return document.write_pdf()
+
+
+def render_fragments(fragment_template, contexts, *, common=None, title="", request=None, progress=None):
+    """The HTML of each document of a batch (progress 0–60)."""
+    template = get_template(fragment_template)
+    shared = print_context(common, title=title)
+    contexts = list(contexts)
+    total = len(contexts) or 1
+    bodies = []
+    for index, context in enumerate(contexts, 1):
+        bodies.append(mark_safe(template.render({**shared, **context}, request)))
+        if progress and (index % 20 == 0 or index == total):
+            progress(60 * index // total)
+    return bodies
+
+
+def documents_html(bodies, counts, shared, *, request=None):
+    """ONE HTML document of all ``bodies``, each a section with its page count."""
+    return render_to_string("print/documents.html", {**shared, "bodies": list(zip(bodies, counts, strict=True))},
+                            request=request)
 
 
 def _pages_per_section(document, sections):
