@@ -241,7 +241,7 @@ class ObligationQuerySet(models.QuerySet):
         return self.filter(Q(firm_id=firm_id) | Q(estate__firm_id=firm_id))
 
     def with_flags(self, today):
-        """Annotate ``is_overdue`` and ``days_left`` (negative when overdue) for a given today."""
+        """Annotate ``is_overdue`` (open or returned and past due on `today`)."""
         return self.annotate(
             is_overdue=models.Case(
                 models.When(Q(state__in=self.OPEN_STATES, due_date__lt=today), then=models.Value(True)),
