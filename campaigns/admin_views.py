@@ -7,8 +7,6 @@ Each view parses input, makes one selector or service call and renders. Objects 
 the scoped selectors or the ModelAdmin's scoped queryset: outside the user's area → 404.
 """
 
-import json
-
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -104,7 +102,7 @@ def progress(model_admin, request, pk):
         roster_url += "?" + urlencode({"district": narrow["district"].pk})
     return TemplateResponse(request, "admin/campaigns/campaign/progress.html", _context(
         model_admin, request, title=_("%(name)s · 进度") % {"name": campaign.name}, campaign=campaign,
-        tables=tables, totals=totals, today=today, narrow=narrow, chart_json=json.dumps(chart, ensure_ascii=False),
+        tables=tables, totals=totals, today=today, narrow=narrow, chart=chart,
         chart_title=_("按街道") if chart_by == "street" else _("按区"),
         overdue_url=reverse("admin:campaigns_obligation_changelist") + "?" + urlencode(
             {"campaign": campaign.pk, "overdue": "1", **{k: v.pk for k, v in narrow.items()}}),

@@ -119,3 +119,14 @@ def test_district_row_drills_into_its_streets(client, world, live):
     inner = client.get(row["url_drill"])
     streets = next(t for t in inner.context["tables"] if t["by"] == "street")["rows"]
     assert {r["key"] for r in streets} == {world.street.pk, world.other_street.pk}
+
+
+def test_chart_data_is_embedded_as_an_object_for_chart_js(client, world, live):
+    import json
+    import re
+
+    client.force_login(world.city_user)
+    page = client.get(progress_url(live.campaign)).content.decode()
+    raw = re.search(r'<script id="progress-chart-data" type="application/json">(.*?)</script>', page, re.S).group(1)
+    data = json.loads(raw)
+    assert isinstance(data, dict) and len(data["labels"]) == len(data["done"]) == 2
