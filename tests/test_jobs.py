@@ -208,3 +208,17 @@ def test_cleanup_closes_jobs_abandoned_past_the_lease(world):
     jobs.job_cleanup_expired()
     job.refresh_from_db()
     assert job.state == Job.State.FAILED and "任务中断" in job.message
+
+
+def test_bureau_user_sees_the_progress_page_outside_the_portal(world, start, client):
+    job = start(world.district_user)
+    client.force_login(world.district_user)
+    page = client.get(reverse("jobs:detail", args=[job.pk])).content.decode()
+    assert "返回管理后台" in page and 'id="job-bar"' in page
+
+
+def test_status_of_a_failed_job_carries_its_message(world, start, client):
+    job = start(world.firm_user, kind="tests.refuse")
+    client.force_login(world.firm_user)
+    status = client.get(reverse("jobs:status", args=[job.pk])).json()
+    assert status["failed"] and status["message"] == "所选小区不在您的管辖范围内。" and status["download_url"] == ""
