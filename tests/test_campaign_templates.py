@@ -212,3 +212,19 @@ def test_demo_campaign_has_every_state_around_today(db):
     assert obligations.overdue(today).exists()
     assert obligations.due_within(today, 7).exists()
     assert load_demo_campaign(today=today) == (campaign, False)
+
+
+def test_bench_publish_reports_and_rolls_back(db, capsys):
+    from django.core.management import call_command
+
+    call_command("bench_publish", "--estates", "20")
+    out = capsys.readouterr().out
+    assert "obligations" in out and "bytes per obligation" in out and "Floor" in out and "rolled back" in out
+    assert not Campaign.objects.exists() and not Obligation.objects.exists()
+
+
+def test_bench_publish_refuses_a_database_with_estates(world):
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError, match="without estates"):
+        call_command("bench_publish", "--estates", "20")
