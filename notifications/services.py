@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -272,18 +272,37 @@ def _finish(model, row, token, state, *, error="", recipients="", channels=""):
 
 
 def _complete(model, row, token, message, users, reached, channels_done):
-    """Mark sent and write the in-app notifications in one transaction: exactly once."""
+    """Mark sent and write the in-app notifications in one transaction: exactly once.
+
+    This runs once per message, so it is two plain SQL statements: building the same UPDATE and
+    INSERT through the ORM cost more CPU than the database spent on them (bench_reminders).
+    """
     names = [u.get_full_name() or u.username for u in users]
     recipients = "; ".join(filter(None, ["、".join(names), ", ".join(reached)]))
-    with transaction.atomic():
-        if not _finish(model, row, token, State.SENT, recipients=recipients, channels=channels_done):
-            return False
-        Notification.objects.bulk_create(
-            Notification(user=u, category=message.category, title=message.subject[:200], body=message.summary,
-                         link=message.link)
-            for u in users
+    now = timezone.now()
+    qn = connection.ops.quote_name
+    prep = _db_value
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {qn(model._meta.db_table)} SET state = %s, sent_at = %s, recipients = %s, "
+            f"channels_done = %s, last_error = '' WHERE id = %s AND claim_token = %s AND state = %s",
+            [State.SENT, prep(model, "sent_at", now), recipients, channels_done, row.pk,
+             prep(model, "claim_token", token), State.SENDING],
         )
+        if cursor.rowcount != 1:  # the lease ran out and another sender has the row
+            return False
+        if users:
+            cursor.executemany(
+                f"INSERT INTO {qn(Notification._meta.db_table)} "
+                f"(user_id, category, title, body, link, read_at, created_at) VALUES (%s, %s, %s, %s, %s, NULL, %s)",
+                [(u.pk, message.category, message.subject[:200], message.summary, message.link[:300],
+                  prep(Notification, "created_at", now)) for u in users],
+            )
     return True
+
+
+def _db_value(model, field, value):
+    return model._meta.get_field(field).get_db_prep_value(value, connection)
 
 
 def _renew_if_needed(model, token, claimed_at):
