@@ -16,7 +16,7 @@ def public_estate(world):
     """月湖花园 with its own hotline, the firm's complaint phone, an owners' committee and private data around it."""
     Estate.objects.filter(pk=world.estate.pk).update(
         address="宁波市海曙区月湖东路 88 号", hotline="0574-87650000", complaint_phone="",
-        has_owners_committee=True, households=1234,
+        has_owners_committee=True, households=98765,
     )
     PropertyFirm.objects.filter(pk=world.firm.pk).update(
         contact_person="张秘书", contact_phone="13900001111", email="boss@yuehu.example.com",
@@ -77,7 +77,7 @@ def test_estate_without_firm_says_so_and_has_no_call_links(client, world):
 
 @pytest.mark.parametrize(
     "private",
-    ["张秘书", "13900001111", "boss@yuehu.example.com", "赵协调", "13712345678", "1234",
+    ["张秘书", "13900001111", "boss@yuehu.example.com", "赵协调", "13712345678", "98765",
      "监管"],
 )
 def test_page_exposes_no_private_data(client, public_estate, private):
