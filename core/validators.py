@@ -40,7 +40,9 @@ def validate_credit_code(value):
         raise ValidationError(_("统一社会信用代码格式不正确。"), code="credit_code_format")
 
 
-_SHORT_SERVICE_NUMBER = re.compile(r"^\d{3,6}$")  # 12345, 96345 and similar public hotlines
+_SHORT_SERVICE_NUMBER = re.compile(r"^\d{3,6}$")  # 110, 12345, 96345 and similar public hotlines
+_LOCAL_NUMBER = re.compile(r"^[2-9]\d{6,7}$")  # a landline without its area code
+_PHONE_CHARACTERS = re.compile(r"^\+?[0-9-]+$")
 
 
 def normalize_phone(value):
@@ -50,18 +52,23 @@ def normalize_phone(value):
 
 def validate_cn_phone(value):
     """Accept Chinese mobile and landline numbers (with or without area code and dashes),
-    400/800 numbers and short public service numbers."""
+    400/800 numbers and short public service numbers. Digits only: a number printed on a
+    notice must be dialable as written, so letters (vanity numbers) and extensions are refused."""
     value = normalize_phone(value)
     if not value:
         return
-    if _SHORT_SERVICE_NUMBER.match(value):
-        return
+    if not _PHONE_CHARACTERS.match(value):
+        raise ValidationError(
+            _("电话号码“%(value)s”含有数字以外的字符，请只填写数字和“-”。"), code="phone", params={"value": value}
+        )
     digits = value.replace("-", "")
+    if _SHORT_SERVICE_NUMBER.match(digits) or _LOCAL_NUMBER.match(digits):
+        return
     if re.match(r"^[48]00\d{7}$", digits):
         return
     try:
         number = phonenumbers.parse(digits, "CN")
     except phonenumbers.NumberParseException:
         raise ValidationError(_("电话号码“%(value)s”无法识别。"), code="phone", params={"value": value})
-    if not phonenumbers.is_possible_number(number):
+    if not phonenumbers.is_valid_number(number):
         raise ValidationError(_("电话号码“%(value)s”位数不正确。"), code="phone", params={"value": value})

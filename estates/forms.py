@@ -4,7 +4,6 @@ Validation lives on the models (core/validators.py); the forms only choose the f
 phone inputs friendly on phones (tel keyboard).
 """
 
-import re
 
 from crispy_forms.bootstrap import FormActions
 from crispy_forms.helper import FormHelper
@@ -14,15 +13,10 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from core.validators import normalize_text
-
 from .models import Estate, PropertyFirm
 from .services import ESTATE_PHONE_FIELDS, FIRM_CONTACT_FIELDS
 
 PHONE_ATTRS = {"inputmode": "tel", "autocomplete": "tel"}
-# core.validators.validate_cn_phone lets phonenumbers read letters as keypad digits ("8765-abc", "1380013800O");
-# a number printed on a notice must be digits only. Remove this once the validator refuses letters itself.
-_PHONE_CHARACTERS = re.compile(r"^[0-9+\-\s()（）]*$")
 
 
 def _actions(cancel_url):
@@ -44,19 +38,6 @@ class _PortalForm(forms.ModelForm):
         self.helper = FormHelper()
         self.helper.form_tag = True
         self.helper.attrs = {"novalidate": ""}  # the server's Chinese messages, not the browser's
-
-    def clean(self):
-        cleaned = super().clean()
-        for name in self.phone_fields:
-            value = cleaned.get(name)
-            if value and not _PHONE_CHARACTERS.match(normalize_text(value)):
-                self.add_error(
-                    name, forms.ValidationError(
-                        _("电话号码“%(value)s”含有数字以外的字符，请只填写数字和“-”。"), code="phone",
-                        params={"value": value},
-                    )
-                )
-        return cleaned
 
 
 class FirmContactForm(_PortalForm):

@@ -198,22 +198,12 @@ def test_text_and_overlong_numbers_are_refused_in_chinese(value):
     assert exc.value.error_list[0].code == "phone"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core/validators.py uses phonenumbers.is_possible_number, which accepts any 7-11 digits; "
-    "is_valid_number (plus the local 7-8 digit rule) would refuse these. Reported to the owner.",
-)
 @pytest.mark.parametrize("value", ["1381234567", "138123456789", "0574-123"])
 def test_mobile_of_wrong_length_and_truncated_landline_are_refused(value):
     with pytest.raises(ValidationError):
         validate_cn_phone(value)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core/validators.py lets phonenumbers read letters as keypad digits (vanity numbers); the portal "
-    "forms refuse them (estates/forms.py), the admin and imports do not yet. Reported to the owner.",
-)
 @pytest.mark.parametrize("value", ["8765-abc", "1380013800O", "tel 13812345678"])
 def test_phone_with_letters_is_refused(value):
     with pytest.raises(ValidationError):
