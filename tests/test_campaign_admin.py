@@ -275,3 +275,30 @@ def test_obligation_changelist_runs_the_same_queries_for_few_and_many_rows(clien
     add_estates(world, 60)
     services.obligations_sync(campaign=live.campaign)
     assert count() == few
+
+
+def test_review_queue_runs_the_same_queries_for_few_and_many_submissions(client, world, live):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.campaign_ui_fixtures import add_estates
+
+    def count():
+        client.force_login(world.district_user)
+        url = reverse("admin:campaigns_obligation_review_queue")
+        client.get(url)
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.get(url)
+        return len(ctx.captured_queries), len(response.context["rows"])
+
+    submit(obligation(live.letter, estate=world.estate), world.firm_user)
+    few, rows_few = count()
+    add_estates(world, 40)
+    services.obligations_sync(campaign=live.campaign)
+    from tests.campaign_ui_fixtures import real_photo
+
+    for o in Obligation.objects.filter(task=live.box, estate__code__startswith="BULK"):
+        services.obligation_submit(obligation=o, user=world.firm_user, files=[("photo", real_photo())])
+    many, rows_many = count()
+    assert (rows_few, rows_many) == (1, 41)
+    assert many == few
