@@ -314,9 +314,14 @@ def _renew_if_needed(model, token, claimed_at):
     return claimed_at
 
 
+class Undeliverable(str):
+    """A reason not to send now that may pass (nobody to send to yet): the row fails and is
+    tried again by the next sweep, unlike a skip, which is final."""
+
+
 def _send_rows(model, token, rows, prepare):
     """Send every claimed row through all channels. ``prepare(row)`` returns
-    ``(message, users)`` or ``(None, reason)`` to skip the row."""
+    ``(message, users)``, ``(None, reason)`` to skip the row, or ``(None, Undeliverable(reason))``."""
     result = BatchResult(claimed=len(rows))
     if not rows:
         return result
@@ -329,7 +334,10 @@ def _send_rows(model, token, rows, prepare):
             claimed_at = _renew_if_needed(model, token, claimed_at)
             message, users = prepare(row)
             if message is None:
-                result.skipped += _finish(model, row, token, State.SKIPPED, error=str(users))
+                if isinstance(users, Undeliverable):
+                    result.failed += _finish(model, row, token, State.FAILED, error=str(users))
+                else:
+                    result.skipped += _finish(model, row, token, State.SKIPPED, error=str(users))
                 continue
             done = [c for c in row.channels_done.split(",") if c]
             reached = []
@@ -423,7 +431,7 @@ def send_reminder_batch(*, token, today=None):
         party = _party_key(ob)
         users = users_by_party.get(party, []) if party else []
         if not users:
-            return None, _("责任单位没有可接收提醒的用户。")
+            return None, Undeliverable(_("责任单位没有可接收提醒的用户。"))
         return rendering.reminder_message(reminder, ob, today=today, for_firm=party[0] == "firm"), users
 
     return _send_rows(Reminder, token, rows, prepare)

@@ -200,12 +200,15 @@ def test_when_everybody_opted_out_only_in_app_notifications_are_written(cast):
     assert Notification.objects.filter(user=cast.w.firm_user).count() == 1
 
 
-def test_a_party_without_users_is_skipped_with_a_reason(cast):
+def test_a_party_without_users_fails_with_a_reason_and_is_sent_once_it_has_users(cast):
     lonely = f.EstateFactory(code="HS099", street=cast.w.street)
     cast.obligation(TODAY, estate=lonely)
     sweep()
     reminder = Reminder.objects.get()
-    assert reminder.state == "skipped" and "没有可接收提醒的用户" in reminder.last_error
+    assert reminder.state == "failed" and "没有可接收提醒的用户" in reminder.last_error
+    newcomer = f.UserFactory(username="newcomer", firm=lonely.firm)
+    sweep()
+    assert Reminder.objects.get().state == "sent" and mail.outbox[0].to == [newcomer.email]
 
 
 def test_other_firms_get_nothing(cast):
@@ -580,3 +583,19 @@ def test_an_unreachable_broker_gives_the_claimed_rows_back(cast, monkeypatch):
     monkeypatch.undo()
     services.sweep_reminders(today=TODAY)
     assert Reminder.objects.get().state == "sent" and len(mail.outbox) == 1
+
+
+def test_the_demo_step_notifies_the_demo_accounts_once(cast):
+    from io import StringIO
+
+    from accounts.models import User
+    from notifications.demo import demo_reminders_step
+
+    class Command:
+        stdout = StringIO()
+
+    cast.obligation(timezone.localdate())
+    demo_reminders_step(Command)
+    demo_reminders_step(Command)
+    assert User.objects.filter(username="demo-firm").exists()
+    assert Reminder.objects.count() == 1 and mail.outbox == []  # demo mail is discarded

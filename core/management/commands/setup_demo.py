@@ -34,5 +34,6 @@ class Command(BaseCommand):
     def extra_steps(self):
         """Further demo data from other apps (the demo campaign), in order."""
         from campaigns.demo import demo_campaign_step
+        from notifications.demo import demo_reminders_step
 
-        return [demo_campaign_step]
+        return [demo_campaign_step, demo_reminders_step]
