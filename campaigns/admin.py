@@ -76,6 +76,36 @@ class CampaignFilter(admin.SimpleListFilter):
         return queryset.filter(campaign_id=self.value()) if self.value() else queryset
 
 
+class TaskCampaignFilter(CampaignFilter):
+    """Campaign filter of the task list (only campaigns the user may see are offered)."""
+
+    def queryset(self, request, queryset):
+        return queryset.filter(action__campaign_id=self.value()) if self.value() else queryset
+
+
+class ActionCampaignFilter(CampaignFilter):
+    def queryset(self, request, queryset):
+        return queryset.filter(campaign_id=self.value()) if self.value() else queryset
+
+
+class OrganiserAgencyFilter(admin.SimpleListFilter):
+    """Organising agencies the user may see (never the whole registry)."""
+
+    title = gettext_lazy("主办机构")
+    parameter_name = "organiser"
+
+    def lookups(self, request, model_admin):
+        from estates import scoping
+        from estates.models import Agency
+
+        qs = scoping.restrict(Agency.objects.exclude(level=Agency.Level.COMMUNITY), request.user,
+                              **scoping.AGENCY_LINKS)
+        return [(a.pk, a.display_name) for a in qs.only("pk", "name", "short_name")]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(organiser_agency_id=self.value()) if self.value() else queryset
+
+
 class ActionFilter(admin.SimpleListFilter):
     title = gettext_lazy("专项行动")
     parameter_name = "action"
@@ -236,7 +266,7 @@ class CampaignAdmin(ScopedAdmin):
     @admin.display(description=gettext_lazy("查看"))
     def links(self, obj):
         progress = reverse("admin:campaigns_campaign_progress", args=[obj.pk])
-        tasks = reverse("admin:campaigns_task_changelist") + "?" + urlencode({"action__campaign__id__exact": obj.pk})
+        tasks = reverse("admin:campaigns_task_changelist") + "?" + urlencode({"campaign": obj.pk})
         obligations = reverse("admin:campaigns_obligation_changelist") + "?" + urlencode({"campaign": obj.pk})
         return format_html('<a href="{}">{}</a> · <a href="{}">{}</a> · <a href="{}">{}</a>', progress, _("进度"),
                            tasks, _("任务"), obligations, _("任务责任"))
@@ -300,7 +330,7 @@ class CampaignAdmin(ScopedAdmin):
 class ActionAdmin(ScopedAdmin):
     scope_links = {"agency": "campaign__issuing_agency"}
     list_display = ("name", "order", "campaign")
-    list_filter = ("campaign",)
+    list_filter = (ActionCampaignFilter,)
     list_select_related = ("campaign",)
     search_fields = ("name", "code", "campaign__name")
 
@@ -318,7 +348,7 @@ class TaskAdmin(ScopedAdmin):
     scope_links = {"agency": "action__campaign__issuing_agency"}
     list_display = ("title", "action", "campaign_name", "party_kind", "recurrence", "min_count", "window_start",
                     "deadline", "deadline_link")
-    list_filter = ("action__campaign", "party_kind", "recurrence", "record_kind")
+    list_filter = (TaskCampaignFilter, "party_kind", "recurrence", "record_kind")
     list_select_related = ("action", "action__campaign")
     search_fields = ("title", "code", "requirement")
     autocomplete_fields = ("action",)
@@ -570,7 +600,7 @@ class TrainingAdmin(XlsxAdminMixin, ScopedAdmin):
     xlsx_exporter = staticmethod(exports.export_trainings)
     xlsx_name = gettext_lazy("培训记录")
     list_display = ("date", "topic", "organiser", "audience", "attendee_count", "place")
-    list_filter = ("organiser_agency", "organiser_firm__grade")
+    list_filter = (OrganiserAgencyFilter, "organiser_firm__grade")
     list_select_related = ("organiser_agency", "organiser_firm")
     search_fields = ("topic", "audience", "organiser_firm__name", "organiser_agency__name")
     date_hierarchy = "date"

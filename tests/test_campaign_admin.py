@@ -302,3 +302,21 @@ def test_review_queue_runs_the_same_queries_for_few_and_many_submissions(client,
     many, rows_many = count()
     assert (rows_few, rows_many) == (1, 41)
     assert many == few
+
+
+def test_campaign_links_to_its_tasks_and_actions_to_theirs(client, world, live):
+    client.force_login(world.city_user)
+    by_campaign = client.get(reverse("admin:campaigns_task_changelist"), {"campaign": live.campaign.pk})
+    assert {t.pk for t in by_campaign.context["cl"].result_list} == {live.letter.pk, live.box.pk, live.firm_task.pk}
+    by_action = client.get(reverse("admin:campaigns_task_changelist"), {"action__id__exact": live.action.pk})
+    assert by_action.status_code == 200 and len(by_action.context["cl"].result_list) == 3
+
+
+def test_task_campaign_filter_offers_only_visible_campaigns(client, world, live):
+    from tests.campaign_factories import CampaignFactory
+
+    CampaignFactory(name="外市的活动")  # another city's draft
+    client.force_login(world.district_user)
+    page = client.get(reverse("admin:campaigns_task_changelist")).content.decode()
+    assert "外市的活动" not in page and live.campaign.name in page
+

@@ -375,3 +375,11 @@ def test_firm_downloads_its_evidence_file_and_another_firm_gets_404(client, worl
     assert response.status_code == 200 and b"".join(response.streaming_content).startswith(b"%PDF")
     client.force_login(world.other_firm_user)
     assert client.get(url).status_code == 404
+
+
+def test_coordinator_form_with_a_bad_phone_keeps_the_name(client, world, live):
+    client.force_login(world.firm_user)
+    response = client.post(reverse("campaigns:coordinators"), {
+        "estate": world.estate.pk, "name": "赵敏", "phone": "号码不详", "appointed_on": live.today.isoformat()})
+    assert response.status_code == 200
+    assert "赵敏" in response.content.decode() and response.context["form"].errors
