@@ -152,7 +152,10 @@ class FirmFilter(admin.SimpleListFilter):
     def lookups(self, request, model_admin):
         if not self.value() or not str(self.value()).isdigit():
             return []
-        return [(f.pk, f.name) for f in PropertyFirm.objects.filter(pk=self.value()).only("pk", "name")]
+        from estates import scoping
+
+        visible = scoping.restrict(PropertyFirm.objects.filter(pk=self.value()), request.user, **scoping.FIRM_LINKS)
+        return list(visible.values_list("pk", "name"))
 
     def queryset(self, request, queryset):
         if self.value() and str(self.value()).isdigit():
