@@ -1,4 +1,4 @@
-from django.contrib import messages
+from django.contrib import admin, messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
@@ -21,11 +21,10 @@ def notification_list(request):
     if only_unread:
         qs = qs.filter(read_at__isnull=True)
     page = Paginator(qs, 30).get_page(request.GET.get("page"))
-    return render(
-        request,
-        _template(request.user, "list"),
-        {"page": page, "only_unread": only_unread, "title": _("我的通知")},
-    )
+    context = {"page": page, "only_unread": only_unread, "title": _("我的通知")}
+    if not request.user.firm_id:
+        context = {**admin.site.each_context(request), **context}  # the admin header, user links, sidebar
+    return render(request, _template(request.user, "list"), context)
 
 
 @login_required
