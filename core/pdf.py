@@ -16,6 +16,9 @@ nothing but ``data:`` URIs.
 """
 
 import logging
+import re
+import threading
+from contextlib import contextmanager
 
 from django.conf import settings
 from django.template.loader import get_template, render_to_string
@@ -24,7 +27,40 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 # WeasyPrint logs every layout step at INFO; a 300-page batch would flood the worker log.
-logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
+_PROGRESS_LOGGER = logging.getLogger("weasyprint.progress")
+_PROGRESS_LOGGER.setLevel(logging.WARNING)
+_PAGE_RE = re.compile(r"Creating layout - Page (\d+)")
+
+
+class _PageProgress(logging.Handler):
+    """Hears WeasyPrint's "Creating layout - Page N" in this thread and reports it."""
+
+    def __init__(self, callback):
+        super().__init__(logging.INFO)
+        self.callback, self.thread = callback, threading.get_ident()
+
+    def emit(self, record):
+        if record.thread == self.thread and (match := _PAGE_RE.search(record.getMessage())):
+            self.callback(int(match.group(1)))
+
+
+@contextmanager
+def _layout_progress(callback):
+    """Report pages laid out to ``callback(page_number)`` while the block runs (quietly)."""
+    if callback is None:
+        yield
+        return
+    handler = _PageProgress(callback)
+    level, propagate = _PROGRESS_LOGGER.level, _PROGRESS_LOGGER.propagate
+    _PROGRESS_LOGGER.addHandler(handler)
+    _PROGRESS_LOGGER.setLevel(logging.INFO)
+    _PROGRESS_LOGGER.propagate = False  # heard by our handler only, not printed
+    try:
+        yield
+    finally:
+        _PROGRESS_LOGGER.removeHandler(handler)
+        _PROGRESS_LOGGER.setLevel(level)
+        _PROGRESS_LOGGER.propagate = propagate
 
 # The fonts the print stylesheet names; fonts-noto-cjk provides them (see README).
 SANS_FONT = "Noto Sans CJK SC"
@@ -109,7 +145,7 @@ def render_documents_pdf(fragment_template, contexts, *, title="", common=None, 
     Each fragment is wrapped in ``<section class="print-doc">`` and starts on a new page;
     a fragment sets the header's issuing organisation with an element of class
     ``print-issuer``. ``progress(percent)`` (optional) hears 0–60 while fragments are
-    rendered and 60–100 for layout and writing.
+    rendered, 60–85 as pages are laid out and 85 before the PDF is written.
     """
     bodies = render_fragments(fragment_template, contexts, common=common, title=title, request=request,
                               progress=progress)
@@ -120,9 +156,12 @@ def render_documents_pdf(fragment_template, contexts, *, title="", common=None, 
     # page count as a string the footer reads: guessed (one page, what notices are made
     # for), checked against the layout, and laid out once more only if a guess was wrong.
     counts = [1] * len(bodies)
+    expected = max(len(bodies), 1)
+    on_page = (lambda page: progress(60 + 25 * min(page, expected) // expected)) if progress else None
     for _attempt in range(2):
         html = documents_html(bodies, counts, shared, request=request)
-        document = _layout(html, base_url=base_url, **options)
+        with _layout_progress(on_page):
+            document = _layout(html, base_url=base_url, **options)
         actual = _pages_per_section(document, len(bodies))
         if actual == counts:
             break

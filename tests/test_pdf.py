@@ -128,3 +128,15 @@ def test_each_document_of_a_batch_numbers_its_own_pages(db):
     assert pages > 3
     middle = pages - 2
     assert footers == [("1", "1")] + [(str(n), str(middle)) for n in range(1, middle + 1)] + [("1", "1")]
+
+
+def test_batch_reports_progress_while_pages_are_laid_out(db):
+    heard = []
+    core_pdf.render_documents_pdf(
+        "print/notices/notice.html",
+        [{"notice_template": "print/notices/service_list.html", "title": f"清单{i}", "body_html": "",
+          "estate": {}, "office": {"name": "服务中心"}, "today": ""} for i in range(4)],
+        progress=heard.append,
+    )
+    layout = [p for p in heard if 60 < p <= 85]
+    assert layout and layout == sorted(layout) and heard[-1] == 85
