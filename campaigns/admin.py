@@ -230,6 +230,7 @@ class ActionInline(BureauInline, admin.TabularInline):
 @admin.register(Campaign)
 class CampaignAdmin(ScopedAdmin):
     scope_links = {"agency": "issuing_agency"}
+    change_list_template = "admin/campaigns/campaign/change_list.html"
     list_display = ("name", "year", "issuing_agency", "status", "start_date", "end_date", "links")
     list_filter = ("status", "year")
     list_select_related = ("issuing_agency",)

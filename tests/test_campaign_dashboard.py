@@ -130,3 +130,9 @@ def test_chart_data_is_embedded_as_an_object_for_chart_js(client, world, live):
     raw = re.search(r'<script id="progress-chart-data" type="application/json">(.*?)</script>', page, re.S).group(1)
     data = json.loads(raw)
     assert isinstance(data, dict) and len(data["labels"]) == len(data["done"]) == 2
+
+
+def test_campaign_list_offers_the_roster_in_one_click(client, world, live):
+    client.force_login(world.district_user)
+    page = client.get(reverse("admin:campaigns_campaign_changelist")).content.decode()
+    assert reverse("admin:campaigns_campaign_roster") in page
