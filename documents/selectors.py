@@ -65,13 +65,6 @@ def notice_template_for(*, campaign, kind):
     return DEFAULTS[NoticeKind(kind)]
 
 
-def notice_template_list(*, user):
-    return scoping.restrict(
-        NoticeTemplate.objects.select_related("campaign", "campaign__issuing_agency"), user,
-        agency="campaign__issuing_agency",
-    ) | NoticeTemplate.objects.filter(campaign__isnull=True).select_related("campaign")
-
-
 def _date(value):
     return formats.date_format(value, "Y年n月j日") if value else ""
 

@@ -1,13 +1,20 @@
 """Writes of the documents app (notice texts) and the builders of printed notices."""
 
 import segno
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.pdf import render_documents_pdf
+from campaigns import selectors as campaign_selectors
+from core.jobs import job_start
+from core.pdf import render_documents_pdf, render_pdf
+from estates import scoping
+from estates import selectors as estate_selectors
+from estates.models import Agency
 
 from . import selectors
+from .charts import completion_bars, deadline_timeline
 from .models import NoticeKind, NoticeTemplate
 from .placeholders import render_text, text_to_html
 
@@ -83,9 +90,7 @@ def notices_pdf(*, kinds, campaign, estates, progress=None, texts=None, **option
     """All notices of ``kinds`` for ``estates`` as ONE PDF (one page group per notice)."""
     documents = list(notice_documents(kinds=kinds, campaign=campaign, estates=estates, texts=texts))
     if not documents:
-        from core.jobs import JobFailed
-
-        raise JobFailed(_("所选范围内没有在册的小区。"))
+        raise ValidationError(_("所选范围内没有在册的小区。"))
     return render_documents_pdf(
         "print/notices/notice.html", documents, title=_("公告"), progress=progress, **options
     )
@@ -110,14 +115,10 @@ def notices_batch_start(*, user, kinds, campaign=None, scope):
     ``scope`` is one of ``{"firm_id": ..}``, ``{"street_id": ..}``, ``{"district_id": ..}``
     or ``{"codes": [...]}``; the worker applies it again for the same user.
     """
-    from core.jobs import job_start
-
     kinds = [NoticeKind(k).value for k in kinds]
     estates = selectors.print_estates(user=user, **scope)
     count = estates.count()
     if not count:
-        from django.core.exceptions import ValidationError
-
         raise ValidationError(_("所选范围内没有在册的小区。"))
     label_field = {"firm_id": "firm__name", "street_id": "street__name", "district_id": "district__name"}
     field = next((label_field[key] for key in scope if key in label_field), "name")
@@ -132,8 +133,6 @@ def notices_batch_start(*, user, kinds, campaign=None, scope):
 
 def campaign_report_context(*, user, campaign, agency, as_of):
     """(context, title) of the campaign summary report: data, charts and labels."""
-    from .charts import completion_bars, deadline_timeline
-
     data = selectors.campaign_report_data(user=user, campaign=campaign, agency=agency, as_of=as_of)
     area_rows = data["by_district"] if data["is_city"] else data["by_street"]
     data.update(
@@ -148,8 +147,6 @@ def campaign_report_context(*, user, campaign, agency, as_of):
 
 def campaign_report_pdf(*, user, campaign, agency, as_of, progress=None):
     """The campaign summary report for ``agency`` (city: every district; district: its area)."""
-    from core.pdf import render_pdf
-
     context, title = campaign_report_context(user=user, campaign=campaign, agency=agency, as_of=as_of)
     if progress:
         progress(40)
@@ -161,9 +158,6 @@ def campaign_report_pdf(*, user, campaign, agency, as_of, progress=None):
 
 def campaign_report_start(*, user, campaign, agency, as_of):
     """Check the choice in the request (404 outside the user's scope), then queue the report."""
-    from core.jobs import job_start
-    from estates import scoping
-
     campaign = selectors.campaign_get(user=user, pk=campaign.pk)
     agency = scoping.get_or_404(selectors.report_agencies(user=user), pk=agency.pk)
     title = _("%(campaign)s进展情况报告（%(area)s，%(date)s）") % {
@@ -179,10 +173,6 @@ EXPORT_FILTERS = ("overdue", "due7", "returned", "submitted", "accepted", "open"
 
 def export_narrowing(*, user, district_id=None, street_id=None, firm_id=None):
     """Objects to narrow an export by, each checked against the user's scope (404 otherwise)."""
-    from estates import scoping
-    from estates import selectors as estate_selectors
-    from estates.models import Agency
-
     narrow = {}
     agencies = estate_selectors.agency_list(user=user)
     if district_id:
@@ -196,9 +186,6 @@ def export_narrowing(*, user, district_id=None, street_id=None, firm_id=None):
 
 def obligations_export_start(*, user, campaign=None, filter=None, district_id=None, street_id=None, firm_id=None):
     """Queue an Excel export of the user's obligations (filtered like the lists)."""
-    from campaigns import selectors as campaign_selectors
-    from core.jobs import job_start
-
     if campaign is not None:
         campaign = campaign_selectors.campaign_get(user=user, pk=campaign.pk)
     export_narrowing(user=user, district_id=district_id, street_id=street_id, firm_id=firm_id)
