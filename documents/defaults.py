@@ -41,7 +41,7 @@ SERVICE_LIST_BODY = """为方便业主了解和监督，现将{{ estate.name }}�
 以上服务内容如有调整，将另行公告。欢迎广大业主监督。"""
 
 CAMPAIGN_NOTICE_TITLE = "{{ campaign.name }}工作任务告知书"
-CAMPAIGN_NOTICE_BODY = """{{ firm.name }}、{{ estate.name }}物业服务中心：
+CAMPAIGN_NOTICE_BODY = """{% if firm.name %}{{ firm.name }}、{% endif %}{{ estate.name }}物业服务中心：
 
 根据{{ campaign.issuer }}{% if campaign.document_number %}（{{ campaign.document_number }}）{% endif %}的部署，{{ campaign.name }}期间，{{ estate.name }}须完成下表所列工作任务。请对照任务逐项明确责任人，按期完成，并在平台上提交佐证材料，由{{ estate.district }}审核。
 
