@@ -16,7 +16,7 @@ export PORT
 # Debian packages the Chinese PDFs need: the Noto CJK fonts and WeasyPrint's Pango/HarfBuzz.
 SYSTEM_PACKAGES := fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0
 
-.PHONY: run test venv deps dev-deps demo worker beat reminders fonts system-packages vendor lint ci clean
+.PHONY: run test venv deps dev-deps demo worker beat reminders fonts system-packages vendor lint ci messages clean
 
 $(VENV)/bin/activate:
 	@test -n "$(PYTHON)" || { echo "Python 3.11 is needed: apt-get install python3 python3-venv"; exit 1; }
@@ -67,6 +67,13 @@ worker: deps
 
 beat: deps
 	$(VENV)/bin/celery -A config beat -l info
+
+## make messages: refresh the English catalogue (locale/en) from the code, then compile it (needs GNU gettext).
+## New strings come out with an empty msgstr: translate them, run `make messages` again, commit the .po and the .mo.
+messages: deps
+	$(PY) manage.py makemessages -l en --no-obsolete --ignore=.venv --ignore=static/vendor --ignore=node_modules \
+	  --ignore=media --ignore=staticfiles
+	$(PY) manage.py compilemessages -l en --ignore=.venv
 
 lint: dev-deps
 	$(PY) -m ruff check .
