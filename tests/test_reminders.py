@@ -147,6 +147,17 @@ def test_a_deadline_on_a_holiday_moves_to_the_next_working_day(cast):
     assert kinds_sent() == [("due", 0)]
 
 
+def test_working_day_overdue_reminders_count_a_make_up_sunday(cast):
+    ReminderPolicy.objects.create(campaign=cast.campaign, days_before="", on_due_day=False, overdue_every=2,
+                                  in_workdays=True)
+    # Due Fri 26 Sep 2025; Sun 28 Sep is a make-up working day, so two working days later is Mon 29 Sep.
+    cast.obligation(D("2025-09-26"))
+    services.sweep_reminders(today=D("2025-09-28"))
+    assert Reminder.objects.count() == 0
+    services.sweep_reminders(today=D("2025-09-29"))
+    assert kinds_sent() == [("overdue", 2)]
+
+
 def test_no_reminders_for_a_draft_campaign(cast):
     Campaign.objects.filter(pk=cast.campaign.pk).update(status=Campaign.Status.DRAFT)
     cast.obligation(TODAY)
@@ -449,6 +460,15 @@ def test_the_digest_lists_every_overdue_obligation_grouped_by_firm_and_estate(ca
     assert body.index("天一物业") < body.index("月湖物业")
     assert body.index("南门小区") < body.index("月湖花园")  # estates sorted inside the firm
     assert body.count("设置意见箱") == 1 and body.count("张贴致业主公开信") == 3
+
+
+def test_the_digest_html_part_has_a_section_per_firm(cast):
+    second_firm = f.FirmFactory(name="天一物业", district=cast.w.district)
+    cast.obligation(D("2025-06-01"))
+    cast.obligation(D("2025-06-03"), estate=f.EstateFactory(code="HS003", street=cast.w.street, firm=second_firm))
+    services.sweep_digest(today=FRIDAY)
+    html, _mimetype = mail.outbox[0].alternatives[0]
+    assert html.count("<h2") == 2 and "天一物业" in html and "月湖物业" in html
 
 
 def test_the_digest_goes_to_the_reviewing_agency_only(cast):
