@@ -4,7 +4,8 @@ FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
-    PIP_DISABLE_PIP_VERSION_CHECK=1
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    XDG_CACHE_HOME=/tmp/cache
 
 # Noto CJK for Chinese PDFs; Pango and HarfBuzz are WeasyPrint's system libraries.
 RUN apt-get update \
@@ -17,6 +18,7 @@ COPY requirements.txt .
 RUN pip install -r requirements.txt
 
 COPY . .
+# The unprivileged user cannot write /app (its home): caches go to /tmp, the font cache was built by apt.
 # Static files are collected into the image with hashed names (whitenoise serves them);
 # no database and no secret are needed for that.
 RUN EMBEDDED=1 DATABASE_URL= REDIS_URL= ENV_FILE=/dev/null \
