@@ -123,7 +123,9 @@ def live(transactional_db, tmp_path):
     log_path = tmp_path / "worker.log"
     log = open(log_path, "wb")
     worker = subprocess.Popen(
-        [str(BIN / "celery"), "-A", "config", "worker", "--pool=prefork", "-c", "2", "-Q", queue, "-l", "info",
+        # `timeout` ends the worker even if this test process is killed before its cleanup runs.
+        ["timeout", "--kill-after=10", str(WAIT * 5),
+         str(BIN / "celery"), "-A", "config", "worker", "--pool=prefork", "-c", "2", "-Q", queue, "-l", "info",
          "-n", f"{queue}@%h", "--without-mingle", "--without-gossip", "--without-heartbeat"],
         cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )
