@@ -81,6 +81,7 @@ def overdue_digest_groups(*, agency, today):
     )
     groups = {}
     count = 0
+    own_work = {_("企业层面任务"), _("机构层面任务")}
     for ob in rows:
         ob.days_overdue = (today - ob.due_date).days
         if ob.estate_id:
@@ -95,6 +96,7 @@ def overdue_digest_groups(*, agency, today):
     ordered = []
     for label in sorted(groups):
         group = groups[label]
-        group.estates = [group.estates[k] for k in sorted(group.estates)]
+        # The firm's (or agency's) own work first, then its estates by name.
+        group.estates = sorted(group.estates.values(), key=lambda g: (g.label not in own_work, g.label))
         ordered.append(group)
     return ordered, count

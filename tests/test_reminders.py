@@ -619,3 +619,11 @@ def test_the_demo_step_notifies_the_demo_accounts_once(cast):
     demo_reminders_step(Command)
     assert User.objects.filter(username="demo-firm").exists()
     assert Reminder.objects.count() == 1 and mail.outbox == []  # demo mail is discarded
+
+
+def test_the_digest_lists_a_firms_own_work_before_its_estates(cast):
+    cast.obligation(D("2025-06-01"))  # estate 月湖花园 of 月湖物业
+    cast.obligation(D("2025-06-02"), firm=cast.w.firm)  # the firm's own task
+    services.sweep_digest(today=FRIDAY)
+    body = mail.outbox[0].body
+    assert body.index("企业层面任务") < body.index("月湖花园")
