@@ -288,3 +288,10 @@ def test_notify_mails_each_organisation_apart_after_commit(world, django_capture
         services.notify(users=[world.firm_user, world.other_firm_user], message=message)
     assert Notification.objects.filter(title="材料已退回").count() == 2
     assert sorted(m.to[0] for m in mail.outbox) == ["firm@example.com", "other-firm@example.com"]  # one each
+
+
+def test_the_obligation_admin_page_links_to_the_manual_reminder(client, cast):
+    ob = cast.obligation(TODAY + datetime.timedelta(days=30))
+    client.force_login(cast.w.district_user)
+    html = client.get(reverse("admin:campaigns_obligation_change", args=[ob.pk])).content.decode()
+    assert reverse("admin:notifications_reminder_remind") + f"?obligation={ob.pk}" in html
