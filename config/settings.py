@@ -16,7 +16,25 @@ from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-env = environ.Env()
+
+class StrictEnv(environ.Env):
+    """A boolean must read 1/0, true/false, yes/no or on/off: a typo such as SESSION_COOKIE_SECURE=ture stops
+    start-up instead of silently meaning False. Empty means the default."""
+
+    FALSE_STRINGS = ("false", "off", "n", "no", "0")
+
+    def bool(self, var, default=environ.Env.NOTSET):
+        value = self.str(var, default="").strip().lower()
+        if not value:
+            return super().bool(var, default=default) if default is environ.Env.NOTSET else default
+        if value in self.BOOLEAN_TRUE_STRINGS:
+            return True
+        if value in self.FALSE_STRINGS:
+            return False
+        raise ImproperlyConfigured(f"{var}={value!r} is not a yes/no value: use 1 or 0.")
+
+
+env = StrictEnv()
 # Variables already in the environment win over the file; ENV_FILE points elsewhere (tests use /dev/null).
 env_file = Path(os.environ.get("ENV_FILE") or BASE_DIR / ".env")
 if env_file.is_file():

@@ -205,3 +205,18 @@ def test_production_settings_pass_the_deploy_check_without_warnings():
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+@pytest.mark.parametrize(("raw", "expected"), [("1", True), ("yes", True), ("on", True), ("0", False), ("off", False)])
+def test_yes_no_settings_accept_the_usual_spellings(raw, expected):
+    assert load({**PRODUCTION, "EMAIL_USE_TLS": raw}, "EMAIL_USE_TLS")["EMAIL_USE_TLS"] is expected
+
+
+def test_a_misspelt_yes_no_setting_refuses_to_start():
+    loaded = load({**PRODUCTION, "SESSION_COOKIE_SECURE": "ture"}, "SESSION_COOKIE_SECURE")
+    assert loaded["error"] == "ImproperlyConfigured"
+    assert "SESSION_COOKIE_SECURE" in loaded["message"]
+
+
+def test_an_empty_yes_no_setting_means_its_default():
+    assert load({**PRODUCTION, "SESSION_COOKIE_SECURE": ""}, "SESSION_COOKIE_SECURE")["SESSION_COOKIE_SECURE"] is True
