@@ -23,7 +23,8 @@ def ensure_demo_accounts(*, password):
         .order_by("grade", "-n", "pk").first()
     ) or PropertyFirm.objects.filter(estates__isnull=False).order_by("grade", "pk").first()
     specs = [
-        ("demo-city", dict(agency=city, role=User.Role.MANAGER, is_superuser=True, last_name="市住建委", first_name="演示"),
+        ("demo-city",
+         dict(agency=city, role=User.Role.MANAGER, is_superuser=True, last_name="市住建委", first_name="演示"),
          f"city staff, superuser — {city}"),
         ("demo-district", dict(agency=district, role=User.Role.MANAGER, last_name="区主管部门", first_name="演示"),
          f"district staff — {district}"),

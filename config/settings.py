@@ -79,7 +79,6 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "simple_history",
-    "django_filters",
     "django_celery_beat",
     "axes",
     "core",

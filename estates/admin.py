@@ -84,7 +84,9 @@ class PropertyFirmAdmin(XlsxAdminMixin, ScopedAdmin):
     autocomplete_fields = ("district",)
     fieldsets = (
         (None, {"fields": ("name", "credit_code", "grade", "district", "is_active")}),
-        (_("联系方式"), {"fields": ("address", "contact_person", "contact_phone", "email", "hotline", "complaint_phone")}),
+        (_("联系方式"), {
+            "fields": ("address", "contact_person", "contact_phone", "email", "hotline", "complaint_phone"),
+        }),
     )
 
     def get_queryset(self, request):

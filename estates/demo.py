@@ -41,7 +41,10 @@ FIRM_HEADS = [
     "银杏", "金港", "安居", "华宁", "众安", "恒居", "嘉和", "宁兴", "新江厦", "永安",
 ]
 FIRM_TAILS = ["物业服务有限公司", "物业管理有限公司", "物业服务股份有限公司", "物业管理服务有限公司"]
-SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
+SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
+    "姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
+)
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玲辉建国红梅林斌波宁浩宇婷雪琳晨晓燕鹏飞亮"
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 ORG_CODE_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -128,7 +131,8 @@ def build_city(*, estates=300, seed=2011, city_name=CITY_NAME, city_short=CITY_S
         name = _unique(rng, lambda: rng.choice(FIRM_HEADS) + rng.choice(FIRM_HEADS[:8] + [""]) + rng.choice(FIRM_TAILS),
                        firm_names)
         firms.append(PropertyFirm(
-            name=name, credit_code=_unique(rng, lambda: credit_code(rng, district.division_code), codes), grade=grade,
+            name=name, grade=grade,
+            credit_code=_unique(rng, lambda d=district: credit_code(rng, d.division_code), codes),
             address=f"{district.short_name}{rng.choice(STREET_ROOTS)}路 {rng.randint(1, 999)} 号",
             contact_person=person_name(rng), contact_phone=mobile(rng), hotline=landline(rng),
             complaint_phone=landline(rng), district=district,
@@ -153,8 +157,8 @@ def build_city(*, estates=300, seed=2011, city_name=CITY_NAME, city_short=CITY_S
         old = rng.random() < old_estate_share
         year = rng.randint(1982, 1998) if old else rng.randint(1999, 2011)
         tail = rng.choice(ESTATE_TAILS_OLD if old else ESTATE_TAILS_NEW)
-        name = _unique(rng, lambda: rng.choice(STREET_ROOTS[:20] + ESTATE_HEADS) + rng.choice(ESTATE_HEADS) + tail
-                       if rng.random() < 0.3 else rng.choice(ESTATE_HEADS) + tail, names)
+        name = _unique(rng, lambda t=tail: rng.choice(STREET_ROOTS[:20] + ESTATE_HEADS) + rng.choice(ESTATE_HEADS) + t
+                       if rng.random() < 0.3 else rng.choice(ESTATE_HEADS) + t, names)
         households = rng.randint(80, 600) if old else rng.randint(150, 3000)
         rows.append(Estate(
             code=f"{prefix_by_district[district.pk]}{i + 1:05d}", name=name,

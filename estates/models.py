@@ -12,7 +12,7 @@ from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from core.validators import normalize_credit_code, normalize_phone, validate_credit_code, validate_cn_phone
+from core.validators import normalize_credit_code, normalize_phone, validate_cn_phone, validate_credit_code
 
 
 class Agency(models.Model):

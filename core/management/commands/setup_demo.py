@@ -25,11 +25,11 @@ class Command(BaseCommand):
         password = os.environ.get("DEMO_PASSWORD") or DEFAULT_DEMO_PASSWORD
         accounts = ensure_demo_accounts(password=password)
         self.stdout.write("")
-        self.stdout.write(self.style.SUCCESS("Demo accounts (password: %s)" % password))
+        self.stdout.write(self.style.SUCCESS(f"Demo accounts (password: {password})"))
         for username, description in accounts:
             self.stdout.write(f"  {username:<14} {description}")
-        self.stdout.write("Admin (bureau staff): http://127.0.0.1:%s/admin/   Portal (firms): /portal/"
-                          % os.environ.get("PORT", "8000"))
+        port = os.environ.get("PORT", "8000")
+        self.stdout.write(f"Admin (bureau staff): http://127.0.0.1:{port}/admin/   Portal (firms): /portal/")
 
     def extra_steps(self):
         """Further demo data from other apps (the demo campaign), in order."""
