@@ -9,11 +9,12 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from openpyxl import load_workbook
 
+from campaigns.exports import obligation_columns
 from campaigns.models import Obligation
 from core.jobs import temporary_path
 from core.models import Job
 from documents import services
-from documents.exports import OBLIGATION_COLUMNS, obligations_export
+from documents.exports import obligations_export
 from tests import factories as f
 from tests.campaign_factories import load_ningbo, publish
 
@@ -37,18 +38,18 @@ def export(user, **kwargs):
 
 def test_export_has_chinese_headers_and_a_frozen_header_row(world, campaign):
     _count, sheet = export(world.city_user, campaign=campaign)
-    assert [c.value for c in sheet[1]] == [str(c.header) for c in OBLIGATION_COLUMNS]
+    assert [c.value for c in sheet[1]] == [str(c.header) for c in obligation_columns()]
     assert sheet.freeze_panes == "A2"
 
 
 def test_export_writes_deadlines_as_dates(world, campaign):
     _count, sheet = export(world.city_user, campaign=campaign)
-    assert isinstance(sheet["I2"].value, datetime.datetime) and sheet["I2"].is_date
+    assert isinstance(sheet["L2"].value, datetime.datetime) and sheet["L2"].is_date
 
 
 def test_export_contains_only_the_users_obligations(world, campaign):
     count, sheet = export(world.district_user, campaign=campaign)
-    districts = {row[5] for row in sheet.iter_rows(min_row=2, values_only=True)}
+    districts = {row[7] for row in sheet.iter_rows(min_row=2, values_only=True)}
     assert count == sheet.max_row - 1 > 0
     assert "江北区住建局" not in districts
 
@@ -57,7 +58,7 @@ def test_export_applies_the_list_filter(world, campaign):
     Obligation.objects.filter(estate=world.estate).update(state=Obligation.State.ACCEPTED)
     count, sheet = export(world.city_user, campaign=campaign, filter="accepted")
     assert count == Obligation.objects.filter(state=Obligation.State.ACCEPTED).count()
-    assert {row[9] for row in sheet.iter_rows(min_row=2, values_only=True)} == {"已通过"}
+    assert {row[12] for row in sheet.iter_rows(min_row=2, values_only=True)} == {"已通过"}
 
 
 def test_export_query_count_does_not_grow_with_rows(world, campaign):
