@@ -587,9 +587,15 @@ class ObligationEventAdmin(ReadOnlyAdminMixin, ScopedAdmin):
 class PhotoInline(BureauInline, admin.TabularInline):
     model = RecordPhoto
     extra = 0
-    fields = ("file", "original_name", "uploaded_at")
-    readonly_fields = ("file", "original_name", "uploaded_at")
+    fields = ("photo_link", "uploaded_at")
+    readonly_fields = ("photo_link", "uploaded_at")
     can_delete = False
+
+    @admin.display(description=gettext_lazy("照片"))
+    def photo_link(self, obj):
+        # Through the scoped view, never MEDIA_URL (media is not served publicly).
+        url = reverse("campaigns:record_photo", args=[obj.pk])
+        return format_html('<a href="{}" target="_blank">{}</a>', url, obj.original_name or _("查看照片"))
 
     def has_add_permission(self, request, obj=None):
         return False

@@ -361,3 +361,14 @@ def districts_for(*, user):
     """The districts the user may filter by."""
     return scoping.restrict(Agency.objects.filter(level=Agency.Level.DISTRICT), user, **scoping.AGENCY_LINKS) \
         if user.agency_id or scoping.sees_everything(user) else Agency.objects.none()
+
+
+def record_photo_get(*, user, pk):
+    """One photo of a training or activity the user may see (404 otherwise)."""
+    from django.db.models import Q
+
+    from .models import RecordPhoto
+
+    visible = (Q(training__in=training_list(user=user).values("pk"))
+               | Q(activity__in=activity_list(user=user).values("pk")))
+    return scoping.get_or_404(RecordPhoto.objects.filter(visible), pk=pk)

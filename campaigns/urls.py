@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.obligation_list, name="obligations"),
     path("obligations/<int:pk>/", views.obligation_detail, name="obligation_detail"),
     path("obligations/<int:pk>/files/<int:file_id>/", views.evidence_file, name="evidence_file"),
+    path("photos/<int:pk>/", views.record_photo, name="record_photo"),
     path("trainings/", views.trainings, name="trainings"),
     path("activities/", views.activities, name="activities"),
     path("coordinators/", views.coordinators, name="coordinators"),

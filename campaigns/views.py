@@ -7,6 +7,7 @@ form with everything the user typed kept.
 """
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
@@ -150,6 +151,17 @@ def evidence_file_response(obligation, file_id):
 @firm_user_required
 def evidence_file(request, pk, file_id):
     return evidence_file_response(selectors.obligation_get(user=request.user, pk=pk), file_id)
+
+
+@login_required
+def record_photo(request, pk):
+    """A photo of a training or activity, for users who may see the record; never via MEDIA_URL."""
+    photo = selectors.record_photo_get(user=request.user, pk=pk)
+    try:
+        handle = photo.file.open("rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    return FileResponse(handle, filename=photo.original_name or photo.file.name.rsplit("/", 1)[-1])
 
 
 def _record_links(kind):
