@@ -92,7 +92,7 @@ class PropertyFirmAdmin(XlsxAdminMixin, ScopedAdmin):
     def get_queryset(self, request):
         from django.db.models import Count
 
-        return super().get_queryset(request).annotate(estate_count=Count("estates"))
+        return super().get_queryset(request).annotate(estate_count=Count("estates")).order_by("name", "pk")
 
     @admin.display(description=_("在管小区"), ordering="estate_count")
     def estate_count(self, obj):
