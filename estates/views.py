@@ -1,24 +1,34 @@
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Q
+from django.http import FileResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.decorators import firm_user_required
+from core.xlsx import XLSX_CONTENT_TYPE
 
 from . import selectors, services
+from .exporters import export_estates
 from .forms import EstatePhonesForm, FirmContactForm
 
 DASHBOARD_PAGE_SIZE = 50
 
 
-@firm_user_required
-def dashboard(request):
-    firm = selectors.firm_get(user=request.user, pk=request.user.firm_id)
+def _firm_estates(request):
+    """The firm's active estates as the dashboard lists them (scoped, searched by ?q=), and the search."""
     estates = selectors.estate_list(user=request.user).filter(is_active=True).order_by("code")
     search = request.GET.get("q", "").strip()
     if search:
         estates = estates.filter(Q(name__icontains=search) | Q(code__icontains=search) | Q(address__icontains=search))
+    return estates, search
+
+
+@firm_user_required
+def dashboard(request):
+    firm = selectors.firm_get(user=request.user, pk=request.user.firm_id)
+    estates, search = _firm_estates(request)
     page = Paginator(estates, DASHBOARD_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
@@ -26,6 +36,14 @@ def dashboard(request):
         {"firm": firm, "page": page, "estates": page.object_list, "search": search,
          "stats": selectors.firm_dashboard(firm=firm)},
     )
+
+
+@firm_user_required
+def estate_export(request):
+    """The dashboard's estate list (same scope and search) as an Excel download."""
+    estates, _search = _firm_estates(request)
+    name = _("在管小区_%(date)s.xlsx") % {"date": f"{timezone.localdate():%Y%m%d}"}
+    return FileResponse(export_estates(estates), as_attachment=True, filename=name, content_type=XLSX_CONTENT_TYPE)
 
 
 @firm_user_required
