@@ -12,23 +12,47 @@ The changelist gets "下载导入模板", "导入 Excel" (users who may add and 
 filtered, searched, ordered and scoped exactly as the list the user is looking at.
 The import page shows the counts, or the error table and a download of the marked copy
 (a ``core.models.Job`` file, served by ``jobs:download``).
+
+Without an ``xlsx_exporter`` the export is generic: the columns of the admin's
+``list_display`` (headers from ``label_for_field``, values from ``lookup_field``; booleans
+是/否, choices as their labels, dates and datetimes as Excel dates in local time, related
+objects as ``str()``), rows streamed from the changelist queryset (its
+``list_select_related`` applies, so the query count does not grow with the rows).
+Leave out link/button columns with ``xlsx_exclude``; a field named ``password`` is never
+exported. ``xlsx_generic_export = False`` removes the button from a list where an export
+makes no sense.
+
+An admin with its own changelist template keeps it as the base of the Excel buttons::
+
+    change_list_template = "admin/xlsx/change_list.html"
+    xlsx_base_change_list_template = "admin/campaigns/campaign/change_list.html"
 """
+
+import datetime
 
 from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.admin.options import IncorrectLookupParameters
-from django.core.exceptions import PermissionDenied
+from django.contrib.admin.utils import label_for_field, lookup_field
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied
+from django.db import models
 from django.http import FileResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, path, reverse
 from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.html import strip_tags
+from django.utils.safestring import SafeData
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from core import xlsx
 
 MAX_ERRORS_ON_PAGE = 500
+# Never written by the generic export, whatever list_display says.
+NEVER_EXPORTED = frozenset({"password", "action_checkbox"})
+GENERIC_CHUNK_SIZE = 2000
 
 
 class XlsxUploadForm(forms.Form):
@@ -43,6 +67,9 @@ class XlsxAdminMixin:
     xlsx_importer = None
     xlsx_exporter = None
     xlsx_name = None
+    xlsx_generic_export = True  # no xlsx_exporter: export the list_display columns
+    xlsx_exclude = ()  # list_display entries the generic export leaves out (links, buttons)
+    xlsx_base_change_list_template = "admin/change_list.html"
     change_list_template = "admin/xlsx/change_list.html"
 
     def _xlsx_url_name(self, action):
@@ -63,12 +90,14 @@ class XlsxAdminMixin:
         )
 
     def has_xlsx_export_permission(self, request):
-        return self.xlsx_exporter is not None and self.has_view_permission(request)
+        exportable = self.xlsx_exporter is not None or self.xlsx_generic_export
+        return exportable and self.has_view_permission(request)
 
     def changelist_view(self, request, extra_context=None):
         extra_context = {
             "xlsx_can_import": self.has_xlsx_import_permission(request),
             "xlsx_can_export": self.has_xlsx_export_permission(request),
+            "xlsx_base_change_list_template": self.xlsx_base_change_list_template,
             **(extra_context or {}),
         }
         return super().changelist_view(request, extra_context)
@@ -126,6 +155,82 @@ class XlsxAdminMixin:
             changelist = self.get_changelist_instance(request)
         except IncorrectLookupParameters:
             return HttpResponseRedirect(self._changelist_url())
-        fh = self.xlsx_exporter(changelist.queryset)
+        if self.xlsx_exporter is not None:
+            fh = self.xlsx_exporter(changelist.queryset)
+        else:
+            fh = self.xlsx_generic_export_file(request, changelist.queryset)
         name = f"{self._name()}_{timezone.localdate():%Y%m%d}.xlsx"
         return FileResponse(fh, as_attachment=True, filename=name, content_type=xlsx.XLSX_CONTENT_TYPE)
+
+    # --- generic export -------------------------------------------------------------------------
+
+    def get_xlsx_fields(self, request):
+        """The ``list_display`` entries the generic export writes, in order."""
+        fields = []
+        for name in self.get_list_display(request):
+            if name in NEVER_EXPORTED or name in self.xlsx_exclude:
+                continue
+            fields.append(name)
+        return fields
+
+    def _xlsx_model_field(self, name):
+        if not isinstance(name, str):
+            return None
+        try:
+            return self.opts.get_field(name)
+        except FieldDoesNotExist:
+            return None
+
+    def get_xlsx_columns(self, request, fields):
+        columns = []
+        for name in fields:
+            header = label_for_field(name, self.model, model_admin=self)
+            field = self._xlsx_model_field(name)
+            if isinstance(field, models.DateTimeField):
+                width = 18
+            elif isinstance(field, models.DateField):
+                width = 12
+            elif isinstance(field, (models.BooleanField, models.IntegerField, models.DecimalField)):
+                width = None  # from the header
+            else:  # text, related objects, computed columns
+                max_length = getattr(field, "max_length", None) or 40
+                width = max(xlsx._width(header), min(40, max_length))
+            columns.append(xlsx.ExportColumn(header, width=width))
+        return columns
+
+    def xlsx_cell_value(self, name, obj):
+        """One cell of the generic export (a value ``core.xlsx.write_xlsx`` writes)."""
+        field, _attr, value = lookup_field(name, obj, self)
+        if value is None:
+            return None
+        if field is not None:
+            if getattr(field, "flatchoices", None):
+                return str(dict(field.flatchoices).get(value, value))
+            if field.is_relation:
+                return str(value)
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, datetime.datetime):
+            if timezone.is_aware(value):
+                value = timezone.localtime(value).replace(tzinfo=None)
+            return value
+        if isinstance(value, datetime.date):
+            return value
+        if isinstance(value, SafeData):
+            return strip_tags(str(value))
+        if isinstance(value, Promise):
+            return str(value)
+        if isinstance(value, models.Model):
+            return str(value)
+        return value
+
+    def xlsx_generic_rows(self, fields, queryset):
+        rows = queryset.iterator(chunk_size=GENERIC_CHUNK_SIZE)
+        for obj in rows:
+            yield [self.xlsx_cell_value(name, obj) for name in fields]
+
+    def xlsx_generic_export_file(self, request, queryset):
+        """The changelist queryset (scoped, filtered, searched, ordered) under the list_display columns."""
+        fields = self.get_xlsx_fields(request)
+        columns = self.get_xlsx_columns(request, fields)
+        return xlsx.write_xlsx(columns, self.xlsx_generic_rows(fields, queryset), sheet_title=self._name())
