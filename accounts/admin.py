@@ -3,12 +3,14 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
 
 from core.admin import ScopedAdmin
+from core.xlsx_admin import XlsxAdminMixin
 
 from .models import User
 
 
 @admin.register(User)
-class UserAdmin(ScopedAdmin, DjangoUserAdmin):
+class UserAdmin(XlsxAdminMixin, ScopedAdmin, DjangoUserAdmin):
+    # The Excel export writes list_display only; core.xlsx_admin never writes a password field.
     scope_links = {"agency": "agency", "firm": "firm"}
     list_display = ("username", "last_name", "first_name", "agency", "firm", "role", "is_active")
     list_filter = ("role", "is_active", "agency__level")

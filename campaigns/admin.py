@@ -228,9 +228,11 @@ class ActionInline(BureauInline, admin.TabularInline):
 
 
 @admin.register(Campaign)
-class CampaignAdmin(ScopedAdmin):
+class CampaignAdmin(XlsxAdminMixin, ScopedAdmin):
     scope_links = {"agency": "issuing_agency"}
-    change_list_template = "admin/campaigns/campaign/change_list.html"
+    change_list_template = "admin/xlsx/change_list.html"
+    xlsx_base_change_list_template = "admin/campaigns/campaign/change_list.html"
+    xlsx_exclude = ("links",)
     list_display = ("name", "year", "issuing_agency", "status", "start_date", "end_date", "links")
     list_filter = ("status", "year")
     list_select_related = ("issuing_agency",)
@@ -331,7 +333,7 @@ class CampaignAdmin(ScopedAdmin):
 # --- tasks -------------------------------------------------------------------------------------
 
 @admin.register(Action)
-class ActionAdmin(ScopedAdmin):
+class ActionAdmin(XlsxAdminMixin, ScopedAdmin):
     scope_links = {"agency": "campaign__issuing_agency"}
     list_display = ("name", "order", "campaign")
     list_filter = (ActionCampaignFilter,)
@@ -348,7 +350,8 @@ class ActionAdmin(ScopedAdmin):
 
 
 @admin.register(Task)
-class TaskAdmin(ScopedAdmin):
+class TaskAdmin(XlsxAdminMixin, ScopedAdmin):
+    xlsx_exclude = ("deadline_link",)
     scope_links = {"agency": "action__campaign__issuing_agency"}
     list_display = ("title", "action", "campaign_name", "party_kind", "recurrence", "min_count", "window_start",
                     "deadline", "deadline_link")
@@ -572,7 +575,7 @@ class ObligationAdmin(XlsxAdminMixin, ScopedAdmin):
 
 
 @admin.register(ObligationEvent)
-class ObligationEventAdmin(ReadOnlyAdminMixin, ScopedAdmin):
+class ObligationEventAdmin(XlsxAdminMixin, ReadOnlyAdminMixin, ScopedAdmin):
     scope_links = {"estate": "obligation__estate", "firm": "obligation__firm", "agency": "obligation__agency"}
     list_display = ("at", "kind", "obligation", "actor", "from_state", "to_state", "note")
     list_filter = ("kind",)

@@ -9,10 +9,11 @@ from django.utils.translation import gettext_lazy as _
 from core import workdays
 from core.admin import BureauPermissionMixin
 from core.models import CalendarDay
+from core.xlsx_admin import XlsxAdminMixin
 
 
 @admin.register(CalendarDay)
-class CalendarDayAdmin(BureauPermissionMixin, admin.ModelAdmin):
+class CalendarDayAdmin(XlsxAdminMixin, BureauPermissionMixin, admin.ModelAdmin):
     city_only_write = True
     bureau_can_delete = True
     list_display = ("date", "weekday", "is_workday", "note")

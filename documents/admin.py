@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from core.admin import ScopedAdmin
+from core.xlsx_admin import XlsxAdminMixin
 from estates import scoping
 
 from . import services
@@ -20,14 +21,16 @@ from .placeholders import placeholder_help
 
 
 @admin.register(NoticeTemplate)
-class NoticeTemplateAdmin(ScopedAdmin):
+class NoticeTemplateAdmin(XlsxAdminMixin, ScopedAdmin):
     scope_links = {"agency": "campaign__issuing_agency"}
     list_display = ["kind", "campaign", "title", "updated_at", "updated_by", "preview_link"]
     list_filter = ["kind"]
     list_select_related = ["campaign", "updated_by"]
     search_fields = ["title", "body", "campaign__name"]
     fields = ["campaign", "kind", "title", "body"]
-    change_list_template = "admin/documents/noticetemplate/change_list.html"
+    change_list_template = "admin/xlsx/change_list.html"
+    xlsx_base_change_list_template = "admin/documents/noticetemplate/change_list.html"
+    xlsx_exclude = ["preview_link"]
     change_form_template = "admin/documents/noticetemplate/change_form.html"
 
     def get_queryset(self, request):

@@ -59,7 +59,7 @@ class OldEstateFilter(admin.SimpleListFilter):
 
 
 @admin.register(Agency)
-class AgencyAdmin(ScopedAdmin):
+class AgencyAdmin(XlsxAdminMixin, ScopedAdmin):
     scope_links = scoping.AGENCY_LINKS
     city_only_write = True
     list_display = ("name", "short_name", "level", "parent", "phone")
@@ -133,7 +133,7 @@ class EstateAdmin(XlsxAdminMixin, ScopedAdmin):
 
 
 @admin.register(Coordinator)
-class CoordinatorAdmin(ScopedAdmin):
+class CoordinatorAdmin(XlsxAdminMixin, ScopedAdmin):
     scope_links = {"estate": "estate"}
     list_display = ("name", "phone", "estate", "appointed_on", "is_current")
     list_filter = ("is_current",)

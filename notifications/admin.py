@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from core.admin import ReadOnlyAdminMixin, ScopedAdmin
+from core.xlsx_admin import XlsxAdminMixin
 from estates import scoping
 
 from . import selectors, services
@@ -33,7 +34,8 @@ class DeliveryAdminMixin(ReadOnlyAdminMixin):
 
 
 @admin.register(Reminder)
-class ReminderAdmin(DeliveryAdminMixin, ScopedAdmin):
+class ReminderAdmin(XlsxAdminMixin, DeliveryAdminMixin, ScopedAdmin):
+    xlsx_exclude = ("remind_again",)
     scope_links = selectors.REMINDER_LINKS
     list_display = ("date", "kind", "state", "task_title", "party", "due_date", "attempts", "sent_at",
                     "recipients_short", "error_short", "remind_again")
@@ -109,7 +111,7 @@ class ReminderAdmin(DeliveryAdminMixin, ScopedAdmin):
 
 
 @admin.register(Digest)
-class DigestAdmin(DeliveryAdminMixin, ScopedAdmin):
+class DigestAdmin(XlsxAdminMixin, DeliveryAdminMixin, ScopedAdmin):
     scope_links = selectors.DIGEST_LINKS
     list_display = ("week", "date", "user", "agency", "state", "overdue_count", "attempts", "sent_at",
                     "recipients_short", "error_short")
@@ -119,7 +121,7 @@ class DigestAdmin(DeliveryAdminMixin, ScopedAdmin):
 
 
 @admin.register(ReminderPolicy)
-class ReminderPolicyAdmin(ScopedAdmin):
+class ReminderPolicyAdmin(XlsxAdminMixin, ScopedAdmin):
     city_only_write = True
     list_display = ("__str__", "enabled", "days_before", "on_due_day", "overdue_every", "in_workdays", "updated_at")
     list_filter = ("enabled", "in_workdays")
