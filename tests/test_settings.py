@@ -89,7 +89,7 @@ def test_database_url_configures_postgresql_with_persistent_connections():
 def test_empty_redis_url_runs_celery_tasks_eagerly_without_broker():
     loaded = load({"REDIS_URL": ""}, "CELERY_TASK_ALWAYS_EAGER", "CELERY_BROKER_URL", "CACHES")
     assert loaded["CELERY_TASK_ALWAYS_EAGER"] is True
-    assert loaded["CELERY_BROKER_URL"] == "memory://"
+    assert loaded["CELERY_BROKER_URL"] .startswith("memory://")
     assert loaded["CACHES"]["default"]["BACKEND"] == "django.core.cache.backends.locmem.LocMemCache"
 
 
