@@ -19,8 +19,7 @@ Without an ``xlsx_exporter`` the export is generic: the columns of the admin's
 objects as ``str()``), rows streamed from the changelist queryset (its
 ``list_select_related`` applies, so the query count does not grow with the rows).
 Leave out link/button columns with ``xlsx_exclude``; a field named ``password`` is never
-exported. ``xlsx_generic_export = False`` removes the button from a list where an export
-makes no sense.
+exported.
 
 An admin with its own changelist template keeps it as the base of the Excel buttons::
 
@@ -67,7 +66,6 @@ class XlsxAdminMixin:
     xlsx_importer = None
     xlsx_exporter = None
     xlsx_name = None
-    xlsx_generic_export = True  # no xlsx_exporter: export the list_display columns
     xlsx_exclude = ()  # list_display entries the generic export leaves out (links, buttons)
     xlsx_base_change_list_template = "admin/change_list.html"
     change_list_template = "admin/xlsx/change_list.html"
@@ -90,8 +88,8 @@ class XlsxAdminMixin:
         )
 
     def has_xlsx_export_permission(self, request):
-        exportable = self.xlsx_exporter is not None or self.xlsx_generic_export
-        return exportable and self.has_view_permission(request)
+        # Without an xlsx_exporter the list_display columns are exported (see xlsx_generic_export_file).
+        return self.has_view_permission(request)
 
     def changelist_view(self, request, extra_context=None):
         extra_context = {

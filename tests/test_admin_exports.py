@@ -275,3 +275,19 @@ def test_the_export_runs_the_same_queries_for_few_and_many_rows(client, scene, u
     many, many_rows = count()
     assert many_rows == few_rows + 6
     assert many == few
+
+
+def test_columns_get_widths_for_their_content(client, scene):
+    client.force_login(scene.district_user)
+    sheet = export(client, "campaigns_obligationevent")
+    widths = {c.value: sheet.column_dimensions[c.column_letter].width for c in sheet[1]}
+    assert widths["时间"] == 18  # a date and time
+    assert widths["说明"] >= 30  # free text
+    assert all(w >= 10 for w in widths.values())
+
+
+def test_the_file_is_named_after_the_list(client, scene):
+    client.force_login(scene.district_user)
+    response = client.get(reverse("admin:notifications_digest_xlsx_export"))
+    assert "filename*=utf-8''%E9%80%BE%E6%9C%9F%E6%B1%87%E6%80%BB%E8%AE%B0%E5%BD%95_" in response[
+        "Content-Disposition"]  # 逾期汇总记录_<date>.xlsx

@@ -80,3 +80,9 @@ def test_the_export_runs_the_same_queries_for_few_and_many_estates(client, world
     for _ in range(5):
         f.EstateFactory(street=world.street, firm=world.firm)
     assert count() == few
+
+
+def test_the_file_is_named_after_the_list(client, world):
+    client.force_login(world.firm_user)
+    disposition = client.get(URL)["Content-Disposition"]
+    assert disposition.startswith("attachment") and "%E5%9C%A8%E7%AE%A1%E5%B0%8F%E5%8C%BA_" in disposition  # 在管小区_
