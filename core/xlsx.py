@@ -84,6 +84,7 @@ dates with a date format (aware datetimes in local time), ``Decimal`` stays a nu
 from __future__ import annotations
 
 import datetime
+import functools
 import io
 import tempfile
 import zipfile
@@ -111,6 +112,22 @@ DATE_FORMAT = "yyyy-mm-dd"
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
 
 YES_NO = (gettext_lazy("是"), gettext_lazy("否"))
+
+
+def in_all_languages(text):
+    """The text (a lazy translation) as it reads in every language of the portal.
+
+    A workbook downloaded with the interface in one language may be uploaded with the
+    interface in another: headers and choice labels match in any of them.
+    """
+    from django.conf import settings
+    from django.utils import translation
+
+    texts = {str(text)}
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            texts.add(str(text))
+    return texts
 
 
 # --- declarations ---------------------------------------------------------------------------------
@@ -142,6 +159,13 @@ class Column:
     @property
     def label(self):
         return str(self.header)
+
+    def header_texts(self):
+        """Every header text this column answers to: the header in each language and the aliases."""
+        texts = set()
+        for text_ in (self.header, *self.aliases):
+            texts |= in_all_languages(text_)
+        return texts
 
 
 @dataclass(frozen=True)
@@ -328,20 +352,28 @@ _TRUE = {"是", "有", "y", "yes", "true", "1", "√"}
 _FALSE = {"否", "无", "n", "no", "false", "0", "×"}
 
 
+@functools.cache
+def _yes_no_texts():
+    return tuple(frozenset(t.lower() for t in in_all_languages(label)) for label in YES_NO)
+
+
 def parse_bool(value):
     if isinstance(value, bool):
         return value
     raw = as_text(value).lower()
-    if raw in _TRUE:
+    yes, no = _yes_no_texts()
+    if raw in _TRUE or raw in yes:
         return True
-    if raw in _FALSE:
+    if raw in _FALSE or raw in no:
         return False
     raise ValidationError(_("请填写“是”或“否”。"))
 
 
 def choice(mapping):
     """Parser for a label → value mapping (labels matched after normalisation)."""
-    normalised = {normalize_text(str(label)).lower(): val for label, val in mapping.items()}
+    normalised = {
+        normalize_text(text_).lower(): val for label, val in mapping.items() for text_ in in_all_languages(label)
+    }
     labels = "、".join(dict.fromkeys(str(label) for label in mapping))
 
     def parse(value):
@@ -550,8 +582,8 @@ class Importer:
     def _map_header(self, header):
         by_text = {}
         for column in self.spec.columns:
-            for text_ in (column.header, *column.aliases):
-                by_text[_header_key(str(text_))] = column
+            for text_ in column.header_texts():
+                by_text[_header_key(text_)] = column
         positions = {}
         for index, value in enumerate(header):
             if value is None:
@@ -636,9 +668,9 @@ def mark_errors(upload, spec, errors) -> bytes:
                 positions.setdefault(_header_key(value), index)
         column_of = {}
         for column in spec.columns:
-            for text_ in (column.header, *column.aliases):
-                if _header_key(str(text_)) in positions:
-                    column_of[column.label] = positions[_header_key(str(text_))]
+            for text_ in column.header_texts():
+                if _header_key(text_) in positions:
+                    column_of[column.label] = positions[_header_key(text_)]
                     break
         by_cell, by_row = {}, {}
         for error in errors:

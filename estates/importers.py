@@ -53,8 +53,11 @@ def _parse_estate_code(value):
 
 @functools.cache
 def _choice_parser(labels, extra, language):
-    # One parser per language: the labels (一类 / Class 1) are translated.
-    return xlsx.choice({**dict(extra), **{str(label): i for i, label in enumerate(labels, start=1)}})
+    # One parser per interface language (cached by the caller's key); xlsx.choice matches the
+    # labels in every language, so a Chinese template uploaded from the English interface works.
+    # The lazy labels go in first: an equal plain string in `extra` must not replace the lazy key,
+    # or the label's other languages would be lost.
+    return xlsx.choice({**{label: i for i, label in enumerate(labels, start=1)}, **dict(extra)})
 
 
 def _parse_grade(value):

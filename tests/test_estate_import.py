@@ -411,3 +411,30 @@ def test_changelist_shows_excel_buttons(world, client):
     content = client.get(reverse("admin:estates_estate_changelist")).content.decode()
     for label in ("下载导入模板", "导入 Excel", "导出 Excel"):
         assert label in content
+
+
+# --- languages ------------------------------------------------------------------------------------
+
+
+def test_chinese_template_imports_with_the_english_interface(world):
+    from django.utils import translation
+
+    upload = estates_file(world)  # headers and labels in Chinese, as downloaded by a Chinese user
+    with translation.override("en"):
+        result = import_estates(user=world.city_user, upload=upload)
+    assert result.ok, messages_of(result)
+    assert Estate.objects.get(code="HS100").category == 2
+
+
+def test_english_template_imports_with_the_chinese_interface(world):
+    from django.utils import translation
+
+    with translation.override("en"):
+        headers = [c.label for c in ESTATE_SPEC.columns]
+        category, yes = str(ESTATE_SPEC.column("category").choices[1]), str(ESTATE_SPEC.column("is_active").choices[0])
+    assert headers != ESTATE_HEADERS  # the catalogue really translates them
+    row = estate_row(world, category=category, has_owners_committee=yes, is_active=yes)
+    result = import_estates(user=world.city_user, upload=workbook(headers, [row]))
+    assert result.ok, messages_of(result)
+    estate = Estate.objects.get(code="HS100")
+    assert (estate.category, estate.has_owners_committee) == (2, True)
