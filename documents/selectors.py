@@ -66,7 +66,7 @@ def notice_template_for(*, campaign, kind):
 
 
 def _date(value):
-    return formats.date_format(value, "Y年n月j日") if value else ""
+    return formats.date_format(value, "DATE_FORMAT") if value else ""
 
 
 def public_estate_url(code):
