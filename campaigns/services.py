@@ -729,13 +729,9 @@ def _check_review_state(obligation):
         raise ValidationError(_("该任务已审核通过。"))
 
 
-@transaction.atomic
-def obligation_accept_many(*, obligations, user, note="", now=None):
-    """Accept several submitted obligations at once (the review queue's bulk action).
-
-    Each one is checked like a single acceptance; those that fail are left alone and
-    reported. Returns (accepted_count, [(obligation, message), ...]). Constant queries.
-    """
+def _review_many(*, obligations, user, to_state, event_kind, note, now):
+    """Move several submitted obligations to ``to_state`` in constant queries. Each one is
+    checked like a single review; those that fail are left alone and reported."""
     ids = [getattr(o, "pk", o) for o in obligations]
     rows = list(Obligation.objects.select_for_update(of=("self",)).filter(pk__in=ids)
                 .select_related("reviewer", "task", "estate", "firm", "agency"))
@@ -750,14 +746,24 @@ def obligation_accept_many(*, obligations, user, note="", now=None):
             continue
         ok.append(obligation.pk)
     if ok:
-        Obligation.objects.filter(pk__in=ok).update(state=State.ACCEPTED, reviewed_at=now, reviewed_by=user,
-                                                    review_note=note.strip())
+        Obligation.objects.filter(pk__in=ok).update(state=to_state, reviewed_at=now, reviewed_by=user,
+                                                    review_note=note)
         ObligationEvent.objects.bulk_create(
-            [ObligationEvent(obligation_id=pk, kind=ObligationEvent.Kind.ACCEPT, actor=user, at=now,
-                             from_state=State.SUBMITTED, to_state=State.ACCEPTED, note=note.strip()) for pk in ok],
+            [ObligationEvent(obligation_id=pk, kind=event_kind, actor=user, at=now,
+                             from_state=State.SUBMITTED, to_state=to_state, note=note) for pk in ok],
             batch_size=CHUNK,
         )
     return len(ok), refused
+
+
+@transaction.atomic
+def obligation_accept_many(*, obligations, user, note="", now=None):
+    """Accept several submitted obligations at once (the review queue's bulk action).
+
+    Returns (accepted_count, [(obligation, message), ...]) for those refused. Constant queries.
+    """
+    return _review_many(obligations=obligations, user=user, to_state=State.ACCEPTED,
+                        event_kind=ObligationEvent.Kind.ACCEPT, note=(note or "").strip(), now=now)
 
 
 # --- records ----------------------------------------------------------------------------------
@@ -900,31 +906,10 @@ def coordinator_file(*, user, estate, name, phone, appointed_on):
 def obligation_return_many(*, obligations, user, reason, now=None):
     """Return several submitted obligations with one reason (the review queue's bulk return).
 
-    Each one is checked like a single return; those that fail are left alone and reported.
-    Returns (returned_count, [(obligation, message), ...]). Constant queries.
+    Returns (returned_count, [(obligation, message), ...]) for those refused. Constant queries.
     """
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError(_("请填写退回原因。"))
-    ids = [getattr(o, "pk", o) for o in obligations]
-    rows = list(Obligation.objects.select_for_update(of=("self",)).filter(pk__in=ids)
-                .select_related("reviewer", "task", "estate", "firm", "agency"))
-    now = now or timezone.now()
-    ok, refused = [], []
-    for obligation in rows:
-        try:
-            _check_review_state(obligation)
-            _check_reviewer(user, obligation)
-        except ValidationError as exc:
-            refused.append((obligation, " ".join(exc.messages)))
-            continue
-        ok.append(obligation.pk)
-    if ok:
-        Obligation.objects.filter(pk__in=ok).update(state=State.RETURNED, reviewed_at=now, reviewed_by=user,
-                                                    review_note=reason)
-        ObligationEvent.objects.bulk_create(
-            [ObligationEvent(obligation_id=pk, kind=ObligationEvent.Kind.RETURN, actor=user, at=now,
-                             from_state=State.SUBMITTED, to_state=State.RETURNED, note=reason) for pk in ok],
-            batch_size=CHUNK,
-        )
-    return len(ok), refused
+    return _review_many(obligations=obligations, user=user, to_state=State.RETURNED,
+                        event_kind=ObligationEvent.Kind.RETURN, note=reason, now=now)
