@@ -411,18 +411,12 @@ class TaskAdmin(XlsxAdminMixin, ScopedAdmin):
 
 # --- obligations -------------------------------------------------------------------------------
 
-class EvidenceInline(BureauInline, admin.StackedInline):
+class EvidenceInline(ReadOnlyAdminMixin, BureauInline, admin.StackedInline):
     model = Evidence
     extra = 0
     can_delete = False
     fields = ("round", "created_at", "created_by", "text", "count", "file_links")
     readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("created_by").prefetch_related("files")
@@ -438,18 +432,12 @@ class EvidenceInline(BureauInline, admin.StackedInline):
                         f.get_kind_display()) for f in files))
 
 
-class EventInline(BureauInline, admin.TabularInline):
+class EventInline(ReadOnlyAdminMixin, BureauInline, admin.TabularInline):
     model = ObligationEvent
     extra = 0
     can_delete = False
     fields = ("at", "kind", "actor", "from_state", "to_state", "note")
     readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("actor")
@@ -587,7 +575,7 @@ class ObligationEventAdmin(XlsxAdminMixin, ReadOnlyAdminMixin, ScopedAdmin):
 
 # --- records -----------------------------------------------------------------------------------
 
-class PhotoInline(BureauInline, admin.TabularInline):
+class PhotoInline(ReadOnlyAdminMixin, BureauInline, admin.TabularInline):
     model = RecordPhoto
     extra = 0
     fields = ("photo_link", "uploaded_at")
@@ -599,9 +587,6 @@ class PhotoInline(BureauInline, admin.TabularInline):
         # Through the scoped view, never MEDIA_URL (media is not served publicly).
         url = reverse("campaigns:record_photo", args=[obj.pk])
         return format_html('<a href="{}" target="_blank">{}</a>', url, obj.original_name or _("查看照片"))
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Training)
