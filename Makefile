@@ -85,12 +85,14 @@ ci:
 ## make vendor: refresh static/vendor from the npm registry (versions pinned in package.json)
 vendor:
 	npm install --no-save --no-audit --no-fund
-	mkdir -p static/vendor/bootstrap/css static/vendor/bootstrap/js static/vendor/bootstrap-icons/fonts static/vendor/chart.js
+	mkdir -p static/vendor/bootstrap/css static/vendor/bootstrap/js static/vendor/bootstrap-icons/fonts static/vendor/chart.js \
+	  static/vendor/axe-core
 	cp node_modules/bootstrap/dist/css/bootstrap.min.css* static/vendor/bootstrap/css/
 	cp node_modules/bootstrap/dist/js/bootstrap.bundle.min.js* static/vendor/bootstrap/js/
 	cp node_modules/bootstrap-icons/font/bootstrap-icons.min.css static/vendor/bootstrap-icons/
 	cp node_modules/bootstrap-icons/font/fonts/* static/vendor/bootstrap-icons/fonts/
 	cp node_modules/chart.js/dist/chart.umd.min.js* static/vendor/chart.js/
+	cp node_modules/axe-core/axe.min.js node_modules/axe-core/LICENSE static/vendor/axe-core/
 
 clean:
 	rm -rf $(VENV) db.sqlite3 db.sqlite3-* media staticfiles

@@ -87,3 +87,37 @@ def screenshots(tmp_path):
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         return SCREENSHOTS
     return tmp_path
+
+
+AXE_JS = Path(__file__).resolve().parents[2] / "static" / "vendor" / "axe-core" / "axe.min.js"
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+def axe_violations(page, *, context=None):
+    """Run axe-core (vendored from npm, static/vendor/axe-core) in the page and return the WCAG 2.1 AA violations,
+    each as "rule-id: help (n nodes: selector, ...)" so that a failing assertion names what to fix."""
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        # Evaluated through the DevTools protocol, not as a <script> tag: the portal's Content-Security-Policy
+        # forbids inline scripts, and must stay on while axe runs.
+        page.evaluate(AXE_JS.read_text(encoding="utf-8") + "\n;undefined")
+    result = page.evaluate(
+        "async ([context, tags]) => await axe.run(context || document, {runOnly: {type: 'tag', values: tags}})",
+        [context, AXE_TAGS],
+    )
+    return [
+        f"{v['id']}: {v['help']} ({len(v['nodes'])} nodes: "
+        + ", ".join(" ".join(node["target"]) for node in v["nodes"][:5])
+        + ")"
+        for v in result["violations"]
+    ]
+
+
+@pytest.fixture
+def assert_accessible():
+    """`assert_accessible(page)`: axe-core finds no WCAG 2.1 AA violation on the page as it is now."""
+
+    def check(page, *, context=None):
+        violations = axe_violations(page, context=context)
+        assert not violations, f"axe-core on {page.url}:\n" + "\n".join(violations)
+
+    return check
