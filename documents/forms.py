@@ -2,6 +2,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.widgets import DateInput
 from estates import selectors as estate_selectors
 from estates.models import Agency
 
@@ -75,7 +76,7 @@ class CampaignReportForm(forms.Form):
     agency = forms.ModelChoiceField(
         label=_("报告范围"), queryset=None, help_text=_("市级为全市汇总，区级为本区汇总。")
     )
-    as_of = forms.DateField(label=_("统计日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    as_of = forms.DateField(label=_("统计日期"), widget=DateInput())
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
