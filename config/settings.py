@@ -244,8 +244,11 @@ EMAIL_BACKEND = env.str(
 )
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="文明物业平台 <noreply@localhost>")
 SERVER_EMAIL = env.str("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
-# Absolute address of the portal, used in emails, QR codes and printed notices.
-SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# Absolute address of the portal, used in emails, QR codes and printed notices. Unset, it is the
+# address `make run` serves (the Makefile exports PORT): `PORT=8811 make run` must not print QR codes
+# and email links to port 8000.
+PORT = env.int("PORT", default=8000)
+SITE_URL = (env.str("SITE_URL", default="") or f"http://127.0.0.1:{PORT}").rstrip("/")
 
 # --- Domain ---------------------------------------------------------------------------
 # Estates built before this year count as old estates (老小区).

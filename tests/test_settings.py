@@ -220,3 +220,23 @@ def test_a_misspelt_yes_no_setting_refuses_to_start():
 
 def test_an_empty_yes_no_setting_means_its_default():
     assert load({**PRODUCTION, "SESSION_COOKIE_SECURE": ""}, "SESSION_COOKIE_SECURE")["SESSION_COOKIE_SECURE"] is True
+
+
+def test_the_embedded_site_url_follows_the_served_port():
+    # `PORT=8811 make run` serves on 8811: QR codes and email links must point there, not to 8000.
+    assert load({"EMBEDDED": "1", "PORT": "8811"}, "SITE_URL")["SITE_URL"] == "http://127.0.0.1:8811"
+    assert load({"EMBEDDED": "1"}, "SITE_URL")["SITE_URL"] == "http://127.0.0.1:8000"
+
+
+def test_an_explicit_site_url_wins_over_the_port():
+    loaded = load({"EMBEDDED": "1", "PORT": "8811", "SITE_URL": "https://wenming.example.gov.cn/"}, "SITE_URL")
+    assert loaded["SITE_URL"] == "https://wenming.example.gov.cn"
+
+
+@pytest.mark.parametrize(("port", "expected"), [(None, "8000"), ("8811", "8811")])
+def test_make_exports_the_port_to_the_settings(port, expected):
+    # The Makefile must hand PORT to manage.py (settings derive SITE_URL from it), default included.
+    env = {"PATH": "/usr/bin:/bin", **({"PORT": port} if port else {})}
+    result = subprocess.run(["make", "-s", "-f", "Makefile", "-f", "-", "print-port"], cwd=BASE_DIR, env=env,
+                            input="print-port:\n\t@echo $$PORT\n", capture_output=True, text=True, timeout=60)
+    assert result.stdout.strip() == expected, result.stdout + result.stderr
