@@ -23,12 +23,9 @@ def _nav(request):
     return [{"url": reverse(name), "label": label, "active": current in names} for name, label, names in items]
 
 
-def _panel(user):
-    """Counts of the current campaign for the portal home: overdue, due this week, returned."""
-    today = timezone.localdate()
-    campaign = selectors.campaign_current(user=user, today=today)
-    counts = selectors.filter_counts(user=user, campaign=campaign, today=today) if campaign else {}
-    return {"campaign": campaign, "counts": counts}
+def _panels(user):
+    """Counts of every running campaign for the portal home (overdue first): overdue, due this week, returned."""
+    return selectors.firm_campaign_panels(user=user, today=timezone.localdate())
 
 
 def portal(request):
@@ -37,5 +34,5 @@ def portal(request):
         return {}
     return {
         "portal_nav": SimpleLazyObject(lambda: _nav(request)),
-        "campaign_panel": SimpleLazyObject(lambda: _panel(user)),
+        "campaign_panels": SimpleLazyObject(lambda: _panels(user)),
     }

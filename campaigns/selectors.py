@@ -177,6 +177,36 @@ def filter_counts(*, user, firm=None, campaign=None, today=None):
     )
 
 
+def _firm_counts(*, today):
+    return {
+        "all": Count("pk"),
+        "overdue": Count("pk", filter=Q(state__in=PENDING, due_date__lt=today)),
+        "due7": Count("pk", filter=Q(state__in=PENDING, due_date__gte=today, due_date__lte=today + timedelta(days=7))),
+        "returned": Count("pk", filter=Q(state=State.RETURNED)),
+    }
+
+
+def firm_campaign_panels(*, user, today=None):
+    """The portal home's panel of every running (published) campaign the firm has work in,
+    each with its overdue / due-this-week / returned counts; overdue work first.
+
+    Every campaign, not only the newest: a campaign published later must not hide the overdue
+    work of one still running. Two queries, whatever the number of campaigns: the counts are one
+    GROUP BY campaign, the campaigns one list."""
+    today = _today(today)
+    firm = user.firm if user and user.is_authenticated and user.firm_id else None
+    if firm is None:
+        return []
+    running = campaign_list(user=user).filter(status=Campaign.Status.PUBLISHED)
+    qs = scoping.restrict(Obligation.objects.filter(campaign__in=running), user, **OBLIGATION_LINKS).for_firm(firm)
+    counts = {row.pop("campaign"): row for row in
+              qs.order_by().values("campaign").annotate(**_firm_counts(today=today))}
+    panels = [{"campaign": c, "counts": counts[c.pk]} for c in running.filter(pk__in=list(counts))]
+    panels.sort(key=lambda p: (-p["counts"]["overdue"], -p["counts"]["returned"], -p["counts"]["due7"],
+                               -p["campaign"].start_date.toordinal(), -p["campaign"].pk))
+    return panels
+
+
 def obligation_get(*, user, pk, today=None):
     """One obligation with its evidence (and files) and its history, or 404."""
     qs = obligation_list(user=user, today=today).prefetch_related(

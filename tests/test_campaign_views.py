@@ -360,7 +360,44 @@ def test_dashboard_panel_counts_overdue_due_this_week_and_returned(client, world
     assert 'data-count="overdue">2<' in page
     assert 'data-count="due7">2<' in page
     assert 'data-count="returned">1<' in page
-    assert f'{reverse(LIST)}?f=overdue' in page
+    assert f'{reverse(LIST)}?campaign={live.campaign.pk}&amp;f=overdue' in page
+
+
+def _newer_campaign(world, live, name="新发布的创建活动"):
+    """A campaign published after `live`, with a task not yet due: nothing overdue in it."""
+    import datetime
+
+    from tests.campaign_factories import ActionFactory, CampaignFactory, TaskFactory, publish
+
+    newer = CampaignFactory(issuing_agency=world.city, name=name, year=live.today.year,
+                            start_date=live.today, end_date=live.today + datetime.timedelta(days=200))
+    TaskFactory(action=ActionFactory(campaign=newer), title="新任务", party_kind="firm",
+                window_start=live.today, deadline=live.today + datetime.timedelta(days=30), evidence_kinds=["text"])
+    publish(newer, user=world.city_user)
+    return newer
+
+
+def test_dashboard_keeps_an_older_running_campaigns_overdue_work_when_a_new_one_is_published(client, world, live):
+    newer = _newer_campaign(world, live)
+    client.force_login(world.firm_user)
+    page = client.get(reverse("portal:dashboard")).content.decode()
+    assert f'data-campaign="{live.campaign.pk}"' in page and f'data-campaign="{newer.pk}"' in page
+    # Overdue first: the older campaign with overdue work comes before the newer one.
+    assert page.index(f'data-campaign="{live.campaign.pk}"') < page.index(f'data-campaign="{newer.pk}"')
+    assert f'{reverse(LIST)}?campaign={live.campaign.pk}&amp;f=overdue' in page
+
+
+def test_dashboard_panels_run_the_same_queries_for_one_and_four_campaigns(client, world, live):
+    client.force_login(world.firm_user)
+    client.get(reverse("portal:dashboard"))  # warm the session and the content types
+    with CaptureQueriesContext(connection) as one:
+        client.get(reverse("portal:dashboard"))
+    for i in range(3):
+        _newer_campaign(world, live, name=f"另一创建活动{i}")
+    with CaptureQueriesContext(connection) as four:
+        page = client.get(reverse("portal:dashboard")).content.decode()
+    assert page.count('data-panel="campaign"') == 4
+    assert len(four) == len(one), [q["sql"] for q in four.captured_queries]
 
 
 
