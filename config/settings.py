@@ -191,6 +191,8 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
 # Upload limits used by the forms (bytes).
 MAX_IMPORT_UPLOAD_SIZE = env.int("MAX_IMPORT_UPLOAD_SIZE", default=10 * 1024 * 1024)
+# Seconds the admin preview of a notice text may spend laying out its PDF (documents.services).
+NOTICE_PREVIEW_TIME_LIMIT = env.float("NOTICE_PREVIEW_TIME_LIMIT", default=15)
 MAX_EVIDENCE_UPLOAD_SIZE = env.int("MAX_EVIDENCE_UPLOAD_SIZE", default=10 * 1024 * 1024)
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"

@@ -1,5 +1,6 @@
 """Bureau side: edit notice texts per campaign, print batches, start the summary report."""
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
@@ -11,13 +12,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from core.admin import ScopedAdmin
+from core.timelimit import TimeLimitExceeded
 from core.xlsx_admin import XlsxAdminMixin
 from estates import scoping
 
 from . import services
 from .forms import CampaignReportForm, NoticeBatchForm
 from .models import NoticeKind, NoticeTemplate
-from .placeholders import placeholder_help
+from .placeholders import PlaceholderError, placeholder_help
 
 
 @admin.register(NoticeTemplate)
@@ -132,5 +134,13 @@ class NoticeTemplateAdmin(XlsxAdminMixin, ScopedAdmin):
         first = estates.values_list("pk", flat=True).first()
         if first is None:
             raise Http404
-        pdf = services.notice_preview_pdf(template=template, estates=estates.filter(pk=first))
-        return pdf_response(pdf, f"{template.get_kind_display()}-预览.pdf")
+        try:
+            pdf = services.notice_preview_pdf(template=template, estates=estates.filter(pk=first))
+        except TimeLimitExceeded:
+            messages.error(request, _("预览未能在 %(s)s 秒内生成：文本过长或过于复杂，请缩短或简化后再预览。") % {
+                "s": f"{settings.NOTICE_PREVIEW_TIME_LIMIT:g}"})
+        except PlaceholderError as exc:  # a text saved before the current limits
+            messages.error(request, _("无法预览：%(error)s") % {"error": exc})
+        else:
+            return pdf_response(pdf, f"{template.get_kind_display()}-预览.pdf")
+        return redirect("admin:documents_noticetemplate_change", template.pk)

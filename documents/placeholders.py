@@ -13,7 +13,7 @@ can never make the PDF renderer fetch a URL.
 import re
 
 from django.template import Context, Engine, TemplateSyntaxError
-from django.template.base import TextNode, VariableNode
+from django.template.base import Lexer, TextNode, TokenType, VariableNode
 from django.template.defaulttags import IfNode
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
@@ -48,6 +48,16 @@ PLACEHOLDERS = {
     "today": {},
 }
 ALLOWED_FILTERS = {"default"}
+
+# Bounds on what a staff-edited text may be, checked before Django's template parser sees it.
+# A notice is one to a few printed pages (the defaults are about 500 characters): 10,000
+# characters is some 7 pages, while a 700,000-character text kept the PDF renderer busy for
+# minutes. Django parses nested tags recursively, so 500 nested {% if %} raise RecursionError;
+# a real notice needs two or three levels. A long chain of "not" in one condition recurses
+# the same way when parsed and evaluated, hence the word limit per condition.
+MAX_TEXT_LENGTH = 10_000
+MAX_IF_DEPTH = 5
+MAX_CONDITION_WORDS = 20
 
 _ENGINE = Engine(loaders=[], libraries={}, autoescape=False, string_if_invalid="")
 
@@ -101,13 +111,38 @@ def _check_nodes(nodelist):
             raise PlaceholderError(_("正文中只能使用 {{ 占位符 }} 和 {% if %} 条件，不能使用其他模板标签。"))
 
 
+def _check_bounds(source):
+    """Size and nesting limits, from the tokens alone (no recursion, linear in the text)."""
+    if len(source) > MAX_TEXT_LENGTH:
+        raise PlaceholderError(_("文本过长：最多 %(max)s 个字符，当前 %(n)s 个字符。") % {
+            "max": f"{MAX_TEXT_LENGTH:,}", "n": f"{len(source):,}"})
+    depth = 0
+    for token in Lexer(source).tokenize():
+        if token.token_type != TokenType.BLOCK:
+            continue
+        words = token.split_contents()
+        name = words[0] if words else ""
+        if name in ("if", "elif") and len(words) - 1 > MAX_CONDITION_WORDS:
+            raise PlaceholderError(_("{%% if %%} 条件过长：一个条件最多 %(max)s 个词。") % {"max": MAX_CONDITION_WORDS})
+        if name == "if":
+            depth += 1
+            if depth > MAX_IF_DEPTH:
+                raise PlaceholderError(_("{%% if %%} 嵌套过深：最多嵌套 %(max)s 层。") % {"max": MAX_IF_DEPTH})
+        elif name == "endif":
+            depth -= 1
+
+
 def compile_text(source):
     """Compile and check a staff-edited text; raises PlaceholderError with a Chinese message."""
+    source = source or ""
+    _check_bounds(source)
     try:
-        template = _ENGINE.from_string(source or "")
+        template = _ENGINE.from_string(source)
+        _check_nodes(template.nodelist)
     except TemplateSyntaxError as exc:
         raise PlaceholderError(_("占位符写法有误：%(error)s") % {"error": exc}) from None
-    _check_nodes(template.nodelist)
+    except RecursionError:  # a shape the bounds above did not foresee: refused, never a 500
+        raise PlaceholderError(_("文本结构过于复杂，请简化后再保存。")) from None
     return template
 
 

@@ -1,6 +1,7 @@
 """Writes of the documents app (notice texts) and the builders of printed notices."""
 
 import segno
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -9,6 +10,7 @@ from django.utils.translation import gettext as _
 from campaigns import selectors as campaign_selectors
 from core.jobs import job_start
 from core.pdf import render_documents_pdf, render_pdf
+from core.timelimit import call_with_time_limit
 from estates import scoping
 from estates import selectors as estate_selectors
 from estates.models import Agency
@@ -98,10 +100,21 @@ def notices_pdf(*, kinds, campaign, estates, progress=None, texts=None, **option
 
 
 def notice_preview_pdf(*, template, estates):
-    """A stored text as it prints for the given estates (the admin's preview link)."""
+    """A stored text as it prints for the given estates (the admin's preview link).
+
+    The text is bounded when saved (documents.placeholders), and the PDF is laid out in a
+    child process killed after ``settings.NOTICE_PREVIEW_TIME_LIMIT`` seconds (raises
+    ``core.timelimit.TimeLimitExceeded``): a request never waits on the renderer longer
+    than that, whatever the text. Everything from the database is read here, before the
+    child starts (see core.timelimit).
+    """
     kind = NoticeKind(template.kind)
-    return notices_pdf(kinds=[kind], campaign=template.campaign, estates=estates,
-                       texts={kind: (template.title, template.body)})
+    documents = list(notice_documents(kinds=[kind], campaign=template.campaign, estates=estates,
+                                      texts={kind: (template.title, template.body)}))
+    if not documents:
+        raise ValidationError(_("所选范围内没有在册的小区。"))
+    return call_with_time_limit(render_documents_pdf, "print/notices/notice.html", documents, title=str(_("公告")),
+                                seconds=settings.NOTICE_PREVIEW_TIME_LIMIT)
 
 
 def _batch_title(*, kinds, estates_count, scope_label):
