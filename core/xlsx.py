@@ -642,6 +642,42 @@ def store_marked_copy_job(*, user, name, content, title=""):
     return job
 
 
+# --- text cells are data, never formulas ----------------------------------------------------------
+
+# OWASP "CSV injection": a text beginning with one of these is what a spreadsheet would evaluate
+# (=, +, - and @ start a formula; a leading tab or carriage return is skipped by some importers,
+# so "\t=cmd|..." reaches the formula parser too).
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def text_cell(sheet, value):
+    """``value`` (a str) as something ``sheet.append`` writes as plain text.
+
+    openpyxl infers the cell type from the value: any str longer than one character that
+    starts with "=" becomes a live formula, and "#N/A" and the other error codes become
+    error cells. Every export path (``_write``, the marked copy of an upload) sends its
+    strings through here, the one place that decides it. A risky text gets an explicit
+    string cell (type "s", so the file holds no formula at all) with Excel's quote prefix
+    (the flag Excel itself sets when one types '=...: the cell shows the exact text and stays
+    text when edited), rather than a prefixed apostrophe, so the value is exported unchanged
+    and an exported file imports back as it was. Characters XML cannot hold (NUL and the
+    other C0 controls but tab, newline and carriage return) are dropped instead of failing
+    the whole export. Safe texts are returned as they are (no cell object per value: a
+    100,000-row export stays fast).
+    """
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
+
+    if ILLEGAL_CHARACTERS_RE.search(value):
+        value = ILLEGAL_CHARACTERS_RE.sub("", value)
+    if not value.startswith(FORMULA_TRIGGERS) and value not in ERROR_CODES:
+        return value
+    cell = WriteOnlyCell(sheet)
+    cell._value, cell.data_type = value, "s"  # set directly: the value setter would infer "f" again
+    cell.quotePrefix = True
+    return cell
+
+
 # --- the marked copy ------------------------------------------------------------------------------
 
 
@@ -698,8 +734,15 @@ def mark_errors(upload, spec, errors) -> bytes:
             for index, value in enumerate(line):
                 messages = by_cell.get((number, index))
                 if messages is None and not isinstance(value, (datetime.date, datetime.time)) and number != 1:
+                    if isinstance(value, str):
+                        line[index] = text_cell(sheet, value)
                     continue
-                cell = WriteOnlyCell(sheet, value=value)
+                if isinstance(value, str):
+                    cell = text_cell(sheet, value)
+                    if isinstance(cell, str):
+                        cell = WriteOnlyCell(sheet, value=cell)
+                else:
+                    cell = WriteOnlyCell(sheet, value=value)
                 if isinstance(value, datetime.datetime):
                     cell.number_format = DATETIME_FORMAT if value.time() != datetime.time() else DATE_FORMAT
                 elif isinstance(value, datetime.date):
@@ -875,7 +918,9 @@ def _write(columns, rows, target, sheet_title):
     fill = PatternFill("solid", start_color="FFDDEBF7", end_color="FFDDEBF7")
     header = []
     for column in columns:
-        cell = WriteOnlyCell(sheet, value=str(column.header))
+        cell = text_cell(sheet, str(column.header))
+        if isinstance(cell, str):
+            cell = WriteOnlyCell(sheet, value=cell)
         cell.font, cell.fill = bold, fill
         header.append(cell)
     sheet.append(header)
@@ -895,14 +940,17 @@ def _write(columns, rows, target, sheet_title):
                 cell = WriteOnlyCell(sheet, value=value)
                 cell.number_format = fmt or DATE_FORMAT
                 value = cell
-            elif isinstance(value, bool):
-                value = yes if value else no
-            elif value is not None and not isinstance(value, (str, int, float, Decimal)):
-                value = str(value)
-            elif fmt and value is not None:
-                cell = WriteOnlyCell(sheet, value=value)
-                cell.number_format = fmt
-                value = cell
+            else:
+                if isinstance(value, bool):
+                    value = yes if value else no
+                elif value is not None and not isinstance(value, (str, int, float, Decimal)):
+                    value = str(value)  # lazy translations, model objects, UUIDs...
+                if isinstance(value, str):
+                    value = text_cell(sheet, value)  # never a formula (see text_cell)
+                elif fmt and value is not None:
+                    cell = WriteOnlyCell(sheet, value=value)
+                    cell.number_format = fmt
+                    value = cell
             line.append(value)
         sheet.append(line)
     workbook.save(target)
