@@ -19,6 +19,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Notification(models.Model):
@@ -40,7 +41,7 @@ class Notification(models.Model):
 
     class Meta:
         verbose_name = _("站内通知")
-        verbose_name_plural = _("站内通知")
+        verbose_name_plural = pgettext_lazy("plural", "站内通知")
         ordering = ["-created_at", "-pk"]
         indexes = [models.Index(fields=["user", "read_at"], name="notification_user_unread")]
 
@@ -94,7 +95,7 @@ class ReminderPolicy(models.Model):
 
     class Meta:
         verbose_name = _("提醒规则")
-        verbose_name_plural = _("提醒规则")
+        verbose_name_plural = pgettext_lazy("plural", "提醒规则")
         constraints = [
             models.CheckConstraint(
                 condition=Q(campaign__isnull=False, task__isnull=True) | Q(campaign__isnull=True, task__isnull=False),
@@ -183,7 +184,7 @@ class Reminder(Delivery):
 
     class Meta:
         verbose_name = _("提醒记录")
-        verbose_name_plural = _("提醒记录")
+        verbose_name_plural = pgettext_lazy("plural", "提醒记录")
         ordering = ["-date", "-pk"]
         constraints = [
             models.UniqueConstraint(fields=["obligation", "kind", "date", "seq"], name="reminder_unique_key"),
@@ -214,7 +215,7 @@ class Digest(Delivery):
 
     class Meta:
         verbose_name = _("逾期汇总记录")
-        verbose_name_plural = _("逾期汇总记录")
+        verbose_name_plural = pgettext_lazy("plural", "逾期汇总记录")
         ordering = ["-week", "-pk"]
         constraints = [models.UniqueConstraint(fields=["user", "week"], name="digest_unique_user_week")]
         indexes = [
@@ -224,3 +225,23 @@ class Digest(Delivery):
 
     def __str__(self):
         return f"{self.user} {self.week}"
+
+
+class SweepRun(models.Model):
+    """One day the reminder sweep stored its reminders. The next sweep looks for the days
+    between the last run and today that have no row and catches their reminders up
+    (notifications/services.py), so a day the sweep did not run is never silently lost."""
+
+    date = models.DateField(_("提醒日期"), unique=True)
+    ran_at = models.DateTimeField(_("运行时间"), default=timezone.now)
+    caught_up_days = models.PositiveSmallIntegerField(
+        _("补发天数"), default=0, help_text=_("本次补上的未运行日期的天数。")
+    )
+
+    class Meta:
+        verbose_name = _("提醒运行记录")
+        verbose_name_plural = _("提醒运行记录")
+        ordering = ["-date"]
+
+    def __str__(self):
+        return f"{self.date}"

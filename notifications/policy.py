@@ -1,13 +1,14 @@
 """Which deadlines are reminded today: the reminder rule turned inside out.
 
-A rule says "remind 7, 3 and 1 days before the deadline, on the day, and every 3 days while
-overdue". The sweep asks the opposite question — for today, which due dates get which
-reminder? — so that it can fetch exactly those obligations with one indexed query on
-``(state, due_date)`` instead of looking at every obligation.
+A rule says "remind 7, 3 and 1 days before the deadline, on the day, and while overdue: the
+day after the deadline, then every 3 days" (overdue by 1, 4, 7… days). The sweep asks the
+opposite question — for today, which due dates get which reminder? — so that it can fetch
+exactly those obligations with one indexed query on ``(state, due_date)`` instead of looking
+at every obligation.
 
 In working-day mode a deadline on a non-working day moves to the next working day (E), and
 reminders fall on working days only: "n working days before" is the working day T with
-``add_workdays(T, n) == E``; overdue reminders fall on ``add_workdays(E, k * N)``.
+``add_workdays(T, n) == E``; overdue reminders fall on ``add_workdays(E, 1 + k * N)`` (k ≥ 0).
 """
 
 import datetime
@@ -49,7 +50,8 @@ def due_dates_for(rule: Rule, today: datetime.date, calendar: WorkdayCalendar | 
     dates = {}
     horizon = overdue_horizon()
     if rule.overdue_every:
-        for days in range(rule.overdue_every, horizon + 1, rule.overdue_every):
+        # The first overdue reminder goes out the day after the deadline, then every N days.
+        for days in range(1, horizon + 1, rule.overdue_every):
             dates[today - datetime.timedelta(days=days)] = (OVERDUE, days)
     if rule.on_due_day:
         dates[today] = (DUE, 0)
@@ -73,9 +75,9 @@ def _workday_dates(rule, today, cal):
     if rule.overdue_every:
         # E = today - k*N working days; the deadlines that move to E are (previous workday of E, E].
         horizon = overdue_horizon()
-        k = 1
+        k = 0
         while True:
-            n = k * rule.overdue_every
+            n = 1 + k * rule.overdue_every
             effective = cal.add_workdays(today, -n)
             if (today - effective).days > horizon:
                 break

@@ -17,6 +17,14 @@ The exactly-once protocol (healthchecks' sendalerts, extended with a lease):
    with backoff, and the next sweep claims whatever is still failed. A crashed worker's
    rows stay "sending" until the lease runs out and are then taken again.
 
+**Missed days.** Each sweep records its date (``SweepRun``). The next one plans the reminders
+of the days in between as their own sweeps would have (same keys, original dates, so catching
+up twice inserts nothing) and stores them with today's: per obligation only the newest goes
+out — today's if there is one, else the latest missed day's, sent late under its date — and
+the older ones are stored as skipped with the reason. Before/on-the-day reminders whose
+deadline has passed meanwhile are skipped at send time ("改由逾期提醒"). Days beyond
+``REMINDER_CATCH_UP_DAYS`` (31) are logged as not caught up.
+
 The one window left open is the one no SMTP client can close: the server accepted a message
 and the worker died before recording it; that message is sent again after the lease.
 """
@@ -40,7 +48,7 @@ from core.workdays import WorkdayCalendar
 
 from . import messages as rendering
 from .channels import external_channels
-from .models import Delivery, Digest, Notification, Reminder, ReminderPolicy
+from .models import Delivery, Digest, Notification, Reminder, ReminderPolicy, SweepRun
 from .policy import default_rule, due_dates_for, overdue_horizon
 
 log = logging.getLogger(__name__)
@@ -66,6 +74,11 @@ def max_attempts():
     return _conf("REMINDER_MAX_ATTEMPTS", 8)
 
 
+def catch_up_days():
+    """How many days the sweep did not run it catches up (the most recent ones)."""
+    return _conf("REMINDER_CATCH_UP_DAYS", 31)
+
+
 @dataclass
 class SweepResult:
     today: datetime.date
@@ -78,6 +91,9 @@ class SweepResult:
     skipped: int = 0
     planned: dict = field(default_factory=dict)
     dispatch_error: str = ""
+    missed_days: list = field(default_factory=list)  # days without a sweep, caught up now
+    not_caught_up: int = 0  # missed days older than REMINDER_CATCH_UP_DAYS (logged)
+    superseded: int = 0  # caught-up reminders stored as skipped: a newer one goes out instead
 
     def add(self, batch):
         self.sent += batch.sent
@@ -100,10 +116,12 @@ class BatchResult:
 def _effective_rules():
     """{task_id: (campaign_id, Rule)} for every task of a published campaign.
 
-    Reads tasks and policies (a few hundred rows at most), never obligations.
+    Voluntary tasks (opt-in work such as "firms may apply") get no automatic reminders: most
+    parties rightly never do them. Reads tasks and policies (a few hundred rows at most),
+    never obligations.
     """
     tasks = list(
-        Task.objects.filter(action__campaign__status=Campaign.Status.PUBLISHED).values_list(
+        Task.objects.filter(action__campaign__status=Campaign.Status.PUBLISHED, is_voluntary=False).values_list(
             "pk", "action__campaign_id"
         )
     )
@@ -152,8 +170,14 @@ def plan_due_reminders(*, today):
     return plan
 
 
-def insert_due_reminders(*, today, plan=None):
-    """Store today's due reminders before anything is sent; existing keys are left alone."""
+def insert_due_reminders(*, today, plan=None, catch_up=()):
+    """Store today's due reminders before anything is sent; existing keys are left alone.
+
+    ``catch_up`` holds the reminders of missed days as ``(date, plan row, superseded)``: they
+    keep their original date (so their key is the one the missed sweep would have used, and a
+    second catching-up sweep inserts nothing), and the superseded ones are stored as skipped
+    with the reason, never sent.
+    """
     plan = plan_due_reminders(today=today) if plan is None else plan
     now = timezone.now()
     objs = [
@@ -161,9 +185,54 @@ def insert_due_reminders(*, today, plan=None):
                  date=today, created_at=now)
         for pk, campaign_id, due_date, kind, offset in plan
     ]
-    before = Reminder.objects.filter(date=today).count()
+    for day, (pk, campaign_id, due_date, kind, offset), superseded_by in catch_up:
+        extra = {}
+        if superseded_by:
+            extra = {"state": State.SKIPPED, "last_error": _(
+                "提醒服务当天未运行，补发时该任务已有 %(date)s 的提醒，不重复发送。") % {"date": superseded_by}}
+        objs.append(Reminder(obligation_id=pk, campaign_id=campaign_id, due_date=due_date, kind=kind,
+                             offset=offset, date=day, created_at=now, **extra))
+    dates = {today} | {day for day, _row, _s in catch_up}
+    before = Reminder.objects.filter(date__in=dates).count()
     Reminder.objects.bulk_create(objs, ignore_conflicts=True, batch_size=1000)
-    return Reminder.objects.filter(date=today).count() - before
+    return Reminder.objects.filter(date__in=dates).count() - before
+
+
+def missed_days(*, today):
+    """Days between the last sweep before ``today`` and ``today`` on which no sweep ran:
+    ``(days to catch up, oldest first; number of older ones left out)``. Nothing before the
+    first sweep ever recorded counts as missed."""
+    last = SweepRun.objects.filter(date__lt=today).aggregate(last=Max("date"))["last"]
+    if last is None:
+        return [], 0
+    days = [last + datetime.timedelta(days=n) for n in range(1, (today - last).days)]
+    keep = catch_up_days()
+    if len(days) > keep:
+        return days[len(days) - keep:], len(days) - keep
+    return days, 0
+
+
+def plan_catch_up(*, today, days, plan):
+    """The reminders the sweeps of ``days`` would have stored, as ``(date, row, superseded_by)``.
+
+    A party gets one reminder per obligation from one sweep: today's if it has one, else the
+    most recent missed day's (sent late under its original date); the older ones are stored as
+    skipped, naming the date of the reminder that goes out instead.
+    """
+    rows = [(day, row) for day in days for row in plan_due_reminders(today=day)]
+    newest = {}
+    for day, row in rows:
+        newest[row[0]] = max(newest.get(row[0], day), day)
+    today_pks = {row[0] for row in plan}
+    out = []
+    for day, row in rows:
+        if row[0] in today_pks:
+            out.append((day, row, today.isoformat()))
+        elif day < newest[row[0]]:
+            out.append((day, row, newest[row[0]].isoformat()))
+        else:
+            out.append((day, row, ""))
+    return out
 
 
 def skip_settled_reminders():
@@ -473,9 +542,20 @@ def sweep_reminders(*, today=None, dry_run=False):
     result = SweepResult(today=today)
     plan = plan_due_reminders(today=today)
     result.planned = _count_kinds(plan)
+    result.missed_days, result.not_caught_up = missed_days(today=today)
+    catch_up = plan_catch_up(today=today, days=result.missed_days, plan=plan) if result.missed_days else []
+    if catch_up:
+        result.planned["caught_up"] = sum(1 for _d, _r, superseded in catch_up if not superseded)
+    result.superseded = sum(1 for _d, _r, superseded in catch_up if superseded)
+    if result.not_caught_up:
+        log.warning("reminder sweep did not run on %s day(s) before %s; only the last %s are caught up",
+                    result.not_caught_up + len(result.missed_days), result.missed_days[0], catch_up_days())
     if dry_run:
         return result
-    result.inserted = insert_due_reminders(today=today, plan=plan)
+    result.inserted = insert_due_reminders(today=today, plan=plan, catch_up=catch_up)
+    # Recorded once the rows exist: from here on the claim protocol owns them, so a crash after
+    # this point loses nothing, and a crash before it is caught up by the next sweep.
+    SweepRun.objects.get_or_create(date=today, defaults={"caught_up_days": len(result.missed_days)})
     result.skipped_settled = skip_settled_reminders()
     sent = dispatch(Reminder, today=today, started=started)
     _merge(result, sent)

@@ -100,12 +100,26 @@ def test_a_reminder_goes_out_on_the_due_day(cast):
     assert "今天到期" in mail.outbox[0].subject
 
 
-def test_overdue_reminders_repeat_every_n_days(cast):
-    cast.obligation(TODAY - datetime.timedelta(days=6))  # 6 = 2 x 3: reminded
-    cast.obligation(TODAY - datetime.timedelta(days=4), estate=cast.w.estate2)  # not a multiple of 3
+def test_overdue_reminders_start_the_day_after_the_deadline_and_repeat_every_n_days(cast):
+    cast.obligation(TODAY - datetime.timedelta(days=1))  # the first overdue day: reminded
+    cast.obligation(TODAY - datetime.timedelta(days=4), estate=cast.w.estate2)  # 1 + 3: reminded
+    cast.obligation(TODAY - datetime.timedelta(days=3), estate=cast.w.estate2)  # 3 is not 1 + k x 3
+    cast.obligation(TODAY - datetime.timedelta(days=6))  # nor is 6
     sweep()
-    assert kinds_sent() == [("overdue", 6)]
-    assert "已逾期 6 天" in mail.outbox[0].subject
+    assert kinds_sent() == [("overdue", 1), ("overdue", 4)]
+    assert any("已逾期 1 天" in m.subject for m in mail.outbox)
+
+
+def test_the_first_overdue_reminder_is_not_held_back_by_the_interval(cast):
+    """With "every 7 days" the party still hears the day after the deadline, not a week later."""
+    ReminderPolicy.objects.create(campaign=cast.campaign, days_before="", on_due_day=False, overdue_every=7)
+    cast.obligation(TODAY - datetime.timedelta(days=1))
+    sweep()
+    assert kinds_sent() == [("overdue", 1)]
+    services.sweep_reminders(today=TODAY + datetime.timedelta(days=6))  # overdue 7 days: not yet
+    assert kinds_sent() == [("overdue", 1)]
+    services.sweep_reminders(today=TODAY + datetime.timedelta(days=7))  # 1 + 7
+    assert kinds_sent() == [("overdue", 1), ("overdue", 8)]
 
 
 def test_a_task_policy_overrides_the_campaign_default(cast):
@@ -150,12 +164,17 @@ def test_a_deadline_on_a_holiday_moves_to_the_next_working_day(cast):
 def test_working_day_overdue_reminders_count_a_make_up_sunday(cast):
     ReminderPolicy.objects.create(campaign=cast.campaign, days_before="", on_due_day=False, overdue_every=2,
                                   in_workdays=True)
-    # Due Fri 26 Sep 2025; Sun 28 Sep is a make-up working day, so two working days later is Mon 29 Sep.
+    # Due Fri 26 Sep 2025; Sun 28 Sep is a make-up working day, so it is the first working day
+    # after the deadline (the first overdue reminder), and two working days later is Tue 30 Sep.
     cast.obligation(D("2025-09-26"))
-    services.sweep_reminders(today=D("2025-09-28"))
+    services.sweep_reminders(today=D("2025-09-27"))  # Saturday: no reminders on days off
     assert Reminder.objects.count() == 0
+    services.sweep_reminders(today=D("2025-09-28"))
+    assert kinds_sent() == [("overdue", 1)]
     services.sweep_reminders(today=D("2025-09-29"))
-    assert kinds_sent() == [("overdue", 2)]
+    assert kinds_sent() == [("overdue", 1)]
+    services.sweep_reminders(today=D("2025-09-30"))
+    assert kinds_sent() == [("overdue", 1), ("overdue", 3)]
 
 
 def test_no_reminders_for_a_draft_campaign(cast):
