@@ -355,7 +355,7 @@ class TaskAdmin(XlsxAdminMixin, ScopedAdmin):
     scope_links = {"agency": "action__campaign__issuing_agency"}
     list_display = ("title", "action", "campaign_name", "party_kind", "recurrence", "min_count", "window_start",
                     "deadline", "deadline_link")
-    list_filter = (TaskCampaignFilter, "party_kind", "recurrence", "record_kind")
+    list_filter = (TaskCampaignFilter, "party_kind", "recurrence", "record_kind", "is_voluntary")
     list_select_related = ("action", "action__campaign")
     search_fields = ("title", "code", "requirement")
     autocomplete_fields = ("action",)
@@ -364,7 +364,7 @@ class TaskAdmin(XlsxAdminMixin, ScopedAdmin):
         (None, {"fields": ("action", "order", "code", "title", "requirement")}),
         (gettext_lazy("时间"), {"fields": ("window_start", "deadline", "recurrence", "min_count")}),
         (gettext_lazy("责任主体和适用范围"), {"fields": ("party_kind", "firm_grades", "estate_categories",
-                                                  "old_estates_only", "districts")}),
+                                                  "old_estates_only", "districts", "is_voluntary")}),
         (gettext_lazy("牵头和参与单位"), {"fields": ("lead_unit", "co_lead_unit", "participating_units")}),
         (gettext_lazy("佐证材料"), {"fields": ("evidence_kinds", "record_kind")}),
     )
@@ -417,6 +417,7 @@ class EvidenceInline(ReadOnlyAdminMixin, BureauInline, admin.StackedInline):
     can_delete = False
     fields = ("round", "created_at", "created_by", "text", "count", "file_links")
     readonly_fields = fields
+        (gettext_lazy("依据"), {"fields": ("source",)}),
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("created_by").prefetch_related("files")

@@ -40,8 +40,10 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from estates.models import Agency, Estate, PropertyFirm
+from core.text import join_list
 
 
 class Campaign(models.Model):
@@ -77,7 +79,7 @@ class Campaign(models.Model):
 
     class Meta:
         verbose_name = _("创建活动")
-        verbose_name_plural = _("创建活动")
+        verbose_name_plural = pgettext_lazy("plural", "创建活动")
         ordering = ["-year", "-start_date", "pk"]
 
     def __str__(self):
@@ -103,7 +105,7 @@ class Action(models.Model):
 
     class Meta:
         verbose_name = _("专项行动")
-        verbose_name_plural = _("专项行动")
+        verbose_name_plural = pgettext_lazy("plural", "专项行动")
         ordering = ["campaign", "order"]
         constraints = [
             models.UniqueConstraint(fields=["campaign", "order"], name="action_unique_order"),
@@ -178,6 +180,14 @@ class Task(models.Model):
     evidence_kinds = models.JSONField(_("佐证材料"), default=list, blank=True)
     record_kind = models.CharField(
         _("自动计入的记录"), max_length=12, choices=RecordKind.choices, default=RecordKind.NONE, blank=True
+    )
+    is_voluntary = models.BooleanField(
+        _("自愿参加"), default=False,
+        help_text=_("如“自愿申报”：未参加的不算逾期，不计入完成率，不发送自动提醒。"),
+    )
+    source = models.TextField(
+        _("依据"), blank=True,
+        help_text=_("该任务在活动文件中的出处（引用或位置）；文件中没有的，写明是平台补充的及其理由。"),
     )
 
     class Meta:

@@ -429,7 +429,7 @@ def task_move_deadline(*, task, deadline, user=None, note=""):
 
 TASK_FIELDS = ["title", "requirement", "lead_unit", "co_lead_unit", "participating_units", "party_kind",
                "firm_grades", "estate_categories", "old_estates_only", "recurrence", "min_count",
-               "evidence_kinds", "record_kind"]
+               "evidence_kinds", "record_kind", "is_voluntary", "source"]
 
 
 def _shift_years(d, years):
