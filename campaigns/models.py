@@ -370,7 +370,9 @@ class ObligationEvent(models.Model):
         ordering = ["obligation", "at", "pk"]
 
     def __str__(self):
-        return f"{self.get_kind_display()} {self.at:%Y-%m-%d %H:%M}"
+        # Local time: the admin's history rows show this beside the (localised) "at" column.
+        at = f" {timezone.localtime(self.at):%Y-%m-%d %H:%M}" if self.at else ""
+        return f"{self.get_kind_display()}{at}"
 
 
 class Evidence(models.Model):

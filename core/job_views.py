@@ -4,6 +4,8 @@ from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.views.decorators.cache import never_cache
 
 from . import jobs
@@ -12,6 +14,10 @@ from .models import Job
 
 def _base_template(user):
     return "portal/base.html" if user.firm_id else "core/job_base.html"
+
+
+def _local(value):
+    return date_format(timezone.localtime(value), "Y-m-d H:i") if value else ""
 
 
 def _status(job):
@@ -29,6 +35,8 @@ def _status(job):
         "file_name": job.result_name,
         "download_url": reverse("jobs:download", args=[job.pk]) if job.result_name and not expired else "",
         "expires_at": job.expires_at.isoformat() if job.expires_at else None,
+        # What the page shows: local time in the page's own format, not the browser's clock and locale.
+        "expires_display": _local(job.expires_at),
     }
 
 
