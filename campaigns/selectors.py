@@ -13,14 +13,14 @@ share, 0–100, one decimal) and, for the "task" and "action" tables, ``order``.
 
 from datetime import timedelta
 
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, Subquery
+from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, F, OuterRef, Prefetch, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from estates import scoping
 from estates.models import Agency, Coordinator, Estate, PropertyFirm
 
-from .models import Activity, Campaign, Evidence, Obligation, ObligationEvent, RecordKind, Training
+from .models import Activity, Campaign, Evidence, Obligation, ObligationEvent, ObligationQuerySet, RecordKind, Training
 
 State = Obligation.State
 PENDING = (State.OPEN, State.RETURNED)
@@ -168,7 +168,7 @@ def filter_counts(*, user, firm=None, campaign=None, today=None):
     qs = qs.for_firm(firm) if firm is not None else qs.none()
     return qs.aggregate(
         all=Count("pk"),
-        overdue=Count("pk", filter=Q(state__in=PENDING, due_date__lt=today)),
+        overdue=Count("pk", filter=ObligationQuerySet.OVERDUE_Q & Q(due_date__lt=today)),
         due7=Count("pk", filter=Q(state__in=PENDING, due_date__gte=today, due_date__lte=today + timedelta(days=7))),
         returned=Count("pk", filter=Q(state=State.RETURNED)),
         submitted=Count("pk", filter=Q(state=State.SUBMITTED)),
@@ -251,16 +251,44 @@ def can_submit(*, user, obligation):
 
 # --- progress ----------------------------------------------------------------------------------
 
-def _counts(today):
+def _counts(today, state="state", late=None):
+    """The progress counts; ``state`` names the field holding each obligation's state (the
+    current one, or ``state_then`` from :func:`with_states_at`)."""
+    def is_(value):
+        return Q(**{state: value})
+
     return {
         "total": Count("pk"),
-        "open": Count("pk", filter=Q(state=State.OPEN)),
-        "submitted": Count("pk", filter=Q(state=State.SUBMITTED)),
-        "returned": Count("pk", filter=Q(state=State.RETURNED)),
-        "accepted": Count("pk", filter=Q(state=State.ACCEPTED)),
-        "overdue": Count("pk", filter=Q(state__in=PENDING, due_date__lt=today)),
-        "late": Count("pk", filter=Q(late=True)),
+        "open": Count("pk", filter=is_(State.OPEN)),
+        "submitted": Count("pk", filter=is_(State.SUBMITTED)),
+        "returned": Count("pk", filter=is_(State.RETURNED)),
+        "accepted": Count("pk", filter=is_(State.ACCEPTED)),
+        "overdue": Count("pk", filter=Q(**{f"{state}__in": PENDING}, task__is_voluntary=False, due_date__lt=today)),
+        "late": Count("pk", filter=late if late is not None else Q(late=True)),
     }
+
+
+def with_states_at(qs, moment):
+    """Annotate ``state_then`` (the state an obligation was in at ``moment``: the target state
+    of its last ObligationEvent up to then, open if none) and ``late_then`` (a late submission
+    already made by then). ObligationEvent records every transition, so this is the history."""
+    events = ObligationEvent.objects.filter(obligation=OuterRef("pk"), at__lte=moment)
+    last = events.exclude(kind=ObligationEvent.Kind.DEADLINE).order_by("-at", "-pk").values("to_state")[:1]
+    submitted = events.filter(kind__in=[ObligationEvent.Kind.SUBMIT, ObligationEvent.Kind.RESUBMIT,
+                                        ObligationEvent.Kind.AUTO_SUBMIT])
+    return qs.annotate(state_then=Coalesce(Subquery(last), Value(State.OPEN)),
+                       late_then=ExpressionWrapper(Q(late=True) & Exists(submitted), output_field=BooleanField()))
+
+
+def _counted(qs, *, history_at=None):
+    """The obligations that count in progress figures, with the state field to count by.
+
+    Voluntary work nobody took up (still open) is not owed, so it is left out; once the party
+    opts in (submits), it counts like any other obligation."""
+    if history_at is None:
+        return qs.exclude(task__is_voluntary=True, state=State.OPEN), {"state": "state"}
+    qs = with_states_at(qs, history_at).exclude(task__is_voluntary=True, state_then=State.OPEN)
+    return qs, {"state": "state_then", "late": Q(late_then=True)}
 
 
 def _finish(row):
@@ -279,19 +307,21 @@ _DIMENSIONS = {
 DIMENSIONS = ("action", "task", "district", "street", "firm")
 
 
-def progress(*, user, campaign, by, today=None, **narrow):
+def progress(*, user, campaign, by, today=None, history_at=None, **narrow):
     """Progress of a campaign grouped by action, task, district, street or firm.
 
     ``narrow`` (action=, task=, district=, street=, firm=) restricts the obligations first, so
-    a district's page can show its streets and a street's page its firms.
+    a district's page can show its streets and a street's page its firms. ``history_at`` (a
+    datetime) counts the states obligations were in at that moment instead of today's.
     """
     if by not in DIMENSIONS:
         raise ValueError(f"unknown progress dimension {by!r}")
     today = _today(today)
-    qs = _narrow(_scoped_in_area(campaign, user), **narrow)
+    qs, fields = _counted(_narrow(_scoped_in_area(campaign, user), **narrow), history_at=history_at)
+    counts = _counts(today, **fields)
     if by == "firm":
         rows = list(qs.annotate(key=Coalesce("firm_id", "estate__firm_id")).exclude(key=None)
-                    .values("key").annotate(**_counts(today)).order_by())
+                    .values("key").annotate(**counts).order_by())
         firms = PropertyFirm.objects.only("name", "grade").in_bulk([r["key"] for r in rows])
         for row in rows:
             firm = firms.get(row["key"])
@@ -299,7 +329,7 @@ def progress(*, user, campaign, by, today=None, **narrow):
             row["grade"] = firm.grade if firm else None
         return [_finish(r) for r in sorted(rows, key=lambda r: (r["label"], r["key"]))]
     key, labels = _DIMENSIONS[by]
-    rows = list(qs.exclude(**{key: None}).values(key, *labels).annotate(**_counts(today)).order_by())
+    rows = list(qs.exclude(**{key: None}).values(key, *labels).annotate(**counts).order_by())
     out = []
     for row in rows:
         item = {"key": row.pop(key)}
@@ -321,10 +351,19 @@ def progress(*, user, campaign, by, today=None, **narrow):
     return sorted(out, key=lambda r: (r["order"], r["key"]))
 
 
-def campaign_totals(*, user, campaign, today=None, **narrow):
-    """The headline numbers of a campaign for the user's area, in one query."""
-    qs = _narrow(_scoped_in_area(campaign, user), **narrow)
-    return _finish(qs.aggregate(**_counts(_today(today))))
+def campaign_totals(*, user, campaign, today=None, history_at=None, **narrow):
+    """The headline numbers of a campaign for the user's area, in one query (states at
+    ``history_at`` if given, see :func:`progress`)."""
+    qs, fields = _counted(_narrow(_scoped_in_area(campaign, user), **narrow), history_at=history_at)
+    return _finish(qs.aggregate(**_counts(_today(today), **fields)))
+
+
+def overdue_at(*, user, campaign, today, history_at, **narrow):
+    """Obligations that were open or returned past their due date at ``history_at`` (the
+    report's as-of list), with ``state`` set to the state they had then."""
+    qs = with_states_at(_narrow(_in_area(obligation_list(user=user, campaign=campaign, today=today), user),
+                                **narrow), history_at)
+    return qs.filter(state_then__in=PENDING, task__is_voluntary=False, due_date__lt=today)
 
 
 # --- records -----------------------------------------------------------------------------------

@@ -1,10 +1,12 @@
 """Reads for printed documents. Every function takes the user and returns only what they may see."""
 
+import datetime
+
 from django.conf import settings
 from django.db.models import Count, Max, Min, Q, Sum
 from django.http import Http404
 from django.urls import reverse
-from django.utils import formats
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from campaigns import selectors as campaign_selectors
@@ -196,28 +198,38 @@ def campaign_report_data(*, user, campaign, agency, as_of):
     """Everything the campaign summary report prints, built on the campaign engine's selectors.
 
     ``agency`` is the city (every district) or one district (its area only); rows are also
-    scoped to ``user``. Overdue is judged at ``as_of``; states are today's. A fixed number
-    of queries whatever the size of the city.
+    scoped to ``user``. Overdue is judged at ``as_of``; for a past ``as_of`` the states are
+    those obligations had at the end of that day (their ObligationEvent history), so work
+    accepted later shows as still open. A fixed number of queries whatever the size of the city.
     """
     from campaigns.models import Activity
 
     narrow = {"district": agency} if agency.level == Agency.Level.DISTRICT else {}
+    history_at = None
+    if as_of < timezone.localdate():
+        history_at = timezone.make_aware(datetime.datetime.combine(as_of, datetime.time.max))
     kwargs = {"user": user, "campaign": campaign, "today": as_of, **narrow}
-    totals = campaign_selectors.campaign_totals(**kwargs)
-    by_action = campaign_selectors.progress(by="action", **kwargs)
-    by_task = campaign_selectors.progress(by="task", **kwargs)
-    by_district = campaign_selectors.progress(by="district", **kwargs)
-    by_street = campaign_selectors.progress(by="street", **kwargs)
-    by_firm = campaign_selectors.progress(by="firm", **kwargs)
+    totals = campaign_selectors.campaign_totals(history_at=history_at, **kwargs)
+    by_action = campaign_selectors.progress(by="action", history_at=history_at, **kwargs)
+    by_task = campaign_selectors.progress(by="task", history_at=history_at, **kwargs)
+    by_district = campaign_selectors.progress(by="district", history_at=history_at, **kwargs)
+    by_street = campaign_selectors.progress(by="street", history_at=history_at, **kwargs)
+    by_firm = campaign_selectors.progress(by="firm", history_at=history_at, **kwargs)
 
     street_count, firm_count = len(by_street), len(by_firm)
     if agency.level == Agency.Level.CITY:
         by_street = _furthest_behind(by_street, CITY_RANKING_LIMIT)
         by_firm = _furthest_behind(by_firm, CITY_RANKING_LIMIT)
 
-    overdue = campaign_selectors.overdue_list(**kwargs)
+    if history_at is None:
+        overdue = campaign_selectors.overdue_list(**kwargs)
+    else:
+        overdue = campaign_selectors.overdue_at(history_at=history_at, **kwargs)
     overdue_count = totals["overdue"]
     overdue_rows = list(overdue.order_by("due_date", "district__path", "estate__code", "pk")[:OVERDUE_LIST_LIMIT])
+    for row in overdue_rows:
+        if history_at is not None:
+            row.state = row.state_then  # the list prints the state of the report date
     # Overdue by task and district: the matrix behind the list, one GROUP BY.
     matrix_rows = (
         overdue.order_by().values("task_id", "district_id").annotate(n=Count("pk"))

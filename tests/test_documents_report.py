@@ -7,12 +7,13 @@ import subprocess
 import pytest
 from django.http import Http404
 from django.urls import reverse
+from django.utils import timezone
 
 from campaigns import services as campaign_services
 from campaigns.models import Activity, Obligation
 from core.models import Job
 from documents import charts, services
-from tests.campaign_factories import load_ningbo, publish
+from tests.campaign_factories import load_ningbo, photo, publish
 
 AS_OF = datetime.date(2011, 8, 15)
 
@@ -60,11 +61,48 @@ def test_report_counts_trainings_and_activities_held(world, campaign):
     assert "文明物业专题培训" in text
 
 
+def _submit_and_accept(world, obligation, *, submitted, accepted):
+    campaign_services.obligation_submit(obligation=obligation, user=world.firm_user, text="已完成",
+                                        files=[(kind, photo()) for kind in ("photo", "document", "roster")],
+                                        now=at(submitted))
+    campaign_services.obligation_accept(obligation=obligation, user=world.district_user, now=at(accepted))
+
+
+def at(day, hour=10):
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time(hour)))
+
+
 def test_report_shows_accepted_work_as_done(world, campaign):
-    Obligation.objects.filter(campaign=campaign, estate=world.estate).update(state=Obligation.State.ACCEPTED)
+    letter = Obligation.objects.get(task__code="open-letter", estate=world.estate)
+    box = Obligation.objects.get(task__code="suggestion-box", estate=world.estate)
+    for ob in (letter, box):
+        _submit_and_accept(world, ob, submitted=datetime.date(2011, 7, 28), accepted=datetime.date(2011, 7, 30))
     data = services.selectors.campaign_report_data(user=world.city_user, campaign=campaign, agency=world.city,
                                                    as_of=AS_OF)
-    assert data["totals"]["accepted"] == Obligation.objects.filter(estate=world.estate).count()
+    assert data["totals"]["accepted"] == 2
+
+
+def test_report_as_of_a_past_date_uses_the_states_of_that_date(world, campaign):
+    """Accepted on 08-20: the report as of 08-15 shows it submitted (08-10) and the open letter,
+    accepted only on 08-20 after a late submission on 08-16, as open and overdue on 08-15."""
+    box = Obligation.objects.get(task__code="suggestion-box", estate=world.estate)
+    letter = Obligation.objects.get(task__code="open-letter", estate=world.estate)
+    _submit_and_accept(world, box, submitted=datetime.date(2011, 8, 10), accepted=datetime.date(2011, 8, 20))
+    _submit_and_accept(world, letter, submitted=datetime.date(2011, 8, 16), accepted=datetime.date(2011, 8, 20))
+
+    then = services.selectors.campaign_report_data(user=world.city_user, campaign=campaign, agency=world.city,
+                                                   as_of=AS_OF)
+    rows = {r["label"]: r for r in then["by_task"]}
+    assert then["totals"]["accepted"] == 0
+    assert rows[box.task.title]["submitted"] == 1 and rows[box.task.title]["accepted"] == 0
+    assert letter.pk in {o.pk for o in then["overdue_rows"]}
+    assert [o.get_state_display() for o in then["overdue_rows"] if o.pk == letter.pk] == ["待完成"]
+    assert rows[letter.task.title]["late"] == 0  # the late submission came after the report date
+
+    later = services.selectors.campaign_report_data(user=world.city_user, campaign=campaign, agency=world.city,
+                                                    as_of=datetime.date(2011, 8, 21))
+    assert later["totals"]["accepted"] == 2
+    assert letter.pk not in {o.pk for o in later["overdue_rows"]}
 
 
 def test_report_job_runs_for_the_city(world, campaign, django_capture_on_commit_callbacks):
