@@ -66,6 +66,32 @@ class ReminderAdmin(XlsxAdminMixin, DeliveryAdminMixin, ScopedAdmin):
         count = services.resend(Reminder, pks=list(queryset.values_list("pk", flat=True)))
         self.message_user(request, _("已重新发送 %(count)s 条提醒。") % {"count": count}, messages.SUCCESS)
 
+    def _report_manual(self, request, reminder, obligation):
+        """Say what really happened to the reminder just made: sent (to whom), nobody to receive it
+        (who to add), failed, or queued for the worker (with a broker the send is not done yet)."""
+        reminder.refresh_from_db()
+        party = obligation.party
+        if reminder.state == Reminder.State.SENT:
+            self.message_user(request, _("已向“%(party)s”发送催办提醒，接收人：%(to)s。")
+                              % {"party": party, "to": reminder.recipients}, messages.SUCCESS)
+        elif reminder.state == Reminder.State.NO_RECIPIENT:
+            self.message_user(request, _("催办提醒未发出：%(reason)s") % {"reason": reminder.last_error},
+                              messages.ERROR)
+        elif reminder.state == Reminder.State.FAILED:
+            self.message_user(request, _("向“%(party)s”发送催办提醒失败（%(error)s），系统稍后会自动重试。")
+                              % {"party": party, "error": reminder.last_error}, messages.ERROR)
+        elif reminder.state == Reminder.State.SKIPPED:
+            self.message_user(request, _("催办提醒未发送：%(reason)s") % {"reason": reminder.last_error},
+                              messages.WARNING)
+        else:
+            self.message_user(request, _("催办提醒已排队，将发送给“%(party)s”的用户：%(to)s。")
+                              % {"party": party, "to": self._recipient_names(obligation)}, messages.INFO)
+
+    @staticmethod
+    def _recipient_names(obligation):
+        users = services.reminder_recipients(obligation=obligation)
+        return "、".join(u.get_full_name() or u.username for u in users) or _("（无）")
+
     def get_urls(self):
         return [
             path("remind/", self.admin_site.admin_view(self.remind_view), name="notifications_reminder_remind"),
@@ -90,8 +116,7 @@ class ReminderAdmin(XlsxAdminMixin, DeliveryAdminMixin, ScopedAdmin):
                 form.add_error(None, exc)
             else:
                 if created:
-                    self.message_user(request, _("已向“%(party)s”发送催办提醒。") % {"party": obligation.party},
-                                      messages.SUCCESS)
+                    self._report_manual(request, reminder, obligation)
                 else:
                     self.message_user(
                         request,
@@ -106,6 +131,9 @@ class ReminderAdmin(XlsxAdminMixin, DeliveryAdminMixin, ScopedAdmin):
             "title": _("人工催办"),
             "form": form,
             "obligation": obligation,
+            # Who would receive it, or who must be added first: said before the officer clicks.
+            "recipients": services.reminder_recipients(obligation=obligation) if obligation else [],
+            "no_recipient_reason": services.no_recipient_reason(obligation) if obligation else "",
         }
         return TemplateResponse(request, "admin/notifications/reminder/remind.html", context)
 

@@ -25,7 +25,8 @@ def demo_reminders_step(command):
         reminders = services.sweep_reminders(today=today)
         digest = services.sweep_digest(today=today)
     command.stdout.write(
-        f"Demo reminders for {today}: {reminders.sent} sent, {reminders.failed} without recipients "
-        f"(only the demo accounts exist), {reminders.skipped} skipped; overdue digests: {digest.sent} "
+        f"Demo reminders for {today}: {reminders.sent} sent, {reminders.no_recipient} without recipients "
+        f"(logged as such: only the demo accounts exist), {reminders.failed} failed, {reminders.skipped} skipped; "
+        f"overdue digests: {digest.sent} "
         f"(mail discarded, in-app notifications kept)."
     )

@@ -140,6 +140,9 @@ class Delivery(models.Model):
         SENDING = "sending", _("发送中")
         SENT = "sent", _("已发送")
         FAILED = "failed", _("发送失败")
+        # Nobody could receive it (the party has no active account): not a sending failure; the
+        # log says who to add, and the next sweep tries again.
+        NO_RECIPIENT = "nobody", _("无接收人")
         SKIPPED = "skipped", _("已跳过")
 
     state = models.CharField(_("状态"), max_length=10, choices=State.choices, default=State.PENDING)

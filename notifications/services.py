@@ -88,6 +88,7 @@ class SweepResult:
     claimed: int = 0
     sent: int = 0
     failed: int = 0
+    no_recipient: int = 0
     skipped: int = 0
     planned: dict = field(default_factory=dict)
     dispatch_error: str = ""
@@ -98,6 +99,7 @@ class SweepResult:
     def add(self, batch):
         self.sent += batch.sent
         self.failed += batch.failed
+        self.no_recipient += batch.no_recipient
         self.skipped += batch.skipped
 
 
@@ -106,6 +108,7 @@ class BatchResult:
     claimed: int = 0
     sent: int = 0
     failed: int = 0
+    no_recipient: int = 0
     skipped: int = 0
     retry: bool = False
 
@@ -238,7 +241,7 @@ def plan_catch_up(*, today, days, plan):
 def skip_settled_reminders():
     """Reminders not yet sent whose obligation was submitted or accepted meanwhile: skipped,
     in one UPDATE (the sender checks again right before sending)."""
-    return Reminder.objects.filter(state__in=[State.PENDING, State.FAILED]).exclude(
+    return Reminder.objects.filter(state__in=[State.PENDING, State.FAILED, State.NO_RECIPIENT]).exclude(
         obligation__state__in=OPEN_STATES
     ).update(state=State.SKIPPED, last_error=_("任务已提交或已通过，未发送提醒。"))
 
@@ -246,12 +249,17 @@ def skip_settled_reminders():
 # --- 2. claim -----------------------------------------------------------------------------------
 
 
+# Rows a later sweep tries again: a failed send, and a party that had nobody to receive it (users
+# may have been added since).
+RETRIED = (State.FAILED, State.NO_RECIPIENT)
+
+
 def _claimable(*, now, started):
     """Rows a sweep may take: new ones, ones that failed before this sweep began, and
     ones whose sender's lease ran out (a crashed worker)."""
     return (
         Q(state=State.PENDING)
-        | Q(state=State.FAILED, claimed_at__lt=started, attempts__lt=max_attempts())
+        | Q(state__in=RETRIED, claimed_at__lt=started, attempts__lt=max_attempts())
         | Q(state=State.SENDING, claimed_at__lt=now - lease(), attempts__lt=max_attempts())
     )
 
@@ -384,8 +392,9 @@ def _renew_if_needed(model, token, claimed_at):
 
 
 class Undeliverable(str):
-    """A reason not to send now that may pass (nobody to send to yet): the row fails and is
-    tried again by the next sweep, unlike a skip, which is final."""
+    """A reason not to send now that may pass (nobody to send to yet): the row is logged as
+    "no recipient" (its own state, not a failure: nothing went wrong in the sending) and is tried
+    again by the next sweep, unlike a skip, which is final."""
 
 
 def _send_rows(model, token, rows, prepare):
@@ -404,7 +413,7 @@ def _send_rows(model, token, rows, prepare):
             message, users = prepare(row)
             if message is None:
                 if isinstance(users, Undeliverable):
-                    result.failed += _finish(model, row, token, State.FAILED, error=str(users))
+                    result.no_recipient += _finish(model, row, token, State.NO_RECIPIENT, error=str(users))
                 else:
                     result.skipped += _finish(model, row, token, State.SKIPPED, error=str(users))
                 continue
@@ -466,6 +475,24 @@ def _party_key(ob):
     return ("agency", ob.agency_id)
 
 
+def reminder_recipients(*, obligation):
+    """The active users who receive a reminder about ``obligation`` (the party's accounts)."""
+    party = _party_key(obligation)
+    return _party_users([obligation]).get(party, []) if party else []
+
+
+def no_recipient_reason(ob):
+    """Why nobody receives a reminder about ``ob``, saying who must be added."""
+    if ob.estate_id and not ob.estate.firm_id:
+        return _("小区“%(estate)s”没有登记物业服务企业，无人接收提醒：请先在小区资料中登记其物业服务企业。") % {
+            "estate": ob.estate.name}
+    if ob.estate_id or ob.firm_id:
+        firm = ob.estate.firm if ob.estate_id else ob.firm
+        return _("物业服务企业“%(firm)s”还没有在用的企业端账号，无人接收提醒：请为该企业添加用户"
+                 "（企业管理员或市级工作人员可添加）。") % {"firm": firm.name}
+    return _("“%(agency)s”还没有在用的工作人员账号，无人接收提醒：请为该单位添加用户。") % {"agency": ob.agency}
+
+
 def _reminder_skip_reason(reminder, ob, today):
     if ob.state not in OPEN_STATES:
         return _("任务已提交或已通过，未发送提醒。")
@@ -500,7 +527,7 @@ def send_reminder_batch(*, token, today=None):
         party = _party_key(ob)
         users = users_by_party.get(party, []) if party else []
         if not users:
-            return None, Undeliverable(_("责任单位没有可接收提醒的用户。"))
+            return None, Undeliverable(no_recipient_reason(ob))
         return rendering.reminder_message(reminder, ob, today=today, for_firm=party[0] == "firm"), users
 
     return _send_rows(Reminder, token, rows, prepare)
@@ -574,6 +601,7 @@ def _merge(result, other):
     result.claimed += other.claimed
     result.sent += other.sent
     result.failed += other.failed
+    result.no_recipient += other.no_recipient
     result.skipped += other.skipped
     result.dispatch_error = other.dispatch_error
 

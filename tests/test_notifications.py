@@ -194,6 +194,37 @@ def test_staff_send_a_manual_reminder_from_the_admin(client, cast, django_captur
     assert mail.outbox[0].to == [cast.w.firm_user.email]
 
 
+@pytest.mark.django_db(transaction=True)  # the send runs on commit, as in a real request, before the reply
+def test_a_manual_reminder_to_a_firm_without_users_says_it_was_not_sent_and_who_to_add(client, world):
+    from tests import factories as f
+
+    cast = Cast(world)
+    lonely_firm = f.FirmFactory(name="无人物业", district=world.district)
+    ob = cast.obligation(TODAY, estate=f.EstateFactory(code="HS077", street=world.street, firm=lonely_firm))
+    client.force_login(world.district_user)
+    url = reverse("admin:notifications_reminder_remind")
+    page = client.get(url + f"?obligation={ob.pk}").content.decode()
+    assert "无人物业" in page and "请为该企业添加用户" in page  # said before the click, too
+    response = client.post(url, {"obligation": ob.pk}, follow=True)
+    shown = [str(m) for m in response.context["messages"]]
+    assert len(shown) == 1 and "未发出" in shown[0] and "无人物业" in shown[0] and "请为该企业添加用户" in shown[0]
+    assert "已向" not in shown[0]
+    reminder = Reminder.objects.get()
+    assert reminder.state == Reminder.State.NO_RECIPIENT and mail.outbox == []
+    assert "无接收人" in response.content.decode()  # the log's own state, not "发送失败"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_sent_manual_reminder_names_who_received_it(client, world):
+    cast = Cast(world)
+    ob = cast.obligation(TODAY)
+    client.force_login(world.district_user)
+    response = client.post(reverse("admin:notifications_reminder_remind"), {"obligation": ob.pk}, follow=True)
+    shown = [str(m) for m in response.context["messages"]]
+    assert len(shown) == 1 and "已向" in shown[0] and world.firm_user.username in shown[0]
+    assert Reminder.objects.get().state == Reminder.State.SENT
+
+
 def test_a_manual_reminder_about_another_districts_obligation_answers_404(client, cast):
     ob = cast.obligation(TODAY, estate=cast.w.other_estate, reviewer=cast.w.other_district)
     client.force_login(cast.w.district_user)

@@ -50,7 +50,8 @@ class Command(BaseCommand):
             f"{result.skipped_settled}; claimed {result.claimed} in {result.batches} batch(es)"
         )
         if settings.CELERY_TASK_ALWAYS_EAGER:
-            line += f"; sent {result.sent}, failed {result.failed}, skipped {result.skipped}"
+            line += (f"; sent {result.sent}, failed {result.failed}, no recipient {result.no_recipient}, "
+                     f"skipped {result.skipped}")
         else:
             line += " (queued to the Celery workers)"
         self.stdout.write(line)
