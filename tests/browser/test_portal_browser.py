@@ -32,7 +32,7 @@ def test_demo_firm_user_edits_an_estate_hotline_in_the_portal(page, live_server,
     page.screenshot(path=str(screenshots / "portal-dashboard.png"), full_page=True)
 
     code = codes[0]
-    page.locator(f'tr[data-estate="{code}"]').get_by_role("link", name=re.compile("服务电话")).click()
+    page.locator(f'tr[data-estate="{code}"]').get_by_role("link", name=re.compile("修改电话")).click()
     expect(page).to_have_url(f"{live_server.url}/portal/estates/{code}/")
 
     hotline = page.get_by_label("服务中心电话")
@@ -80,7 +80,7 @@ def test_public_estate_page_on_a_phone_with_large_text(browser, live_server, dem
     try:
         page.goto(f"{live_server.url}/e/{estate.code}/")
         expect(page.get_by_role("heading", level=1)).to_have_text(estate.name)
-        call = page.get_by_role("link", name=re.compile("拨打服务热线"))
+        call = page.get_by_role("link", name=re.compile("服务热线"))
         expect(call).to_have_attribute("href", "tel:" + estate.effective_hotline.replace("-", ""))
         assert call.bounding_box()["height"] >= 44  # touch target
 

@@ -1,0 +1,225 @@
+"""Every portal and public page passes axe-core (WCAG 2.1 AA) and fits the screen, in both languages.
+
+The pages are enumerated from the URL resolver: every pattern outside the admin is either visited here (PAGES) or
+named in NOT_PAGES with the reason it is no page (a download, a POST-only action, a redirect). A new pattern that
+is neither makes `test_every_url_pattern_is_covered` fail, so a new page cannot skip this check.
+
+The walk is the one a person makes: residents' pages and the login page anonymously, then the firm user logs in
+through the form, opens every page at 1440 and 1366 px, switches to English with the page's own language switch,
+opens them all again, and logs out; public pages are also seen on a 390 x 844 phone.
+"""
+
+import datetime
+from dataclasses import dataclass
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from accounts.models import User
+from campaigns.models import Obligation, RecordKind
+from estates.models import Estate
+
+pytestmark = pytest.mark.browser
+
+WIDE = {"width": 1440, "height": 900}
+LAPTOP = {"width": 1366, "height": 768}
+PHONE = {"width": 390, "height": 844}
+
+
+@dataclass
+class Demo:
+    """Real objects of the demo city that fill the path parameters."""
+
+    estate_code: str
+    open_obligation: int
+    accepted_obligation: int
+    record_obligation: int
+    job_done: str
+    job_running: str
+    training: int
+    activity: int
+    reset_path: str
+
+
+# Pages a firm user opens, by view name: view name -> paths to open (several when the page has distinct states).
+PAGES = {
+    "portal:dashboard": lambda d: ["/portal/"],
+    "portal:firm_edit": lambda d: ["/portal/firm/"],
+    "portal:estate_edit": lambda d: [f"/portal/estates/{d.estate_code}/"],
+    "campaigns:obligations": lambda d: ["/portal/campaigns/", "/portal/campaigns/?campaign=all&f=overdue"],
+    "campaigns:obligation_detail": lambda d: [f"/portal/campaigns/obligations/{pk}/" for pk in
+                                              (d.open_obligation, d.accepted_obligation, d.record_obligation)],
+    "campaigns:trainings": lambda d: ["/portal/campaigns/trainings/"],
+    "campaigns:training_edit": lambda d: [f"/portal/campaigns/trainings/{d.training}/edit/"],
+    "campaigns:training_withdraw": lambda d: [f"/portal/campaigns/trainings/{d.training}/withdraw/"],
+    "campaigns:activities": lambda d: ["/portal/campaigns/activities/"],
+    "campaigns:activity_edit": lambda d: [f"/portal/campaigns/activities/{d.activity}/edit/"],
+    "campaigns:activity_withdraw": lambda d: [f"/portal/campaigns/activities/{d.activity}/withdraw/"],
+    "campaigns:coordinators": lambda d: ["/portal/campaigns/coordinators/"],
+    "campaigns:roster_upload": lambda d: ["/portal/campaigns/coordinators/upload/"],
+    "documents:portal": lambda d: ["/documents/"],
+    "notifications:list": lambda d: ["/notifications/", "/notifications/?unread=1"],
+    "accounts:settings": lambda d: ["/accounts/settings/"],
+    "accounts:password_change": lambda d: ["/accounts/password/"],
+    "accounts:password_change_done": lambda d: ["/accounts/password/done/"],
+    "jobs:detail": lambda d: [f"/jobs/{d.job_done}/", f"/jobs/{d.job_running}/"],
+}
+# Pages anyone opens without an account (also checked on a phone).
+PUBLIC_PAGES = {
+    "accounts:login": lambda d: ["/accounts/login/"],
+    "public:estate": lambda d: [f"/e/{d.estate_code}/"],
+    "accounts:password_reset": lambda d: ["/accounts/password-reset/"],
+    "accounts:password_reset_done": lambda d: ["/accounts/password-reset/sent/"],
+    "accounts:password_reset_confirm": lambda d: [d.reset_path],  # redirects to the set-password form
+    "accounts:password_reset_complete": lambda d: ["/accounts/reset/done/"],
+}
+NOT_PAGES = {
+    "home": "redirects to the portal, the admin or the login page",
+    "healthz": "a plain-text probe for the load balancer",
+    "set_language": "POST target of the language switch (used below, through the switch)",
+    "javascript-catalog": "JavaScript, not a page",
+    "accounts:logout": "POST only (the portal's logout button, used below)",
+    "portal:estate_export": "an Excel download",
+    "campaigns:evidence_file": "an evidence file download",
+    "campaigns:record_photo": "a photo file",
+    "campaigns:roster_template": "an Excel download",
+    "documents:notice_pdf": "a PDF download",
+    "documents:obligations_export": "an Excel download or a redirect to the job page",
+    "jobs:status": "JSON polled by the job page",
+    "jobs:download": "the job's file download",
+    "notifications:read": "POST only (marks one notification read and follows its link)",
+    "notifications:read_all": "POST only",
+}
+
+
+def _url_names(patterns=None, namespace=""):
+    """(view name, route) of every URL pattern outside the admin."""
+    for entry in get_resolver().url_patterns if patterns is None else patterns:
+        if isinstance(entry, URLResolver):
+            if entry.namespace == "admin" or entry.app_name == "admin":
+                continue
+            inner = f"{namespace}:{entry.namespace}" if namespace and entry.namespace else (
+                entry.namespace or namespace)
+            for name, route in _url_names(entry.url_patterns, inner):
+                yield name, f"{entry.pattern}{route}"
+        elif isinstance(entry, URLPattern):
+            name = entry.name or f"<unnamed {entry.pattern}>"
+            yield (f"{namespace}:{name}" if namespace else name), str(entry.pattern)
+
+
+def test_every_url_pattern_is_covered():
+    found = dict(_url_names())
+    covered = set(PAGES) | set(PUBLIC_PAGES) | set(NOT_PAGES)
+    missing = {name: route for name, route in found.items() if name not in covered}
+    assert not missing, (
+        "URL patterns neither visited by the accessibility test nor listed as not pages "
+        f"(add them to PAGES, PUBLIC_PAGES or NOT_PAGES in {__file__}): {missing}")
+    stale = covered - set(found)
+    assert not stale, f"listed here but no longer URL patterns: {sorted(stale)}"
+
+
+def _demo_objects(user):
+    """Load the demo campaign (as `make run` does) and pick the demo firm's objects."""
+    from django.contrib.auth.tokens import default_token_generator
+    from django.utils.encoding import force_bytes
+    from django.utils.http import urlsafe_base64_encode
+
+    from campaigns.demo import load_demo_campaign
+    from campaigns.models import Activity, Training
+    from core.models import Job
+
+    load_demo_campaign()
+    firm = user.firm
+    estate = Estate.objects.filter(firm=firm, is_active=True).order_by("code").first()
+    mine = Obligation.objects.for_firm(firm).order_by("pk")
+    open_ob = mine.filter(state=Obligation.State.OPEN, task__record_kind=RecordKind.NONE).first()
+    accepted = mine.filter(state=Obligation.State.ACCEPTED).exclude(task__record_kind=RecordKind.NONE).first() \
+        or mine.filter(state=Obligation.State.ACCEPTED).first()
+    record = mine.exclude(task__record_kind=RecordKind.NONE).exclude(pk=accepted.pk).first()
+    now = timezone.now()
+    done = Job.objects.create(kind="campaigns.obligations_export", owner=user, firm=firm, title="任务责任导出",
+                              state=Job.State.DONE, progress=100, message="已导出 1200 条", started_at=now,
+                              finished_at=now, expires_at=now + datetime.timedelta(hours=72))
+    running = Job.objects.create(kind="campaigns.obligations_export", owner=user, firm=firm, title="任务责任导出",
+                                 state=Job.State.RUNNING, progress=40, message="已导出 400 / 1000 条",
+                                 started_at=now)
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    return Demo(estate_code=estate.code, open_obligation=open_ob.pk, accepted_obligation=accepted.pk,
+                record_obligation=record.pk, job_done=str(done.pk), job_running=str(running.pk),
+                training=Training.objects.filter(organiser_firm=firm).latest("pk").pk,
+                activity=Activity.objects.filter(firm=firm).latest("pk").pk,
+                reset_path=f"/accounts/reset/{uid}/{default_token_generator.make_token(user)}/")
+
+
+def _check(page, live_server, path, viewport, assert_accessible, failures, language):
+    page.set_viewport_size(viewport)
+    response = page.goto(f"{live_server.url}{path}")
+    where = f"{path} at {viewport['width']}x{viewport['height']} ({language})"
+    if response is None or response.status != 200:
+        failures.append(f"{where}: HTTP {response.status if response else '-'}")
+        return
+    lang = page.evaluate("document.documentElement.lang")
+    if not lang.lower().startswith(language[:2]):
+        failures.append(f"{where}: <html lang={lang!r}>, expected {language}")
+    try:
+        assert_accessible(page)
+    except AssertionError as exc:
+        failures.append(f"{where}: " + str(exc).split("\nassert ")[0])
+    # Nothing sticks out of the screen: the page itself never scrolls sideways.
+    overflow = page.evaluate("""() => {
+        const doc = document.scrollingElement, width = doc.clientWidth;
+        const wide = [...document.querySelectorAll('body *')].filter(el => {
+            const box = el.getBoundingClientRect();
+            return box.width && box.right > width + 1 && getComputedStyle(el).position !== 'fixed'
+                && !el.closest('.table-responsive, .visually-hidden, .visually-hidden-focusable');
+        }).slice(0, 5).map(el => el.outerHTML.slice(0, 120));
+        return doc.scrollWidth > width ? {scrollWidth: doc.scrollWidth, width, wide} : null;
+    }""")
+    if overflow:
+        failures.append(f"{where}: the page scrolls sideways {overflow}")
+
+
+def _sweep(page, live_server, pages, viewports, demo, assert_accessible, failures, language):
+    for paths in pages.values():
+        for path in paths(demo):
+            for viewport in viewports:
+                _check(page, live_server, path, viewport, assert_accessible, failures, language)
+
+
+def _switch_language(page, to, label):
+    """Choose the language in the page's own switch, as a person does, and wait for the page in that language."""
+    page.get_by_label(label, exact=True).select_option(to)
+    expect(page.locator("html")).to_have_attribute("lang", to)
+
+
+def test_every_portal_and_public_page_is_accessible_in_both_languages(page, live_server, demo_city,
+                                                                      assert_accessible):
+    user = User.objects.get(username="demo-firm")
+    demo = _demo_objects(user)
+    failures = []
+
+    # Residents and the login page, anonymous, in Chinese.
+    _sweep(page, live_server, PUBLIC_PAGES, [WIDE, LAPTOP, PHONE], demo, assert_accessible, failures, "zh")
+
+    page.set_viewport_size(WIDE)
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("用户名").fill("demo-firm")
+    page.get_by_label("密码").fill(demo_city)
+    page.get_by_role("button", name="登录").click()
+    expect(page).to_have_url(f"{live_server.url}/portal/")
+
+    _sweep(page, live_server, PAGES, [WIDE, LAPTOP], demo, assert_accessible, failures, "zh")
+
+    page.goto(f"{live_server.url}/portal/")
+    _switch_language(page, "en", "语言")
+    expect(page).to_have_url(f"{live_server.url}/portal/")
+    _sweep(page, live_server, PAGES, [WIDE, LAPTOP], demo, assert_accessible, failures, "en")
+
+    page.goto(f"{live_server.url}/portal/")
+    page.get_by_role("button", name="Log out").click()
+    expect(page).to_have_url(f"{live_server.url}/accounts/login/")
+    _sweep(page, live_server, PUBLIC_PAGES, [WIDE, LAPTOP, PHONE], demo, assert_accessible, failures, "en")
+
+    assert not failures, f"{len(failures)} problems:\n\n" + "\n\n".join(failures)
