@@ -8,6 +8,7 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 
@@ -33,7 +34,7 @@ class User(AbstractUser):
 
     class Meta:
         verbose_name = _("用户")
-        verbose_name_plural = _("用户")
+        verbose_name_plural = pgettext_lazy("plural", "用户")
         constraints = [
             models.CheckConstraint(
                 condition=Q(agency__isnull=True) | Q(firm__isnull=True), name="user_one_organisation"

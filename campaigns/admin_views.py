@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from core import xlsx
 from core.jobs import job_start
+from core.text import join_messages, labelled
 from estates import scoping
 from estates.models import Agency
 
@@ -45,7 +46,7 @@ def report_bulk(request, count, refused, *, done):
     if count:
         messages.success(request, done % {"n": count})
     for obligation, message in refused[:20]:
-        messages.warning(request, f"{obligation}：{message}")
+        messages.warning(request, labelled(obligation, message))
     if len(refused) > 20:
         messages.warning(request, _("另有 %(n)s 条未处理。") % {"n": len(refused) - 20})
     if not count and not refused:
@@ -214,7 +215,7 @@ def review(model_admin, request, obligation):
             services.obligation_return(obligation=obligation, user=request.user, reason=note)
             messages.success(request, _("已退回，责任单位会看到退回原因。"))
     except ValidationError as exc:
-        messages.error(request, "；".join(exc.messages))
+        messages.error(request, join_messages(exc.messages))
     if request.POST.get("next") == "queue":
         return redirect("admin:campaigns_obligation_review_queue")
     return HttpResponseRedirect(change_url)

@@ -243,10 +243,10 @@ class TrainingForm(forms.Form):
     photos = MultipleFileField(label=gettext_lazy("照片"), allowed=IMAGE_TYPES,
                                widget=MultipleFileInput(attrs={"accept": PHOTO_ACCEPT}))
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, submit_label=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["photos"].help_text = _limit_help(_("JPEG、PNG 或 WebP 图片，可多选。"))
-        self.helper = _helper(_("登记培训"))
+        self.helper = _helper(submit_label or _("登记培训"))
 
 
 class ActivityForm(forms.Form):
@@ -263,11 +263,11 @@ class ActivityForm(forms.Form):
     photos = MultipleFileField(label=gettext_lazy("照片"), allowed=IMAGE_TYPES,
                                widget=MultipleFileInput(attrs={"accept": PHOTO_ACCEPT}))
 
-    def __init__(self, *args, estates, **kwargs):
+    def __init__(self, *args, estates, submit_label=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["estate"].queryset = estates
         self.fields["photos"].help_text = _limit_help(_("JPEG、PNG 或 WebP 图片，可多选。"))
-        self.helper = _helper(_("登记活动"))
+        self.helper = _helper(submit_label or _("登记活动"))
 
 
 class CoordinatorForm(forms.Form):

@@ -30,8 +30,18 @@ ROSTER_SPEC = xlsx.ImportSpec(
         xlsx.Column(gettext_lazy("聘任日期"), "appointed_on", required=True, parser=xlsx.parse_date,
                     example="2011-08-01"),
     ],
-    instructions=[gettext_lazy("每个小区一行；同一小区已有在任协调员的，将由新填写的协调员接任，原协调员保留为历史记录。")],
+    instructions=[gettext_lazy("每个小区一行；同一小区已有在任协调员的，将由新填写的协调员接任，原协调员保留为历史记录。"),
+                  gettext_lazy("下载的模板已列出本企业在管的全部小区（编码和名称），在任协调员已填好；只需填写或修改"
+                               "协调员姓名、电话和聘任日期。未填写协调员的小区行不导入。")],
+    prefilled=("estate_code", "estate_name"),
 )
+
+
+def roster_template_rows(roster):
+    """One template row per estate of the roster (selectors.coordinator_roster): code and name,
+    and the current coordinator where there is one, so re-uploading it unchanged changes nothing."""
+    return [[e.code, e.name, e.coordinator_name or None, e.coordinator_phone or None, e.coordinator_appointed_on]
+            for e in roster]
 
 
 class CoordinatorRosterImporter(xlsx.Importer):

@@ -42,8 +42,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from estates.models import Agency, Estate, PropertyFirm
 from core.text import join_list
+from estates.models import Agency, Estate, PropertyFirm
 
 
 class Campaign(models.Model):
@@ -192,7 +192,7 @@ class Task(models.Model):
 
     class Meta:
         verbose_name = _("工作任务")
-        verbose_name_plural = _("工作任务")
+        verbose_name_plural = pgettext_lazy("plural", "工作任务")
         ordering = ["action__order", "order"]
         constraints = [
             models.UniqueConstraint(fields=["action", "order"], name="task_unique_order"),
@@ -209,7 +209,7 @@ class Task(models.Model):
             errors["min_count"] = _("每期最少次数至少为 1。")
         bad = [k for k in self.evidence_kinds or [] if k not in EvidenceKind.values]
         if bad:
-            errors["evidence_kinds"] = _("未知的佐证材料类型：%(kinds)s") % {"kinds": "、".join(map(str, bad))}
+            errors["evidence_kinds"] = _("未知的佐证材料类型：%(kinds)s") % {"kinds": join_list(bad)}
         if any(g not in PropertyFirm.Grade.values for g in self.firm_grades or []):
             errors["firm_grades"] = _("资质等级只能是 1、2、3。")
         if any(c not in Estate.Category.values for c in self.estate_categories or []):
@@ -302,7 +302,7 @@ class Obligation(models.Model):
 
     class Meta:
         verbose_name = _("任务责任")
-        verbose_name_plural = _("任务责任")
+        verbose_name_plural = pgettext_lazy("plural", "任务责任")
         ordering = ["due_date", "pk"]
         constraints = [
             models.CheckConstraint(
@@ -356,6 +356,8 @@ class ObligationEvent(models.Model):
 
     obligation = models.ForeignKey(Obligation, verbose_name=_("任务责任"), on_delete=models.PROTECT,
                                    related_name="events")
+        # A training or activity counted here was corrected or withdrawn by its organiser.
+        RECORD = "record", _("记录更正或撤回")
     kind = models.CharField(_("操作"), max_length=12, choices=Kind.choices)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("操作人"), null=True, blank=True,
                               on_delete=models.PROTECT, related_name="+")
@@ -366,7 +368,7 @@ class ObligationEvent(models.Model):
 
     class Meta:
         verbose_name = _("办理记录")
-        verbose_name_plural = _("办理记录")
+        verbose_name_plural = pgettext_lazy("plural", "办理记录")
         ordering = ["obligation", "at", "pk"]
 
     def __str__(self):
@@ -389,7 +391,7 @@ class Evidence(models.Model):
 
     class Meta:
         verbose_name = _("佐证材料")
-        verbose_name_plural = _("佐证材料")
+        verbose_name_plural = pgettext_lazy("plural", "佐证材料")
         ordering = ["obligation", "round", "pk"]
 
     def __str__(self):
@@ -411,7 +413,7 @@ class EvidenceFile(models.Model):
 
     class Meta:
         verbose_name = _("佐证文件")
-        verbose_name_plural = _("佐证文件")
+        verbose_name_plural = pgettext_lazy("plural", "佐证文件")
         ordering = ["evidence", "pk"]
 
     def __str__(self):
@@ -437,7 +439,7 @@ class Training(models.Model):
 
     class Meta:
         verbose_name = _("培训记录")
-        verbose_name_plural = _("培训记录")
+        verbose_name_plural = pgettext_lazy("plural", "培训记录")
         ordering = ["-date", "pk"]
         constraints = [
             models.CheckConstraint(
@@ -480,7 +482,7 @@ class Activity(models.Model):
 
     class Meta:
         verbose_name = _("活动记录")
-        verbose_name_plural = _("活动记录")
+        verbose_name_plural = pgettext_lazy("plural", "活动记录")
         ordering = ["-date", "pk"]
         indexes = [models.Index(fields=["firm", "kind", "date"])]
 
@@ -501,7 +503,7 @@ class RecordPhoto(models.Model):
 
     class Meta:
         verbose_name = _("记录照片")
-        verbose_name_plural = _("记录照片")
+        verbose_name_plural = pgettext_lazy("plural", "记录照片")
         ordering = ["pk"]
         constraints = [
             models.CheckConstraint(

@@ -378,6 +378,40 @@ def activity_list(*, user):
                             .prefetch_related("photos"), user, firm="firm", estate="estate")
 
 
+def locked_records(rows):
+    """Pks of the trainings/activities in ``rows`` (one page) that count towards an accepted
+    obligation, so they can no longer be corrected or withdrawn (services._check_not_accepted).
+    Two queries whatever the page size: the accepted record obligations of the parties on it."""
+    rows = list(rows)
+    if not rows:
+        return set()
+    trainings = [r for r in rows if isinstance(r, Training)]
+    activities = [r for r in rows if isinstance(r, Activity)]
+    accepted = Obligation.objects.filter(state=State.ACCEPTED).exclude(task__record_kind="")
+    locked = set()
+    if trainings:
+        firms = {t.organiser_firm_id for t in trainings if t.organiser_firm_id}
+        agencies = {t.organiser_agency_id for t in trainings if t.organiser_agency_id}
+        spans = list(accepted.filter(Q(firm_id__in=firms) | Q(agency_id__in=agencies),
+                                     task__record_kind=RecordKind.TRAINING)
+                     .values_list("firm_id", "agency_id", "period_start", "period_end"))
+        for t in trainings:
+            if any((f and f == t.organiser_firm_id or a and a == t.organiser_agency_id) and start <= t.date <= end
+                   for f, a, start, end in spans):
+                locked.add(t.pk)
+    if activities:
+        firms = {a.firm_id for a in activities}
+        estates = {a.estate_id for a in activities if a.estate_id}
+        spans = list(accepted.filter(Q(firm_id__in=firms) | Q(estate_id__in=estates),
+                                     task__record_kind__in=Activity.Kind.values)
+                     .values_list("task__record_kind", "firm_id", "estate_id", "period_start", "period_end"))
+        for a in activities:
+            if any(kind == a.kind and (f and f == a.firm_id or e and e == a.estate_id) and start <= a.date <= end
+                   for kind, f, e, start, end in spans):
+                locked.add(a.pk)
+    return locked
+
+
 def obligation_records(*, obligation):
     """The records that count towards an obligation (its party, kind and period)."""
     kind = obligation.task.record_kind

@@ -21,14 +21,16 @@ from django.views.decorators.http import require_http_methods
 from accounts.decorators import firm_user_required
 from core import xlsx
 from core.jobs import job_start
+from estates import scoping
 from estates import selectors as estate_selectors
 
 from . import exports, selectors, services
 from .forms import ActivityForm, CoordinatorForm, EvidenceForm, RosterUploadForm, TrainingForm
-from .importers import ROSTER_SPEC, CoordinatorRosterImporter
+from .importers import ROSTER_SPEC, CoordinatorRosterImporter, roster_template_rows
 from .models import Campaign
 
 PAGE_SIZE = 50
+RECORD_NAV = {"training": "trainings", "activity": "activities"}  # the records tab to highlight
 FILTER_LABELS = (
     ("all", gettext_lazy("全部")), ("overdue", gettext_lazy("已逾期")), ("due7", gettext_lazy("7 天内到期")),
     ("returned", gettext_lazy("被退回")), ("submitted", gettext_lazy("待审核")), ("accepted", gettext_lazy("已通过")),
@@ -197,7 +199,79 @@ def trainings(request):
             messages.success(request, _("培训已登记，相关任务的完成次数已更新。"))
             return redirect("campaigns:trainings")
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "campaigns/portal/trainings.html", {"form": form, "page": page, "rows": page.object_list})
+    return render(request, "campaigns/portal/trainings.html", {
+        "form": form, "page": page, "rows": page.object_list, "locked": selectors.locked_records(page.object_list)})
+
+
+def _own_training(request, pk):
+    """A training filed by the user's firm, or 404 (another firm's, an agency's, or none)."""
+    qs = selectors.training_list(user=request.user).filter(organiser_firm_id=request.user.firm_id)
+    return scoping.get_or_404(qs, pk=pk)
+
+
+def _own_activity(request, pk):
+    qs = selectors.activity_list(user=request.user).filter(firm_id=request.user.firm_id)
+    return scoping.get_or_404(qs, pk=pk)
+
+
+def _service_errors(form, exc):
+    for field, errors in (exc.message_dict.items() if hasattr(exc, "error_dict") else [(None, exc.messages)]):
+        for message in errors:
+            form.add_error(field if field in form.fields else None, message)
+
+
+def _record_page(request, *, record, form, kind, back):
+    return render(request, "campaigns/portal/record_edit.html", {
+        "record": record, "form": form, "kind": kind, "back": back, "nav": RECORD_NAV[kind],
+        "locked": record.pk in selectors.locked_records([record]), "photos": list(record.photos.all()),
+    })
+
+
+@firm_user_required
+@require_http_methods(["GET", "POST"])
+def training_edit(request, pk):
+    """Correct a training of the firm (until an obligation it counts towards is accepted)."""
+    user = request.user
+    training = _own_training(request, pk)
+    initial = {f: getattr(training, f) for f in ("date", "topic", "audience", "attendee_count", "place", "notes")}
+    form = TrainingForm(request.POST or None, request.FILES or None, initial=initial, submit_label=_("保存更正"))
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.training_update(user=user, training=training, date=data["date"], topic=data["topic"],
+                                     audience=data["audience"], attendee_count=data["attendee_count"],
+                                     place=data["place"], notes=data["notes"], photos=data["photos"])
+        except ValidationError as exc:
+            _service_errors(form, exc)
+        else:
+            messages.success(request, _("培训记录已更正，相关任务的完成次数已更新。"))
+            return redirect("campaigns:trainings")
+    return _record_page(request, record=training, form=form, kind="training", back=reverse("campaigns:trainings"))
+
+
+@firm_user_required
+@require_http_methods(["GET", "POST"])
+def training_withdraw(request, pk):
+    """Confirm, then withdraw (delete) a training of the firm."""
+    training = _own_training(request, pk)
+    if request.method == "POST":
+        try:
+            services.training_withdraw(user=request.user, training=training)
+        except ValidationError as exc:
+            for message in exc.messages:
+                messages.error(request, message)
+        else:
+            messages.success(request, _("培训记录“%(topic)s”已撤回，相关任务的完成次数已更新。")
+                             % {"topic": training.topic})
+        return redirect("campaigns:trainings")
+    return _withdraw_page(request, record=training, kind="training", back=reverse("campaigns:trainings"))
+
+
+def _withdraw_page(request, *, record, kind, back):
+    return render(request, "campaigns/portal/record_withdraw.html", {
+        "record": record, "kind": kind, "back": back, "nav": RECORD_NAV[kind],
+        "locked": record.pk in selectors.locked_records([record]),
+    })
 
 
 @firm_user_required
@@ -224,7 +298,51 @@ def activities(request):
             messages.success(request, _("活动已登记，相关任务的完成次数已更新。"))
             return redirect("campaigns:activities")
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "campaigns/portal/activities.html", {"form": form, "page": page, "rows": page.object_list})
+    return render(request, "campaigns/portal/activities.html", {
+        "form": form, "page": page, "rows": page.object_list, "locked": selectors.locked_records(page.object_list)})
+
+
+@firm_user_required
+@require_http_methods(["GET", "POST"])
+def activity_edit(request, pk):
+    """Correct an activity of the firm (until an obligation it counts towards is accepted)."""
+    user = request.user
+    activity = _own_activity(request, pk)
+    initial = {f: getattr(activity, f) for f in ("kind", "date", "title", "estate", "partners", "participant_count",
+                                                  "description")}
+    form = ActivityForm(request.POST or None, request.FILES or None, estates=_firm_estates(user), initial=initial,
+                        submit_label=_("保存更正"))
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.activity_update(user=user, activity=activity, kind=data["kind"], date=data["date"],
+                                     title=data["title"], estate=data["estate"], partners=data["partners"],
+                                     participant_count=data["participant_count"],
+                                     description=data["description"], photos=data["photos"])
+        except ValidationError as exc:
+            _service_errors(form, exc)
+        else:
+            messages.success(request, _("活动记录已更正，相关任务的完成次数已更新。"))
+            return redirect("campaigns:activities")
+    return _record_page(request, record=activity, form=form, kind="activity", back=reverse("campaigns:activities"))
+
+
+@firm_user_required
+@require_http_methods(["GET", "POST"])
+def activity_withdraw(request, pk):
+    """Confirm, then withdraw (delete) an activity of the firm."""
+    activity = _own_activity(request, pk)
+    if request.method == "POST":
+        try:
+            services.activity_withdraw(user=request.user, activity=activity)
+        except ValidationError as exc:
+            for message in exc.messages:
+                messages.error(request, message)
+        else:
+            messages.success(request, _("活动记录“%(title)s”已撤回，相关任务的完成次数已更新。")
+                             % {"title": activity.title})
+        return redirect("campaigns:activities")
+    return _withdraw_page(request, record=activity, kind="activity", back=reverse("campaigns:activities"))
 
 
 # --- coordinators ------------------------------------------------------------------------------
@@ -259,7 +377,10 @@ def coordinators(request):
 
 @firm_user_required
 def roster_template(request):
-    return xlsx.template_response(ROSTER_SPEC, filename=_("协调员名册导入模板"))
+    """The roster template filled in with the firm's own active estates (codes, names, current
+    coordinators): the firm types only the coordinators' names, phones and dates."""
+    roster = selectors.coordinator_roster(user=request.user, firm=request.user.firm)
+    return xlsx.template_response(ROSTER_SPEC, filename=_("协调员名册导入模板"), rows=roster_template_rows(roster))
 
 
 @firm_user_required

@@ -101,6 +101,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "axes.middleware.AxesMiddleware",
+    "core.error_pages.PortalNotFoundMiddleware",  # a view's 404 shows templates/404.html under DEBUG too
 ]
 
 ROOT_URLCONF = "config.urls"

@@ -40,6 +40,8 @@ from django.utils import timezone, translation
 from django.utils.module_loading import autodiscover_modules
 from django.utils.translation import gettext as _
 
+from core.text import join_messages
+
 from .models import Job
 
 logger = logging.getLogger(__name__)
@@ -161,7 +163,7 @@ def job_run(job_id):
         except JobFailed as exc:
             _finish_failed(job.pk, str(exc))
         except ValidationError as exc:
-            _finish_failed(job.pk, "；".join(exc.messages))
+            _finish_failed(job.pk, join_messages(exc.messages))
         except Exception:
             logger.exception("job %s (%s) failed", job.pk, job.kind)
             _finish_failed(job.pk, _("处理失败：系统内部错误，请稍后重试；如仍失败，请联系管理员。"))

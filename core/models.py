@@ -5,6 +5,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Job(models.Model):
@@ -43,7 +44,7 @@ class Job(models.Model):
 
     class Meta:
         verbose_name = _("后台任务")
-        verbose_name_plural = _("后台任务")
+        verbose_name_plural = pgettext_lazy("plural", "后台任务")
         ordering = ["-created_at"]
 
     def __str__(self):
@@ -64,7 +65,7 @@ class CalendarDay(models.Model):
 
     class Meta:
         verbose_name = _("节假日调整")
-        verbose_name_plural = _("节假日调整")
+        verbose_name_plural = pgettext_lazy("plural", "节假日调整")
         ordering = ["date"]
 
     def __str__(self):

@@ -86,6 +86,7 @@ from __future__ import annotations
 import datetime
 import functools
 import io
+import itertools
 import tempfile
 import zipfile
 from collections.abc import Callable, Iterable, Sequence
@@ -489,6 +490,7 @@ class Importer:
         self.user = user
         self._errors = []
         self._sheet_errors = False  # header problems: rows cannot be checked meaningfully
+        self._header_number = 1  # the Excel row of the header (title rows may sit above it)
         self._columns_present = set()
 
     # hooks ---------------------------------------------------------------------------------------
@@ -507,7 +509,7 @@ class Importer:
 
     def _add_error(self, row, key, message):
         header = self.spec.column(key).label if key else ""
-        number = row.number if row is not None else 1
+        number = row.number if row is not None else self._header_number
         if row is None:
             self._sheet_errors = True
         error = RowError(number, header, str(message))
@@ -528,7 +530,7 @@ class Importer:
         if self._errors:
             columns = {c.label: i for i, c in enumerate(self.spec.columns)}
             result.errors = sorted(self._errors, key=lambda e: (e.row, columns.get(e.column, -1)))
-            result.marked_copy = mark_errors(upload, self.spec, result.errors)
+            result.marked_copy = mark_errors(upload, self.spec, result.errors, header_number=self._header_number)
             result.marked_name = f"{self.marked_name}_{timezone.localdate():%Y%m%d}.xlsx"
             if store_marked_copy and self.user is not None:
                 result.job = store_marked_copy_job(
@@ -553,13 +555,12 @@ class Importer:
             if sheet is None:
                 raise UploadRefused(_("文件中没有工作表。"))
             lines = sheet.iter_rows(values_only=True)
-            header = next(lines, None)
-            if not header or not any(v is not None and str(v).strip() for v in header):
-                self._add_error(None, None, _("第 1 行应为表头（列名），请使用下载的导入模板。"))
+            header, lines = self._find_header(lines)
+            if header is None:
                 return []
             positions = self._map_header(header)
             rows = []
-            for number, values in enumerate(lines, start=2):
+            for number, values in enumerate(lines, start=self._header_number + 1):
                 if values is None or all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
                     continue
                 if len(rows) >= self.max_rows:
@@ -578,6 +579,39 @@ class Importer:
             ) from None
         finally:
             workbook.close()
+
+    #: rows above the header a sheet may have: a register's title (often merged across the
+    #: columns), the reporting unit and date, a blank line
+    max_title_rows = 10
+
+    def _find_header(self, lines):
+        """``(header values, remaining lines)``: the header is the row, among the first
+        ``max_title_rows + 1``, naming the most columns of the spec (the first such row), so the
+        title rows bureaus put above the header of their own registers are skipped. A sheet
+        with no recognisable header gets one clear error naming the expected columns."""
+        known = {_header_key(text_) for column in self.spec.columns for text_ in column.header_texts()}
+        scanned = []
+        for values in lines:
+            scanned.append(values)
+            if len(scanned) > self.max_title_rows:
+                break
+        best, best_count = None, 0
+        for index, values in enumerate(scanned):
+            count = sum(1 for v in values or () if v is not None and _header_key(v) in known)
+            if count > best_count:
+                best, best_count = index, count
+        if best is None:
+            if not scanned or not any(v is not None and str(v).strip() for v in scanned[0] or ()):
+                self._add_error(None, None, _("第 1 行应为表头（列名），请使用下载的导入模板。"))
+            else:
+                named = [c for c in self.spec.columns if c.required] or list(self.spec.columns[:1])
+                columns = "、".join(f"“{c.label}”" for c in named)
+                self._add_error(None, None, _(
+                    "找不到表头：前 %(n)s 行中没有一行含有本表的列名（应有 %(columns)s 等列）。表头上方可以保留标题行"
+                    "（如合并单元格的表名），但列名须与导入模板一致。") % {"n": len(scanned), "columns": columns})
+            return None, iter(())
+        self._header_number = best + 1
+        return scanned[best], itertools.chain(scanned[best + 1:], lines)
 
     def _map_header(self, header):
         by_text = {}
@@ -681,9 +715,10 @@ def text_cell(sheet, value):
 # --- the marked copy ------------------------------------------------------------------------------
 
 
-def mark_errors(upload, spec, errors) -> bytes:
+def mark_errors(upload, spec, errors, *, header_number=1) -> bytes:
     """A copy of the uploaded sheet with bad cells filled red and the message as a cell
-    comment, plus a last column "错误说明" listing each bad row's messages.
+    comment, plus a last column "错误说明" listing each bad row's messages. Title rows above
+    the header (``header_number`` is the header's Excel row) are copied as they are.
 
     Streamed (read-only in, write-only out), so a 10 MB upload never becomes a workbook
     in memory; the values and dates of the first sheet are kept, its styling is not.
@@ -697,7 +732,9 @@ def mark_errors(upload, spec, errors) -> bytes:
     source = _open_read_only(upload)
     try:
         lines = source.worksheets[0].iter_rows(values_only=True)
+        titles = [next(lines, None) or () for _n in range(header_number - 1)]
         header = next(lines, None) or ()
+        title_end = header_number  # the header row: written as it is, in bold
         positions = {}
         for index, value in enumerate(header):
             if value is not None:
@@ -717,7 +754,7 @@ def mark_errors(upload, spec, errors) -> bytes:
 
         workbook = Workbook(write_only=True)
         sheet = workbook.create_sheet(source.worksheets[0].title)
-        sheet.freeze_panes = "A2"
+        sheet.freeze_panes = f"A{header_number + 1}"
         widths = {column_of[c.label]: _width(c.label, c.width) for c in spec.columns if c.label in column_of}
         for index in range(width):
             sheet.column_dimensions[get_column_letter(index + 1)].width = widths.get(index, 14)
@@ -729,11 +766,11 @@ def mark_errors(upload, spec, errors) -> bytes:
         def cells(number, values):
             line = list(values or ())
             row_errors = by_row.get(number)
-            if row_errors or number == 1:
+            if row_errors or number == header_number:
                 line += [None] * (note_index - len(line))
             for index, value in enumerate(line):
                 messages = by_cell.get((number, index))
-                if messages is None and not isinstance(value, (datetime.date, datetime.time)) and number != 1:
+                if messages is None and not isinstance(value, (datetime.date, datetime.time)) and number != title_end:
                     if isinstance(value, str):
                         line[index] = text_cell(sheet, value)
                     continue
@@ -747,7 +784,7 @@ def mark_errors(upload, spec, errors) -> bytes:
                     cell.number_format = DATETIME_FORMAT if value.time() != datetime.time() else DATE_FORMAT
                 elif isinstance(value, datetime.date):
                     cell.number_format = DATE_FORMAT
-                if number == 1:
+                if number == header_number:
                     cell.font = Font(bold=True)
                 if messages:
                     cell.fill = fill
@@ -755,7 +792,7 @@ def mark_errors(upload, spec, errors) -> bytes:
                     comment.width, comment.height = 240, 40 + 20 * len(messages)
                     cell.comment = comment
                 line[index] = cell
-            if number == 1:
+            if number == header_number:
                 note = WriteOnlyCell(sheet, value=str(_("错误说明")))
                 note.font = bold_red
                 line.append(note)
@@ -766,8 +803,10 @@ def mark_errors(upload, spec, errors) -> bytes:
                 line.append(note)
             return line
 
-        sheet.append(cells(1, header))
-        for number, values in enumerate(lines, start=2):
+        for title in titles:
+            sheet.append(list(title))
+        sheet.append(cells(header_number, header))
+        for number, values in enumerate(lines, start=header_number + 1):
             sheet.append(cells(number, values))
     finally:
         source.close()

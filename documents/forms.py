@@ -2,6 +2,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.text import with_note
 from core.widgets import DateInput
 from estates import selectors as estate_selectors
 from estates.models import Agency
@@ -20,7 +21,7 @@ def _bootstrap(form):
 
 class _CampaignField(forms.ModelChoiceField):
     def label_from_instance(self, obj):
-        return f"{obj.year} · {obj.name}（{obj.get_status_display()}）"
+        return with_note(f"{obj.year} · {obj.name}", obj.get_status_display())
 
 
 class NoticeBatchForm(forms.Form):

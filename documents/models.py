@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class NoticeKind(models.TextChoices):
@@ -40,7 +41,7 @@ class NoticeTemplate(models.Model):
 
     class Meta:
         verbose_name = _("公告文本")
-        verbose_name_plural = _("公告文本")
+        verbose_name_plural = pgettext_lazy("plural", "公告文本")
         ordering = ["campaign_id", "kind"]
         constraints = [
             models.UniqueConstraint(fields=["campaign", "kind"], condition=Q(campaign__isnull=False),

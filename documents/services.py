@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from campaigns import selectors as campaign_selectors
 from core.jobs import job_start
 from core.pdf import render_documents_pdf, render_pdf
+from core.text import join_list
 from core.timelimit import call_with_time_limit
 from estates import scoping
 from estates import selectors as estate_selectors
@@ -118,7 +119,7 @@ def notice_preview_pdf(*, template, estates):
 
 
 def _batch_title(*, kinds, estates_count, scope_label):
-    names = "、".join(str(NoticeKind(k).label) for k in kinds)
+    names = join_list(NoticeKind(k).label for k in kinds)
     return _("%(names)s · %(scope)s（%(n)s 个小区）") % {"names": names, "scope": scope_label, "n": estates_count}
 
 

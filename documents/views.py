@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_http_methods
 
 from accounts.decorators import firm_user_required
+from core.text import join_messages
 
 from . import selectors, services
 from .forms import NoticeBatchForm
@@ -57,7 +58,7 @@ def portal_documents(request):
                     scope={"firm_id": user.firm_id},
                 )
             except ValidationError as exc:
-                messages.error(request, "；".join(exc.messages))
+                messages.error(request, join_messages(exc.messages))
             else:
                 return redirect("jobs:detail", pk=job.pk)
     estates = selectors.print_estates(user=user, firm_id=user.firm_id)

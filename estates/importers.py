@@ -12,7 +12,9 @@ and an existing row is updatable when it is visible to the user — the same rul
 admin's change form. Rows outside the scope are errors, never silently skipped.
 """
 
+import datetime
 import functools
+import re
 
 from django.apps import apps
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
@@ -24,6 +26,7 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 from core import xlsx
 from core.validators import normalize_credit_code, normalize_text, validate_credit_code
 
+from core.text import join_messages
 from . import scoping
 from .models import Agency, Estate, PropertyFirm, estate_code_validator
 
@@ -71,7 +74,26 @@ def _parse_category(value):
     return _choice_parser(CATEGORY_LABELS, extra, translation.get_language())(value)
 
 
+# "1998", "1998年", "1998年6月", "1998-06-01", "1998/6/1", "1998.6": a year as bureaus type it.
+_YEAR_TEXT = re.compile(r"(\d{4})(?:\s*年(?:\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*日)?)?|[-/.]\d{1,2}(?:[-/.]\d{1,2})?)?")
+
+
+_EXCEL_EPOCH = datetime.date(1899, 12, 30)
+
+
 def _parse_year(value):
+    """The year an estate was built: a number, a date cell (Excel shows a date for a cell
+    formatted as one, e.g. 1998-01-01) or a text such as "1998年"; always the year alone."""
+    if isinstance(value, (datetime.date, datetime.datetime)):
+        day = value.date() if isinstance(value, datetime.datetime) else value
+        serial = (day - _EXCEL_EPOCH).days
+        # "1998" typed into a cell formatted as a date is stored as serial 1998 and shown as
+        # 1905-06-20: no estate of a campaign was built in 1900-1909, so read the serial back.
+        value = serial if day.year < 1910 and 1900 <= serial <= timezone.localdate().year else day.year
+    elif isinstance(value, str):
+        match = _YEAR_TEXT.fullmatch(normalize_text(value).replace(" ", ""))
+        if match:
+            value = int(match.group(1))
     return xlsx.integer(1900, timezone.localdate().year)(value)
 
 
@@ -223,20 +245,29 @@ class _RegistryImporter(xlsx.Importer):
 
     def __init__(self, *, user):
         super().__init__(user=user)
-        self.seen = {}
+        self.duplicates = {}
         self.to_create = []
         self.to_update = []
         self.changed_fields = set()
         self.moved = []
         self.unchanged = 0
 
+    def _find_duplicates(self, rows):
+        """{key value: [row numbers]} of keys that occur on more than one row: every one of
+        those rows is marked, so the user sees both sides of the clash (not just the later one)."""
+        numbers = {}
+        for row in rows:
+            value = row.values.get(self.unique_key)
+            if value is not None:
+                numbers.setdefault(value, []).append(row.number)
+        self.duplicates = {value: found for value, found in numbers.items() if len(found) > 1}
+
     def _check_duplicate(self, row):
         value = row.values.get(self.unique_key)
-        if value is None:
-            return
-        first = self.seen.setdefault(value, row.number)
-        if first != row.number:
-            row.error(self.unique_key, _("“%(value)s”与第 %(row)s 行重复。") % {"value": value, "row": first})
+        others = [n for n in self.duplicates.get(value, ()) if n != row.number]
+        if others:
+            rows = "、".join(str(n) for n in others)
+            row.error(self.unique_key, _("“%(value)s”与第 %(row)s 行重复。") % {"value": value, "row": rows})
 
     def _apply(self, row, instance, resolved):
         """Set the row's values on ``instance``, validate it like a form would, and file it
@@ -259,7 +290,7 @@ class _RegistryImporter(xlsx.Importer):
                 key = None if field_name == NON_FIELD_ERRORS else columns.get(field_name, field_name)
                 if key is not None and not any(c.key == key for c in self.spec.columns):
                     key = None
-                row.error(key, "；".join(messages))
+                row.error(key, join_messages(messages))
             return
         if creating:
             self.to_create.append(instance)
@@ -321,6 +352,7 @@ class FirmImporter(_RegistryImporter):
 
     def prepare(self, rows):
         self.agencies = _AgencyIndex(self.user)
+        self._find_duplicates(rows)
         codes = {r.values["credit_code"] for r in rows if r.values.get("credit_code")}
         self.existing, self.visible_existing = {}, set()
         for chunk in _chunks(codes):
@@ -358,6 +390,7 @@ class EstateImporter(_RegistryImporter):
 
     def prepare(self, rows):
         self.agencies = _AgencyIndex(self.user)
+        self._find_duplicates(rows)
         codes = {r.values["code"] for r in rows if r.values.get("code")}
         self.existing = {}
         for chunk in _chunks(codes):

@@ -10,8 +10,10 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
+from core.text import with_note
 from core.validators import normalize_credit_code, normalize_phone, validate_cn_phone, validate_credit_code
 
 
@@ -44,7 +46,7 @@ class Agency(models.Model):
 
     class Meta:
         verbose_name = _("主管机构")
-        verbose_name_plural = _("主管机构")
+        verbose_name_plural = pgettext_lazy("plural", "主管机构")
         ordering = ["path"]
         constraints = [
             models.UniqueConstraint(fields=["parent", "name"], name="agency_unique_name_per_parent"),
@@ -127,7 +129,7 @@ class PropertyFirm(models.Model):
 
     class Meta:
         verbose_name = _("物业服务企业")
-        verbose_name_plural = _("物业服务企业")
+        verbose_name_plural = pgettext_lazy("plural", "物业服务企业")
         ordering = ["name"]
 
     def __str__(self):
@@ -206,7 +208,7 @@ class Estate(models.Model):
 
     class Meta:
         verbose_name = _("住宅小区")
-        verbose_name_plural = _("住宅小区")
+        verbose_name_plural = pgettext_lazy("plural", "住宅小区")
         ordering = ["code"]
         indexes = [models.Index(fields=["district", "street"]), models.Index(fields=["firm"])]
 
@@ -250,7 +252,7 @@ class Coordinator(models.Model):
 
     class Meta:
         verbose_name = _("协调员")
-        verbose_name_plural = _("协调员")
+        verbose_name_plural = pgettext_lazy("plural", "协调员")
         ordering = ["estate__code", "-appointed_on"]
         constraints = [
             models.UniqueConstraint(
@@ -259,4 +261,4 @@ class Coordinator(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.name}（{self.estate}）"
+        return with_note(self.name, self.estate)

@@ -9,6 +9,8 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from core.text import with_note
+
 from .channels import Message
 from .models import Notification, Reminder
 
@@ -47,7 +49,7 @@ def obligation_link(obligation, *, for_firm):
 def party_label(ob):
     if ob.estate_id:
         firm = ob.estate.firm.name if ob.estate.firm_id else ""
-        return f"{ob.estate.name}（{firm}）" if firm else ob.estate.name
+        return with_note(ob.estate.name, firm) if firm else ob.estate.name
     return str(ob.firm or ob.agency)
 
 

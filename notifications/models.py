@@ -243,7 +243,7 @@ class SweepRun(models.Model):
 
     class Meta:
         verbose_name = _("提醒运行记录")
-        verbose_name_plural = _("提醒运行记录")
+        verbose_name_plural = pgettext_lazy("plural", "提醒运行记录")
         ordering = ["-date"]
 
     def __str__(self):

@@ -44,6 +44,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from campaigns.models import Campaign, Obligation, ObligationQuerySet, Task
+from core.text import join_list
 from core.workdays import WorkdayCalendar
 
 from . import messages as rendering
@@ -355,7 +356,7 @@ def _complete(model, row, token, message, users, reached, channels_done):
     INSERT through the ORM cost more CPU than the database spent on them (bench_reminders).
     """
     names = [u.get_full_name() or u.username for u in users]
-    recipients = "; ".join(filter(None, ["、".join(names), ", ".join(reached)]))
+    recipients = "; ".join(filter(None, [join_list(names), ", ".join(reached)]))
     now = timezone.now()
     qn = connection.ops.quote_name
     prep = _db_value
