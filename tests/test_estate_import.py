@@ -1,6 +1,7 @@
 """Excel import of estates and firms: upsert, all-or-nothing, every error kind, scoping,
 history, the admin import page and the stored marked copy."""
 
+import datetime
 import io
 
 import pytest
@@ -213,10 +214,84 @@ def test_row_error_names_row_column_and_reason(world, overrides, column, fragmen
     assert not Estate.objects.filter(code="HS100").exists()
 
 
-def test_duplicate_codes_in_file_are_errors(world):
-    rows = [estate_row(world, code="HS100"), estate_row(world, code="hs100")]
+def test_duplicate_codes_in_file_mark_every_row_of_the_clash(world):
+    rows = [estate_row(world, code="HS100"), estate_row(world, code="HS101"), estate_row(world, code="hs100"),
+            estate_row(world, code="HS100")]
     result = import_estates(user=world.city_user, upload=estates_file(world, *rows))
-    assert messages_of(result) == [(3, "小区编码", "“HS100”与第 2 行重复。")]
+    assert messages_of(result) == [(2, "小区编码", "“HS100”与第 4、5 行重复。"),
+                                   (4, "小区编码", "“HS100”与第 2、5 行重复。"),
+                                   (5, "小区编码", "“HS100”与第 2、4 行重复。")]
+
+
+@pytest.mark.parametrize("year_built", [
+    1998, "1998", "1998年", "１９９８年", "1998 年", "1998年6月", "1998-06-01", "1998/6/1",
+    datetime.datetime(1998, 6, 1),  # a date cell: the year alone
+    datetime.datetime(1905, 6, 20),  # "1998" typed into a date-formatted cell: Excel's serial 1998
+])
+def test_year_built_is_read_as_the_year_however_it_is_written(world, year_built):
+    result = import_estates(user=world.city_user, upload=estates_file(world, estate_row(world, year_built=year_built)))
+    assert result.ok, messages_of(result)
+    assert Estate.objects.get(code="HS100").year_built == 1998
+
+
+@pytest.mark.parametrize("year_built", ["九八年", "1998年后", "98"])
+def test_a_year_built_that_is_no_year_is_an_error(world, year_built):
+    result = import_estates(user=world.city_user, upload=estates_file(world, estate_row(world, year_built=year_built)))
+    assert [(e.row, e.column) for e in result.errors] == [(2, "建成年份")]
+
+
+def register(world, rows, *, titles=2):
+    """A bureau's own register: a title merged across the columns, a line with the reporting
+    unit and date, then the template's header and the rows."""
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["海曙区住宅小区物业管理情况登记表"])
+    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(ESTATE_HEADERS))
+    if titles == 2:
+        ws.append(["填报单位：海曙区住建局", None, None, "填报日期：2026-11-30"])
+    ws.append(ESTATE_HEADERS)
+    for row in rows:
+        ws.append(row)
+    out = io.BytesIO()
+    wb.save(out)
+    return SimpleUploadedFile("register.xlsx", out.getvalue())
+
+
+def test_title_rows_above_the_header_are_recognised(world):
+    upload = register(world, [estate_row(world, code="HS100"), estate_row(world, code="HS101")])
+    result = import_estates(user=world.city_user, upload=upload)
+    assert result.ok, messages_of(result)
+    assert set(Estate.objects.values_list("code", flat=True)) >= {"HS100", "HS101"}
+
+
+def test_errors_below_title_rows_name_the_real_excel_row_and_the_marked_copy_keeps_the_titles(world):
+    upload = register(world, [estate_row(world, code="HS100"), estate_row(world, code="HS101", households="x")])
+    result = import_estates(user=world.city_user, upload=upload)
+    assert [(e.row, e.column) for e in result.errors] == [(5, "户数")]  # title, unit line, header, HS100, HS101
+    marked = load_workbook(io.BytesIO(result.marked_copy)).active
+    assert marked["A1"].value == "海曙区住宅小区物业管理情况登记表" and marked["A3"].value == "小区编码"
+    households = ESTATE_HEADERS.index("户数") + 1
+    assert marked.cell(row=5, column=households).comment is not None
+    assert marked.cell(row=4, column=households).comment is None
+
+
+def test_a_missing_column_under_a_title_row_is_reported_at_the_header_row(world):
+    upload = register(world, [estate_row(world)], titles=1)
+    wb = load_workbook(io.BytesIO(upload.read()))
+    wb.active.delete_cols(ESTATE_HEADERS.index("户数") + 1)
+    out = io.BytesIO()
+    wb.save(out)
+    result = import_estates(user=world.city_user, upload=SimpleUploadedFile("r.xlsx", out.getvalue()))
+    assert [(e.row, e.message) for e in result.errors] == [(2, "缺少必填列“户数”，请使用下载的导入模板。")]
+
+
+def test_a_sheet_whose_header_cannot_be_found_gets_one_clear_error(world):
+    upload = workbook(["序号", "项目名称", "坐落"], [[1, "新月花园", "月湖路 1 号"]])
+    result = import_estates(user=world.city_user, upload=upload)
+    assert len(result.errors) == 1
+    message = result.errors[0].message
+    assert "找不到表头" in message and "“小区编码”" in message and "标题行" in message
+    assert not Estate.objects.filter(name="新月花园").exists()
 
 
 def test_missing_required_column_is_reported(world):
@@ -308,10 +383,10 @@ def test_firm_row_errors(world, overrides, column, fragment):
     assert fragment in result.errors[0].message
 
 
-def test_duplicate_credit_codes_in_firm_file_are_errors(world):
+def test_duplicate_credit_codes_in_firm_file_mark_both_rows(world):
     rows = [firm_row(world), firm_row(world, name="另一家")]
     result = import_firms(user=world.city_user, upload=firms_file(world, *rows))
-    assert [(e.row, e.column) for e in result.errors] == [(3, "统一社会信用代码")]
+    assert [(e.row, e.column) for e in result.errors] == [(2, "统一社会信用代码"), (3, "统一社会信用代码")]
 
 
 def test_district_officer_cannot_import_firms_of_other_district(world):
