@@ -102,6 +102,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from core.text import join_list, join_messages, labelled
 from core.validators import normalize_phone, normalize_text, validate_cn_phone
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -174,6 +175,9 @@ class ImportSpec:
     title: Any
     columns: Sequence[Column]
     instructions: Sequence[Any] = ()
+    #: keys of the columns a downloaded template comes filled in with (``template_workbook(rows=)``):
+    #: a row with nothing but those is a row the user left alone, skipped like a blank one.
+    prefilled: Sequence[str] = ()
 
     def column(self, key):
         for column in self.columns:
@@ -380,6 +384,8 @@ def choice(mapping):
     def parse(value):
         raw = as_text(value).lower()
         if raw in normalised:
+        # Labels and separator in the language of the upload's request, not of import time.
+        labels = join_list(dict.fromkeys(str(label) for label in mapping))
             return normalised[raw]
         raise ValidationError(_("“%(value)s”无效，可选：%(labels)s。") % {"value": as_text(value), "labels": labels})
 
@@ -535,7 +541,7 @@ class Importer:
             if store_marked_copy and self.user is not None:
                 result.job = store_marked_copy_job(
                     user=self.user, name=result.marked_name, content=result.marked_copy,
-                    title=f"{self.spec.title}：{self.marked_name}",
+                    title=labelled(self.spec.title, self.marked_name),
                 )
             return result
         try:
@@ -558,10 +564,13 @@ class Importer:
             header, lines = self._find_header(lines)
             if header is None:
                 return []
+            # Cells of pre-filled columns do not make a row: the user typed nothing in it.
+            ignored = {positions[key] for key in self.spec.prefilled if key in positions}
             positions = self._map_header(header)
             rows = []
             for number, values in enumerate(lines, start=self._header_number + 1):
-                if values is None or all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
+                if values is None or all(v is None or (isinstance(v, str) and not v.strip())
+                                         for index, v in enumerate(values) if index not in ignored):
                     continue
                 if len(rows) >= self.max_rows:
                     raise UploadRefused(
@@ -656,7 +665,7 @@ class Importer:
             try:
                 row.values[column.key] = column.parser(value)
             except ValidationError as exc:
-                row.error(column.key, "；".join(exc.messages))
+                row.error(column.key, join_messages(exc.messages))
         return row
 
 
@@ -797,8 +806,8 @@ def mark_errors(upload, spec, errors, *, header_number=1) -> bytes:
                 note.font = bold_red
                 line.append(note)
             elif row_errors:
-                note = WriteOnlyCell(sheet, value="；".join(
-                    f"{e.column}：{e.message}" if e.column else e.message for e in row_errors))
+                note = WriteOnlyCell(sheet, value=join_messages(
+                    labelled(e.column, e.message) if e.column else e.message for e in row_errors))
                 note.font = red
                 line.append(note)
             return line
@@ -832,8 +841,9 @@ def _width(header, width=None):
     return max(10, min(50, length + 4))
 
 
-def template_workbook(spec) -> bytes:
-    """The blank template of ``spec`` as .xlsx bytes."""
+def template_workbook(spec, *, rows=()) -> bytes:
+    """The template of ``spec`` as .xlsx bytes: blank, or with ``rows`` (value lists in column
+    order, e.g. the user's own estates) written under the header for the user to complete."""
     from openpyxl import Workbook
     from openpyxl.comments import Comment
     from openpyxl.styles import Alignment, Font, PatternFill
@@ -864,6 +874,8 @@ def template_workbook(spec) -> bytes:
             sheet.add_data_validation(validation)
         if column.as_text_cells:
             # Codes and phone numbers stay text: Excel would drop leading zeros and round 18 digits.
+    for values in rows:
+        sheet.append([text_cell(sheet, v) if isinstance(v, str) else v for v in values])
             sheet.column_dimensions[letter].number_format = "@"
     sheet.freeze_panes = "A2"
 
@@ -889,7 +901,7 @@ def template_workbook(spec) -> bytes:
         help_text = str(column.help_text)
         if column.choices:
             help_text = (help_text + " " if help_text else "") + str(_("可选：%(c)s")) % {
-                "c": "、".join(str(c) for c in column.choices)
+                "c": join_list(column.choices)
             }
         guide.append([column.label, str(_("必填") if column.required else _("选填")), help_text, str(column.example)])
     guide.column_dimensions["A"].width = 24
@@ -920,9 +932,9 @@ def xlsx_filename(name):
     return name if name.lower().endswith(".xlsx") else f"{name}.xlsx"
 
 
-def template_response(spec, *, filename=None) -> HttpResponse:
+def template_response(spec, *, filename=None, rows=()) -> HttpResponse:
     name = xlsx_filename(filename or _("%(title)s导入模板") % {"title": spec.title})
-    return FileResponse(io.BytesIO(template_workbook(spec)), as_attachment=True, filename=name,
+    return FileResponse(io.BytesIO(template_workbook(spec, rows=rows)), as_attachment=True, filename=name,
                         content_type=XLSX_CONTENT_TYPE)
 
 
