@@ -32,7 +32,7 @@ from estates.admin import DistrictFilter, StreetFilter
 from estates.models import PropertyFirm
 
 from . import admin_views, exports, selectors, services
-from .forms import CopyYearForm, ReturnForm, ReviewForm
+from .forms import CopyYearForm, ReturnForm, ReviewForm, TaskAdminForm, TrainingAdminForm
 from .models import (
     Action,
     Activity,
@@ -212,11 +212,25 @@ class ActionInline(BureauInline, admin.TabularInline):
     readonly_fields = ("tasks_link",)
 
     @admin.display(description=gettext_lazy("工作任务"))
+    can_add_tasks = False
+
+    def get_formset(self, request, obj=None, **kwargs):
+        # Inline instances are made per request: remember whether this user may add tasks here.
+        self.can_add_tasks = obj is not None and obj.status != Campaign.Status.CLOSED and _issued_by_me(
+            request.user, obj)
+        return super().get_formset(request, obj, **kwargs)
+
     def tasks_link(self, obj):
         if not obj.pk:
             return ""
         url = reverse("admin:campaigns_task_changelist") + "?" + urlencode({"action__id__exact": obj.pk})
-        return format_html('<a href="{}">{}</a>', url, _("查看任务"))
+        link = format_html('<a href="{}">{}</a>', url, _("查看任务"))
+        if not self.can_add_tasks:
+            return link
+        # Back to this campaign's task list after saving (the admin keeps _changelist_filters).
+        add = reverse("admin:campaigns_task_add") + "?" + urlencode({
+            "action": obj.pk, "_changelist_filters": urlencode({"campaign": obj.campaign_id})})
+        return format_html('{} · <a href="{}" class="addlink">{}</a>', link, add, _("添加任务"))
 
     def has_change_permission(self, request, obj=None):
         return obj is None or (obj.status == Campaign.Status.DRAFT and _issued_by_me(request.user, obj))
@@ -285,8 +299,34 @@ class CampaignAdmin(XlsxAdminMixin, ScopedAdmin):
         return own
 
     @admin.action(description=gettext_lazy("发布所选活动（生成任务责任）"))
+    def _confirm(self, request, campaigns, *, action, title, template, previews):
+        """The intermediate page of publish and close (like Django's delete confirmation): what
+        will happen to each campaign, then 确认 (posts the action again with post=yes) or 取消."""
+        return TemplateResponse(request, template, {
+            **self.admin_site.each_context(request), "opts": self.opts, "title": title, "action": action,
+            "previews": previews, "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            "changelist_url": reverse("admin:campaigns_campaign_changelist"),
+        })
+
+    def _in_status(self, request, campaigns, status, message):
+        ok = []
+        for campaign in campaigns:
+            if campaign.status == status:
+                ok.append(campaign)
+            else:
+                self.message_user(request, labelled(campaign, message), messages.ERROR)
+        return ok
+
     def publish(self, request, queryset):
-        for campaign in self._own(request, queryset):
+        own = list(self._own(request, queryset))
+        if request.POST.get("post") != "yes":
+            drafts = self._in_status(request, own, Campaign.Status.DRAFT, _("只有草稿状态的活动可以发布。"))
+            if not drafts:
+                return None
+            previews = [{"campaign": c, **selectors.campaign_publish_preview(campaign=c)} for c in drafts]
+            return self._confirm(request, drafts, action="publish", title=_("确认发布创建活动"),
+                                 template="admin/campaigns/campaign/confirm_publish.html", previews=previews)
+        for campaign in own:
             try:
                 created = services.campaign_publish(campaign=campaign, user=request.user)
             except ValidationError as exc:
@@ -296,7 +336,15 @@ class CampaignAdmin(XlsxAdminMixin, ScopedAdmin):
 
     @admin.action(description=gettext_lazy("结束所选活动"))
     def close(self, request, queryset):
-        for campaign in self._own(request, queryset):
+        own = list(self._own(request, queryset))
+        if request.POST.get("post") != "yes":
+            running = self._in_status(request, own, Campaign.Status.PUBLISHED, _("只有已发布的活动可以结束。"))
+            if not running:
+                return None
+            previews = [{"campaign": c, **selectors.campaign_close_preview(campaign=c)} for c in running]
+            return self._confirm(request, running, action="close", title=_("确认结束创建活动"),
+                                 template="admin/campaigns/campaign/confirm_close.html", previews=previews)
+        for campaign in own:
             try:
                 services.campaign_close(campaign=campaign, user=request.user)
             except ValidationError as exc:
@@ -317,6 +365,7 @@ class CampaignAdmin(XlsxAdminMixin, ScopedAdmin):
             try:
                 copy = services.campaign_copy(campaign=campaign, new_year=form.cleaned_data["new_year"],
                                               user=request.user)
+                                              document_number=form.cleaned_data["document_number"],
             except ValidationError as exc:
                 form.add_error("new_year", "；".join(exc.messages))
             else:
@@ -358,7 +407,7 @@ class TaskAdmin(XlsxAdminMixin, ScopedAdmin):
     list_filter = (TaskCampaignFilter, "party_kind", "recurrence", "record_kind", "is_voluntary")
     list_select_related = ("action", "action__campaign")
     search_fields = ("title", "code", "requirement")
-    autocomplete_fields = ("action",)
+    form = TaskAdminForm
     filter_horizontal = ("districts",)
     fieldsets = (
         (None, {"fields": ("action", "order", "code", "title", "requirement")}),
@@ -385,13 +434,75 @@ class TaskAdmin(XlsxAdminMixin, ScopedAdmin):
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+    def has_delete_permission(self, request, obj=None):
+        # Deleting goes through services.task_delete, which refuses a task with work in it.
+        if not self._is_bureau(request):
+            return False
+        return obj is None or (obj.action.campaign.status != Campaign.Status.CLOSED
+                               and _issued_by_me(request.user, obj.action.campaign))
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)  # one task at a time, through the service
+        return actions
+
         if db_field.name == "action" and field is not None:
-            field.queryset = field.queryset.filter(
-                campaign__in=_own_campaigns(request.user, Campaign.objects.filter(status=Campaign.Status.DRAFT)))
+            # Tasks are added to drafts and to running campaigns (their obligations follow at once).
+            open_campaigns = Campaign.objects.filter(status__in=[Campaign.Status.DRAFT, Campaign.Status.PUBLISHED])
+            field.queryset = field.queryset.filter(campaign__in=_own_campaigns(request.user, open_campaigns)) \
+                .select_related("campaign").order_by("-campaign__year", "campaign_id", "order")
+            field.label_from_instance = lambda a: f"{a.campaign.name} · {a.order}. {a.name}"
         return field
 
     @admin.display(description=gettext_lazy("创建活动"), ordering="action__campaign__name")
     def campaign_name(self, obj):
+    def get_changeform_initial_data(self, request):
+        initial = super().get_changeform_initial_data(request)
+        action = initial.get("action")
+        if action and str(action).isdigit() and "order" not in initial:
+            # The next free number of that action, so that a task added from the campaign page needs no lookup.
+            last = Task.objects.filter(action_id=action).order_by("-order").values_list("order", flat=True).first()
+            initial["order"] = (last or 0) + 1
+        return initial
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return super().save_model(request, obj, form, change)
+        task, created = services.task_add(
+            action=obj.action, user=request.user, districts=form.cleaned_data.get("districts") or [],
+            **{name: getattr(obj, name) for name in services.TASK_INPUT_FIELDS})
+        obj.pk = task.pk
+        obj._state.adding, obj._state.db = False, task._state.db
+        if obj.action.campaign.status == Campaign.Status.PUBLISHED:
+            self.message_user(request, _("活动已发布：已为“%(task)s”生成任务责任 %(n)s 条。") % {
+                "task": task.title, "n": created}, messages.SUCCESS)
+
+    def save_related(self, request, form, formsets, change):
+        if change:
+            return super().save_related(request, form, formsets, change)
+        for formset in formsets:  # the districts were set by services.task_add
+            self.save_formset(request, form, formset, change=change)
+
+    def get_deleted_objects(self, objs, request):
+        """What the delete page lists: the task and its obligations, or why it cannot go."""
+        to_delete, model_count, protected = [], {}, []
+        for task in objs:
+            summary = selectors.task_obligation_summary(task=task)
+            if summary["with_work"]:
+                protected.append(_("%(n)s 条任务责任已有提交、审核或计入的记录（这些工作任务不能删除）") % {
+                    "n": summary["with_work"]})
+                continue
+            to_delete.append(str(task))
+            if summary["total"]:
+                to_delete.append([_("%(n)s 条任务责任（尚无任何提交）") % {"n": summary["total"]}])
+            model_count[Task._meta.verbose_name_plural] = model_count.get(Task._meta.verbose_name_plural, 0) + 1
+            model_count[Obligation._meta.verbose_name_plural] = (
+                model_count.get(Obligation._meta.verbose_name_plural, 0) + summary["total"])
+        return to_delete, model_count, set(), protected
+
+    def delete_model(self, request, obj):
+        services.task_delete(task=obj, user=request.user)
+
         return obj.action.campaign.name
 
     @admin.display(description=gettext_lazy("调整期限"))
@@ -604,6 +715,7 @@ class TrainingAdmin(XlsxAdminMixin, ScopedAdmin):
     search_fields = ("topic", "audience", "organiser_firm__name", "organiser_agency__name")
     date_hierarchy = "date"
     fields = ("date", "topic", "audience", "attendee_count", "place", "notes")
+    form = TrainingAdminForm
     inlines = [PhotoInline]
 
     def has_change_permission(self, request, obj=None):
@@ -616,7 +728,7 @@ class TrainingAdmin(XlsxAdminMixin, ScopedAdmin):
         data = form.cleaned_data
         training = services.training_record(
             user=request.user, organiser_agency=request.user.agency, date=data["date"], topic=data["topic"],
-            audience=data.get("audience", ""), attendee_count=data.get("attendee_count") or 0,
+            audience=data.get("audience", ""), attendee_count=data["attendee_count"],
             place=data.get("place", ""), notes=data.get("notes", ""))
         obj.pk, obj.organiser_agency = training.pk, training.organiser_agency
         obj._state.adding = False

@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 class CampaignsConfig(AppConfig):
     name = "campaigns"
-    verbose_name = _("创建活动")
+    verbose_name = _("创建活动管理")  # the app; its Campaign model is 创建活动
 
     def ready(self):
         from . import signals  # noqa: F401  (connects the registry → obligations receivers)

@@ -237,7 +237,8 @@ class TrainingForm(forms.Form):
     topic = forms.CharField(label=gettext_lazy("培训主题"), max_length=200)
     audience = forms.CharField(label=gettext_lazy("培训对象"), max_length=200, required=False,
                                help_text=gettext_lazy("如项目经理、客服人员、保安保洁人员。"))
-    attendee_count = forms.IntegerField(label=gettext_lazy("参训人数"), min_value=0, max_value=100_000, initial=0)
+    # No initial 0: a count nobody typed must be an error, not a silent 0 (required numbers are required).
+    attendee_count = forms.IntegerField(label=gettext_lazy("参训人数"), min_value=0, max_value=100_000)
     place = forms.CharField(label=gettext_lazy("地点"), max_length=200, required=False)
     notes = forms.CharField(label=gettext_lazy("内容摘要"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
     photos = MultipleFileField(label=gettext_lazy("照片"), allowed=IMAGE_TYPES,
@@ -257,7 +258,7 @@ class ActivityForm(forms.Form):
                                     empty_label=gettext_lazy("（全企业）"))
     partners = forms.CharField(label=gettext_lazy("合作单位"), max_length=300, required=False,
                                help_text=gettext_lazy("如街道、社区、业委会。"))
-    participant_count = forms.IntegerField(label=gettext_lazy("参加人数"), min_value=0, max_value=100_000, initial=0)
+    participant_count = forms.IntegerField(label=gettext_lazy("参加人数"), min_value=0, max_value=100_000)
     description = forms.CharField(label=gettext_lazy("活动情况"), required=False,
                                   widget=forms.Textarea(attrs={"rows": 3}))
     photos = MultipleFileField(label=gettext_lazy("照片"), allowed=IMAGE_TYPES,
@@ -313,9 +314,90 @@ class ReviewForm(forms.Form):
 
 class CopyYearForm(forms.Form):
     new_year = forms.IntegerField(label=gettext_lazy("新年度"), min_value=2000, max_value=2100)
+    document_number = forms.CharField(
+        label=gettext_lazy("新文号"), max_length=100, required=False,
+        help_text=gettext_lazy("新年度文件的文号，如“甬建〔2012〕8号”；尚未发文的可以留空，以后在活动页面填写。"))
 
 
 class MoveDeadlineForm(forms.Form):
     deadline = forms.DateField(label=gettext_lazy("新的完成期限"), widget=DateInput())
     note = forms.CharField(label=gettext_lazy("说明"), required=False, max_length=500,
                            help_text=gettext_lazy("会记入每条任务责任的办理记录。"))
+
+
+# Imported here, with the bureau-side model forms below, so that this part stays one block.
+from django.utils import timezone  # noqa: E402
+
+from estates.models import PropertyFirm  # noqa: E402
+
+from .models import Task, Training  # noqa: E402
+
+
+class RequiredNumbersMixin:
+    """Model forms whose counts have a model default of 0: on an add form the field starts
+    empty and is required, so a count nobody typed is an error instead of a silent 0."""
+
+    required_numbers = ()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in self.required_numbers:
+            if name in self.fields:
+                self.fields[name].required = True
+                if self.instance.pk is None:  # the instance and the model field both carry the default
+                    self.initial.pop(name, None)
+                    self.fields[name].initial = None
+
+
+class TrainingAdminForm(RequiredNumbersMixin, forms.ModelForm):
+    required_numbers = ("attendee_count",)
+
+    class Meta:
+        model = Training
+        fields = ("date", "topic", "audience", "attendee_count", "place", "notes")
+        widgets = {"date": DateInput()}
+
+
+class TaskAdminForm(forms.ModelForm):
+    """The task form of the admin: the applicability and evidence lists as checkboxes of their
+    valid values (stored as JSON lists), dates as date inputs; empty lists mean "all"."""
+
+    firm_grades = forms.TypedMultipleChoiceField(
+        label=gettext_lazy("适用企业资质等级"), required=False, coerce=int, widget=forms.CheckboxSelectMultiple,
+        help_text=gettext_lazy("都不选表示全部等级；以小区为责任主体的任务按小区所属企业的资质等级筛选。"))
+    estate_categories = forms.TypedMultipleChoiceField(
+        label=gettext_lazy("适用小区类别"), required=False, coerce=int, widget=forms.CheckboxSelectMultiple,
+        help_text=gettext_lazy("都不选表示全部类别；只适用于以小区为责任主体的任务。"))
+    evidence_kinds = forms.MultipleChoiceField(
+        label=gettext_lazy("佐证材料"), required=False, widget=forms.CheckboxSelectMultiple,
+        help_text=gettext_lazy("责任单位提交时必须提供的材料；都不选时至少要填写说明或上传一个文件。"))
+
+    class Meta:
+        model = Task
+        # The admin narrows this to its fieldsets.
+        fields = ("action", "order", "code", "title", "requirement", "window_start", "deadline", "recurrence",
+                  "min_count", "party_kind", "firm_grades", "estate_categories", "old_estates_only", "districts",
+                  "lead_unit", "co_lead_unit", "participating_units", "evidence_kinds", "record_kind")
+        widgets = {"window_start": DateInput(), "deadline": DateInput()}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["firm_grades"].choices = PropertyFirm.Grade.choices
+        self.fields["estate_categories"].choices = Estate.Category.choices
+        self.fields["evidence_kinds"].choices = EvidenceKind.choices
+        if "code" in self.fields:
+            self.fields["code"].required = False
+            self.fields["code"].help_text = gettext_lazy("活动内唯一的英文标识；留空则自动生成。")
+
+    def clean(self):
+        data = super().clean()
+        action = data.get("action") or (self.instance.action if self.instance.pk else None)
+        if "code" in self.fields and not data.get("code") and action is not None and data.get("order"):
+            data["code"] = f"{action.code}-{data['order']}"[:60]
+        deadline = data.get("deadline")
+        if (not self.instance.pk and action is not None and deadline is not None
+                and action.campaign.status == action.campaign.Status.PUBLISHED and deadline < timezone.localdate()):
+            # services.task_add refuses it too; said here so that it shows on the field.
+            self.add_error("deadline", _("活动已发布，新任务的完成期限不能早于今天（%(d)s）。") % {
+                "d": timezone.localdate()})
+        return data

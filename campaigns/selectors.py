@@ -475,3 +475,73 @@ def record_photo_get(*, user, pk):
     visible = (Q(training__in=training_list(user=user).values("pk"))
                | Q(activity__in=activity_list(user=user).values("pk")))
     return scoping.get_or_404(RecordPhoto.objects.filter(visible), pk=pk)
+
+
+# --- bureau landing page and confirmations ---------------------------------------------------
+
+LANDING_CAMPAIGNS = 12  # campaigns listed on the admin's landing page (the running ones first)
+
+
+def bureau_landing(*, user, today=None):
+    """The admin landing page of bureau staff, in a constant number of queries whatever the
+    number of campaigns: their campaigns that are not closed (drafts they issued, published
+    ones they follow) with the figures of their own area, the review queue's length and the
+    overdue obligations of their area in published campaigns."""
+    today = _today(today)
+    campaigns = list(campaign_list(user=user).exclude(status=Campaign.Status.CLOSED)
+                     .order_by("-year", "-start_date", "-pk")[:LANDING_CAMPAIGNS])
+    scoped = _in_area(scoping.restrict(Obligation.objects.all(), user, **OBLIGATION_LINKS), user)
+    figures = {row.pop("campaign_id"): _finish(row) for row in scoped.filter(campaign__in=[c.pk for c in campaigns])
+               .values("campaign_id").annotate(**_counts(today)).order_by()}
+    empty = _finish({"total": 0, "open": 0, "submitted": 0, "returned": 0, "accepted": 0, "overdue": 0, "late": 0})
+    return {
+        "campaigns": [{"campaign": c, **figures.get(c.pk, empty)} for c in campaigns],
+        "review_count": review_queue(user=user).count(),
+        "overdue_count": scoped.filter(campaign__status=Campaign.Status.PUBLISHED).overdue(today).count(),
+        "today": today,
+    }
+
+
+def campaign_publish_preview(*, campaign):
+    """What publishing a draft would create, without writing anything: the obligations of each
+    task (computed by the publish service's own generator over the same parties) and their
+    totals per kind of responsible party."""
+    from collections import Counter
+
+    from . import services
+
+    campaign = Campaign.objects.select_related("issuing_agency").get(pk=campaign.pk)
+    tasks = services._campaign_tasks(campaign)
+    parties = services._parties(campaign, kinds={t.party_kind for t in tasks})
+    per_task = Counter(row[1] for row in services._obligations(campaign, tasks, parties))
+    rows, per_kind = [], Counter()
+    for task in tasks:
+        count = per_task.get(task.pk, 0)
+        per_kind[task.party_kind] += count
+        rows.append({"task": task, "action": task.action, "party_kind": task.get_party_kind_display(),
+                     "periods": len(services._periods_of(task)), "count": count})
+    from .models import PartyKind
+
+    kinds = [{"label": label, "tasks": sum(1 for t in tasks if t.party_kind == value), "count": per_kind[value]}
+             for value, label in PartyKind.choices if any(t.party_kind == value for t in tasks)]
+    return {"tasks": rows, "kinds": kinds, "total": sum(per_task.values())}
+
+
+def campaign_close_preview(*, campaign, today=None):
+    """What closing leaves as it is, per task and in total (one query each): work still open
+    or returned, submissions still waiting for review, accepted work."""
+    today = _today(today)
+    qs = Obligation.objects.filter(campaign=campaign)
+    rows = [_finish(row) for row in qs.values("task_id", "task__title", "task__action__order", "task__order")
+            .annotate(**_counts(today)).order_by("task__action__order", "task__order")]
+    return {"tasks": rows, "totals": _finish(qs.aggregate(**_counts(today)))}
+
+
+def task_obligation_summary(*, task):
+    """How many obligations a task has and how many of them hold work (evidence, any state but
+    open, records counted, log entries other than deadline moves): a task with work is kept."""
+    work = (~Q(state=State.OPEN) | Q(count_achieved__gt=0)
+            | Q(Exists(Evidence.objects.filter(obligation=OuterRef("pk"))))
+            | Q(Exists(ObligationEvent.objects.filter(obligation=OuterRef("pk"))
+                       .exclude(kind=ObligationEvent.Kind.DEADLINE))))
+    return Obligation.objects.filter(task=task).aggregate(total=Count("pk"), with_work=Count("pk", filter=work))

@@ -144,7 +144,7 @@ def test_publish_action_publishes_a_draft(client, world):
     campaign = CampaignFactory(issuing_agency=world.city)
     TaskFactory(action=ActionFactory(campaign=campaign))
     client.force_login(world.city_user)
-    client.post(reverse("admin:campaigns_campaign_changelist"), {"action": "publish",
+    client.post(reverse("admin:campaigns_campaign_changelist"), {"action": "publish", "post": "yes",
                                                                  "_selected_action": [campaign.pk]})
     campaign.refresh_from_db()
     assert campaign.status == Campaign.Status.PUBLISHED and campaign.obligations.count() == 3
@@ -156,7 +156,7 @@ def test_district_officer_cannot_publish_the_citys_campaign(client, world):
     campaign = CampaignFactory(issuing_agency=world.city, status=Campaign.Status.DRAFT)
     TaskFactory(action=ActionFactory(campaign=campaign))
     client.force_login(world.district_user)
-    client.post(reverse("admin:campaigns_campaign_changelist"), {"action": "publish",
+    client.post(reverse("admin:campaigns_campaign_changelist"), {"action": "publish", "post": "yes",
                                                                  "_selected_action": [campaign.pk]})
     campaign.refresh_from_db()
     assert campaign.status == Campaign.Status.DRAFT
@@ -164,7 +164,7 @@ def test_district_officer_cannot_publish_the_citys_campaign(client, world):
 
 def test_close_action_closes(client, world, live):
     client.force_login(world.city_user)
-    client.post(reverse("admin:campaigns_campaign_changelist"), {"action": "close",
+    client.post(reverse("admin:campaigns_campaign_changelist"), {"action": "close", "post": "yes",
                                                                  "_selected_action": [live.campaign.pk]})
     live.campaign.refresh_from_db()
     assert live.campaign.status == Campaign.Status.CLOSED

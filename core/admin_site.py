@@ -1,0 +1,93 @@
+"""The portal's admin site: a landing page for bureau staff, technical models for superusers only.
+
+Bureau staff open the admin to work on campaigns, so its index is their landing page: their
+campaigns with the figures of their area, the review queue, the overdue count and their
+recent long jobs, above the list of their apps. The third-party apps that only operators
+need (login lock-outs of django-axes, Celery's periodic schedule, Django's groups) are kept
+off that page and off the navigation, registered as superuser-only, and reached from a
+"系统维护" link that only superusers see (``SYSTEM_APPS``).
+"""
+
+from django.contrib import admin
+from django.db.models.base import ModelBase
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.translation import gettext_lazy as _
+
+SYSTEM_APPS = ("axes", "django_celery_beat", "auth")
+RECENT_JOBS = 5
+
+
+class SystemAdminMixin:
+    """Technical models: visible to superusers only, whatever model permissions a user holds."""
+
+    def has_module_permission(self, request):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return self.has_module_permission(request) and super().has_view_permission(request, obj)
+
+    def has_add_permission(self, request, *args):
+        return self.has_module_permission(request) and super().has_add_permission(request, *args)
+
+    def has_change_permission(self, request, obj=None):
+        return self.has_module_permission(request) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self.has_module_permission(request) and super().has_delete_permission(request, obj)
+
+
+class PortalAdminSite(admin.AdminSite):
+    index_template = "admin/portal_index.html"
+
+    def register(self, model_or_iterable, admin_class=None, **options):
+        models = [model_or_iterable] if isinstance(model_or_iterable, ModelBase) else list(model_or_iterable)
+        for model in models:
+            cls = admin_class or admin.ModelAdmin
+            if model._meta.app_label in SYSTEM_APPS and not issubclass(cls, SystemAdminMixin):
+                cls = type(cls.__name__, (SystemAdminMixin, cls), {"__module__": cls.__module__})
+            super().register(model, cls, **options)
+
+    def get_app_list(self, request, app_label=None):
+        apps = super().get_app_list(request, app_label)
+        if app_label is None:  # the index and the navigation: the business apps only
+            apps = [app for app in apps if app["app_label"] not in SYSTEM_APPS]
+        return apps
+
+    def system_apps(self, request):
+        app_dict = self._build_app_dict(request)
+        return [app_dict[label] for label in SYSTEM_APPS if label in app_dict]
+
+    def get_urls(self):
+        return [path("system/", self.admin_view(self.system_view), name="system")] + super().get_urls()
+
+    def system_view(self, request):
+        """The technical apps of the superuser, in one list (404 for everybody else)."""
+        from django.http import Http404
+
+        if not request.user.is_superuser:
+            raise Http404
+        return TemplateResponse(request, "admin/system_index.html", {
+            **self.each_context(request), "title": _("系统维护"), "app_list": self.system_apps(request),
+        })
+
+    def index(self, request, extra_context=None):
+        return super().index(request, {**landing_context(request), **(extra_context or {})})
+
+
+def landing_context(request):
+    """The landing figures of a bureau user (nothing for anyone else)."""
+    from campaigns import selectors
+    from core.jobs import job_visible_q
+    from core.models import Job
+
+    user = request.user
+    if not (user.is_active and (user.is_superuser or user.agency_id)):
+        return {}
+    mine = Job.objects.filter(job_visible_q(user)).filter(owner=user) if user.is_superuser else \
+        Job.objects.filter(job_visible_q(user))
+    return {
+        "landing": selectors.bureau_landing(user=user),
+        "recent_jobs": list(mine.order_by("-created_at")[:RECENT_JOBS]),
+        "system_url": reverse("admin:system") if user.is_superuser else None,
+    }
