@@ -379,14 +379,13 @@ def choice(mapping):
     normalised = {
         normalize_text(text_).lower(): val for label, val in mapping.items() for text_ in in_all_languages(label)
     }
-    labels = "、".join(dict.fromkeys(str(label) for label in mapping))
 
     def parse(value):
         raw = as_text(value).lower()
         if raw in normalised:
+            return normalised[raw]
         # Labels and separator in the language of the upload's request, not of import time.
         labels = join_list(dict.fromkeys(str(label) for label in mapping))
-            return normalised[raw]
         raise ValidationError(_("“%(value)s”无效，可选：%(labels)s。") % {"value": as_text(value), "labels": labels})
 
     return parse
@@ -564,9 +563,9 @@ class Importer:
             header, lines = self._find_header(lines)
             if header is None:
                 return []
+            positions = self._map_header(header)
             # Cells of pre-filled columns do not make a row: the user typed nothing in it.
             ignored = {positions[key] for key in self.spec.prefilled if key in positions}
-            positions = self._map_header(header)
             rows = []
             for number, values in enumerate(lines, start=self._header_number + 1):
                 if values is None or all(v is None or (isinstance(v, str) and not v.strip())
@@ -874,9 +873,9 @@ def template_workbook(spec, *, rows=()) -> bytes:
             sheet.add_data_validation(validation)
         if column.as_text_cells:
             # Codes and phone numbers stay text: Excel would drop leading zeros and round 18 digits.
+            sheet.column_dimensions[letter].number_format = "@"
     for values in rows:
         sheet.append([text_cell(sheet, v) if isinstance(v, str) else v for v in values])
-            sheet.column_dimensions[letter].number_format = "@"
     sheet.freeze_panes = "A2"
 
     guide = workbook.create_sheet(_sheet_title(str(_("填写说明"))))
