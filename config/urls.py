@@ -24,7 +24,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 
-if settings.DEBUG:
-    from django.conf.urls.static import static
-
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# No URL serves MEDIA_ROOT, in any mode: uploads (evidence, record photos) and generated files (jobs) are
+# only ever sent by the views that check who may see them (campaigns.views, core.job_views, documents.views).

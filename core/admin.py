@@ -6,9 +6,11 @@ answers 404 for an object outside the user's scope (never the page, never a redi
 that confirms the object exists).
 """
 
+from django.contrib.admin import RelatedFieldListFilter
 from django.contrib.admin.exceptions import NotRegistered
 from django.contrib.admin.options import TO_FIELD_VAR
 from django.contrib.admin.utils import unquote
+from django.db.models import Q
 from django.http import Http404
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -123,18 +125,68 @@ class ScopedAdmin(BureauPermissionMixin, SimpleHistoryAdmin):
         self._require_in_scope(request, object_id)
         return super().history_form_view(request, object_id, version_id, extra_context)
 
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+    def _registry_choice_q(self, db_field, request):
+        """The scope of a choice field (a foreign key, a many-to-many, a list filter by a relation).
+
+        Registry targets follow estates.scoping (plus the ancestors of ``ancestor_choice_fields``); any
+        other target that has a scoped admin offers only what that admin lists for the user (a campaign
+        another city issued is not a choice, not even in a raw-id field). None: nothing to narrow."""
         from estates.models import Agency, Estate, PropertyFirm
 
+        links = {Agency: scoping.AGENCY_LINKS, Estate: scoping.ESTATE_LINKS, PropertyFirm: scoping.FIRM_LINKS}
         related = db_field.related_model
+        if related not in links:
+            related_admin = self.admin_site._registry.get(related)
+            if isinstance(related_admin, ScopedAdmin) and not scoping.sees_everything(request.user):
+                return Q(pk__in=related_admin.get_queryset(request).order_by().values("pk"))
+            return None
+        q = scoping.scope_q(request.user, **links[related])
+        if related is Agency and db_field.name in self.ancestor_choice_fields:
+            q |= scoping.agency_ancestors_q(request.user)
+        return q
+
+    def get_list_filter(self, request):
+        """Filters by a relation offer only the related objects in scope (Django's own lists them all)."""
+        return [_scoped_related_filter(self, entry) for entry in super().get_list_filter(request)]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
         field = super().formfield_for_foreignkey(db_field, request, **kwargs)
-        if field is not None and related in (Agency, Estate, PropertyFirm):
-            links = {Agency: scoping.AGENCY_LINKS, Estate: scoping.ESTATE_LINKS, PropertyFirm: scoping.FIRM_LINKS}
-            q = scoping.scope_q(request.user, **links[related])
-            if related is Agency and db_field.name in self.ancestor_choice_fields:
-                q |= scoping.agency_ancestors_q(request.user)
+        q = self._registry_choice_q(db_field, request)
+        if field is not None and q is not None:
             field.queryset = field.queryset.filter(q)
         return field
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        # A task's districts and the like: the same scope as a foreign key's choices.
+        field = super().formfield_for_manytomany(db_field, request, **kwargs)
+        q = self._registry_choice_q(db_field, request)
+        if field is not None and q is not None:
+            field.queryset = field.queryset.filter(q)
+        return field
+
+
+class ScopedRelatedFieldListFilter(RelatedFieldListFilter):
+    """RelatedFieldListFilter whose choices go through the admin's scope (ScopedAdmin._registry_choice_q)."""
+
+    def field_choices(self, field, request, model_admin):
+        q = model_admin._registry_choice_q(field, request)
+        if q is None:
+            return super().field_choices(field, request, model_admin)
+        ordering = self.field_admin_ordering(field, request, model_admin)
+        return field.get_choices(include_blank=False, ordering=ordering, limit_choices_to=q)
+
+
+def _scoped_related_filter(model_admin, entry):
+    """A list_filter entry naming a relation of the model (``"campaign"``) becomes a scoped filter."""
+    if not isinstance(entry, str) or "__" in entry:
+        return entry
+    try:
+        field = model_admin.model._meta.get_field(entry)
+    except Exception:  # noqa: BLE001 - not a model field: Django reports it itself
+        return entry
+    if getattr(field, "is_relation", False) and field.related_model is not None:
+        return (entry, ScopedRelatedFieldListFilter)
+    return entry
 
 
 class ReadOnlyAdminMixin:

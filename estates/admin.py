@@ -94,6 +94,16 @@ class PropertyFirmAdmin(XlsxAdminMixin, ScopedAdmin):
 
         return super().get_queryset(request).annotate(estate_count=Count("estates")).order_by("name", "pk")
 
+    def get_readonly_fields(self, request, obj=None):
+        # Moving a firm to another supervising district moves its firm-level records and its users there
+        # (estates/scoping.py): only the city and the firm's current district may do it, not the other
+        # districts and streets that see the firm because it manages an estate of theirs.
+        readonly = list(super().get_readonly_fields(request, obj))
+        if obj is not None and not PropertyFirm.objects.filter(
+                scoping.firm_home_q(request.user), pk=obj.pk).exists():
+            readonly.append("district")
+        return readonly
+
     @admin.display(description=_("在管小区"), ordering="estate_count")
     def estate_count(self, obj):
         return obj.estate_count

@@ -1,16 +1,37 @@
 """Who may see what: the one place that encodes the scoping rule.
 
+The registry (the agency tree, firms, estates):
+
 * a superuser sees everything;
 * agency staff see their agency's subtree: city staff the whole city, district staff
-  their district, street staff their street, community staff their community;
+  their district, street staff their street, community staff their community. They see
+  the estates located there, and the firms they supervise (district and above) or that
+  manage an estate located there;
 * firm users see their own firm and the estates it manages;
 * anybody else sees nothing.
 
-Every queryset a user can reach (admin, portal, exports, tasks acting for a user) is
-filtered through :func:`scope_q` / :func:`restrict`. Models of later apps declare how
-they reach the registry with the keyword arguments (``estate="obligation__estate"``,
-``firm=...``, ``agency=...``) and an object is visible when any of the given links is.
-Objects outside the scope answer 404 (see :func:`get_scoped_or_404`).
+Records (everything that is not the registry: obligations and their evidence, events and
+reminders, trainings, activities and their photos, coordinators, users, ...) reach the
+registry through links, and the rule for them is:
+
+* **a record located at an estate follows the estate**: whoever sees the estate sees the
+  record, nobody else — not the officers of another street where the record's firm also
+  manages an estate;
+* **a firm-level record** (a firm link and no estate) **follows the firm's supervising
+  district**: the firm itself, the district bureau that supervises it and the city above
+  it; not the streets and other districts where the firm merely manages estates;
+* an agency-level record follows the agency (its subtree, like the registry);
+* a firm user also sees every record its own firm is named on (what it filed itself).
+
+Every queryset a user can reach (admin, portal, exports, file downloads, tasks acting for
+a user) is filtered through :func:`scope_q` / :func:`restrict`. Models declare how they
+reach the registry with the keyword arguments (``estate="obligation__estate"``,
+``firm=...``, ``agency=...``); an empty path (``estate=""``, see ``ESTATE_LINKS``) means
+the registry model itself. Objects outside the scope answer 404 (see :func:`get_or_404`).
+
+``EVERYTHING`` is a real condition (primary key not null), never an empty ``Q()``: Django
+drops an empty ``Q`` from ``Q() | X``, so "everything or X" would silently narrow to X
+(a superuser's empty lists). Combine scopes with ``|`` and ``&`` freely.
 """
 
 from django.db.models import Exists, OuterRef, Q
@@ -19,7 +40,8 @@ from django.http import Http404
 from .models import Agency, Estate
 
 NOTHING = Q(pk__in=[])
-EVERYTHING = Q()
+# Matches every row of any model, and survives `|`: EVERYTHING | X is everything, ~EVERYTHING nothing.
+EVERYTHING = Q(pk__isnull=False)
 
 # Which field of an estate anchors the rule for each agency level.
 _ESTATE_FIELD_FOR_LEVEL = {
@@ -109,28 +131,51 @@ def agency_ancestors_q(user):
     return Q(pk__in=ids) if ids else NOTHING
 
 
-_BUILDERS = {"estate": estate_q, "firm": firm_q, "agency": agency_q}
+def firm_home_q(user, prefix=""):
+    """Q selecting the firms (at `prefix`) whose *firm-level records* the user may see: their own firm
+    (firm users), or the firms supervised inside their area (agency staff: the supervising district
+    and the city above it). Unlike :func:`firm_q`, managing an estate in an area gives nothing here."""
+    if sees_everything(user):
+        return EVERYTHING
+    if not (user and user.is_authenticated and user.is_active):
+        return NOTHING
+    if user.firm_id:
+        return Q(**{_pk_ref(prefix) if prefix else "pk": user.firm_id})
+    if user.agency_id:
+        return Q(**{_ref(prefix, "district__path__startswith"): user.agency.path})
+    return NOTHING
+
+
+_REGISTRY_BUILDERS = {"estate": estate_q, "firm": firm_q, "agency": agency_q}
+_RECORD_BUILDERS = {"estate": estate_q, "firm": firm_home_q, "agency": agency_q}
 
 
 def scope_q(user, **links):
-    """Q for a model that reaches the registry through the given links.
+    """Q for a model that reaches the registry through the given links (see the module docstring).
 
-    ``scope_q(user, estate="estate", firm="firm", agency="agency")`` selects rows whose
-    estate, firm or agency is visible (rows with a null link are not matched by it).
-    Pass ``estate=""`` for the Estate model itself.
+    ``scope_q(user, estate="estate", firm="firm", agency="agency")`` selects the records whose
+    estate is visible, or, having no estate, whose firm is one whose firm-level records the user
+    sees, or whose agency is visible (rows with a null link are not matched by it). An empty path
+    (``estate=""``, ``firm=""``, ``agency=""``) is the registry model itself.
     """
     if sees_everything(user):
         return EVERYTHING
+    if not (user and user.is_authenticated and user.is_active):
+        return NOTHING
+    estate_path = links.get("estate")
     q = NOTHING
     for kind, path in links.items():
         if path is None:
             continue
-        prefix = f"{path}__" if path else ""
-        part = _BUILDERS[kind](user, prefix)
-        if part is EVERYTHING:
-            return EVERYTHING
-        if path:
-            part = part & Q(**{f"{path}__isnull": False})
+        if kind not in _REGISTRY_BUILDERS:
+            raise TypeError(f"unknown scoping link {kind!r}")
+        if not path:
+            q = q | _REGISTRY_BUILDERS[kind](user)
+            continue
+        part = _RECORD_BUILDERS[kind](user, f"{path}__") & Q(**{f"{path}__isnull": False})
+        if kind == "firm" and estate_path and not user.firm_id:
+            # Located at an estate: the estate link alone decides (a firm user keeps its own records).
+            part = part & Q(**{f"{estate_path}__isnull": True})
         q = q | part
     return q
 

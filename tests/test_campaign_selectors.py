@@ -111,12 +111,12 @@ def test_progress_by_task_counts_states(world, ningbo):
 
 
 def test_progress_of_a_district_counts_only_its_own_area(world):
-    # A firm of the other district also manages an estate here: the district sees the firm (scoping),
-    # but the firm's own obligations count towards the firm's district.
+    # A firm of the other district also manages an estate here: the district sees the firm and that estate's
+    # obligations, but the firm's own (firm-level) obligations follow the firm's district (estates/scoping.py).
     f.EstateFactory(code="HS003", street=world.street, firm=world.other_firm)
     campaign = load_ningbo(world.city)
     publish(campaign)
-    assert selectors.obligation_list(user=world.district_user, campaign=campaign).filter(
+    assert not selectors.obligation_list(user=world.district_user, campaign=campaign).filter(
         firm=world.other_firm).exists()
     rows = selectors.progress(user=world.district_user, campaign=campaign, by="district", today=AUG_1)
     assert [r["key"] for r in rows] == [world.district.pk]

@@ -96,7 +96,8 @@ CHANGELIST_ROWS = {
         "city": {"city_user", "district_user", "other_district_user", "street_user", "firm_user", "other_firm_user"},
         "district": {"district_user", "street_user", "firm_user"},
         "other_district": {"other_district_user", "other_firm_user"},
-        "street": {"street_user", "firm_user"},
+        # A firm's users follow the firm's supervising district (estates/scoping.py), not its estates' streets.
+        "street": {"street_user"},
     },
 }
 CHANGELIST_CASES = [
