@@ -353,11 +353,11 @@ class ObligationEvent(models.Model):
         ACCEPT = "accept", _("审核通过")
         RETURN = "return", _("退回")
         DEADLINE = "deadline", _("调整期限")
+        # A training or activity counted here was corrected or withdrawn by its organiser.
+        RECORD = "record", _("记录更正或撤回")
 
     obligation = models.ForeignKey(Obligation, verbose_name=_("任务责任"), on_delete=models.PROTECT,
                                    related_name="events")
-        # A training or activity counted here was corrected or withdrawn by its organiser.
-        RECORD = "record", _("记录更正或撤回")
     kind = models.CharField(_("操作"), max_length=12, choices=Kind.choices)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("操作人"), null=True, blank=True,
                               on_delete=models.PROTECT, related_name="+")

@@ -841,11 +841,11 @@ def _recount(*, kind, party_q, on_date, user, note, log_changes=False):
             _event(obligation, ObligationEvent.Kind.AUTO_SUBMIT, user, from_state, note=note, at=now)
         elif fields:
             obligation.save(update_fields=fields)
-        touched.append(obligation)
-    return touched
             if log_changes:
                 _event(obligation, ObligationEvent.Kind.RECORD, user, obligation.state,
                        note=_("%(note)s 已登记 %(n)s 次。") % {"note": note, "n": count}, at=now)
+        touched.append(obligation)
+    return touched
 
 
 def _check_organisation(user, *, agency=None, firm=None):
@@ -908,8 +908,6 @@ def activity_record(*, user, kind, date, title, firm=None, estate=None, partners
     return activity
 
 
-@transaction.atomic
-def coordinator_file(*, user, estate, name, phone, appointed_on):
 # --- correcting and withdrawing records ----------------------------------------------------------
 
 def _training_party(training):
@@ -1029,6 +1027,8 @@ def activity_withdraw(*, user, activity):
     _recount(kind=kind, party_q=party, on_date=on_date, user=user, note=note, log_changes=True)
 
 
+@transaction.atomic
+def coordinator_file(*, user, estate, name, phone, appointed_on):
     """File the estate's coordinator, replacing the current one (who is kept as history).
     Counts towards the estate's coordinator obligations."""
     if user is None or not user.is_active:

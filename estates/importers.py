@@ -24,9 +24,9 @@ from django.utils.translation import gettext_lazy
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from core import xlsx
+from core.text import join_messages
 from core.validators import normalize_credit_code, normalize_text, validate_credit_code
 
-from core.text import join_messages
 from . import scoping
 from .models import Agency, Estate, PropertyFirm, estate_code_validator
 
