@@ -59,8 +59,24 @@ class CalendarDay(models.Model):
     over the library.
     """
 
+    class Holiday(models.TextChoices):
+        """The statutory holidays (全体公民放假的节日): a year is complete in the calendar when
+        each has at least one day off entered (core.workdays.missing_holidays)."""
+
+        NEW_YEAR = "new_year", _("元旦")
+        SPRING_FESTIVAL = "spring_festival", _("春节")
+        QINGMING = "qingming", _("清明节")
+        LABOUR_DAY = "labour_day", _("劳动节")
+        DRAGON_BOAT = "dragon_boat", _("端午节")
+        MID_AUTUMN = "mid_autumn", _("中秋节")
+        NATIONAL_DAY = "national_day", _("国庆节")
+
     date = models.DateField(_("日期"), unique=True)
     is_workday = models.BooleanField(_("工作日"))
+    holiday = models.CharField(
+        _("法定节假日"), max_length=20, choices=Holiday.choices, blank=True,
+        help_text=_("放假的日子属于哪个法定节假日；调休上班日和地方性调整可留空。"),
+    )
     note = models.CharField(_("说明"), max_length=50, blank=True, help_text=_("如“春节”“国庆节调休上班”。"))
 
     class Meta:

@@ -5,8 +5,10 @@ Order of authority for a date:
 1. a ``core.models.CalendarDay`` row (staff edit these: later years, local exceptions);
 2. chinese-calendar (statutory holidays and make-up working days, known up to its release year);
 3. for years the library does not know: Monday–Friday are working days. This fallback is
-   logged once per year and reported by :func:`coverage_gaps`, so the admin can show that the
-   holidays of that year still have to be entered.
+   logged once per year and reported by :func:`missing_holidays` / :func:`coverage_gaps`, so the
+   admin can show which statutory holidays of that year still have to be entered: a year is
+   complete when each of the seven (New Year, Spring Festival, Qingming, Labour Day, Dragon
+   Boat, Mid-Autumn, National Day) has at least one day off entered, not after the first row.
 
 Any deadline may be given in calendar days or in working days; the helpers here do the latter:
 
@@ -147,20 +149,31 @@ def next_workday(day) -> datetime.date:
     return WorkdayCalendar().next_workday(day)
 
 
-def coverage_gaps(years) -> list[int]:
-    """Years among ``years`` that chinese-calendar does not know and that have no CalendarDay row
-    marking a holiday: for those, only weekends count as days off, which is certainly wrong."""
+def missing_holidays(years) -> dict[int, list]:
+    """``{year: [CalendarDay.Holiday, ...]}`` for the years among ``years`` that chinese-calendar
+    does not know and for which some statutory holiday has no day off entered yet (in the
+    order of the year). A year with all seven entered, or known to the library, is absent."""
     from core.models import CalendarDay
 
     unknown = sorted({y for y in years if not library_knows(y)})
     if not unknown:
-        return []
-    entered = {
-        d.year
-        for d in CalendarDay.objects.filter(
+        return {}
+    entered = set(
+        CalendarDay.objects.filter(
             is_workday=False,
             date__gte=datetime.date(unknown[0], 1, 1),
             date__lte=datetime.date(unknown[-1], 12, 31),
-        ).dates("date", "year")
-    }
-    return [y for y in unknown if y not in entered]
+        ).exclude(holiday="").values_list("date__year", "holiday")
+    )
+    gaps = {}
+    for year in unknown:
+        missing = [h for h in CalendarDay.Holiday if (year, h.value) not in entered]
+        if missing:
+            gaps[year] = missing
+    return gaps
+
+
+def coverage_gaps(years) -> list[int]:
+    """Years among ``years`` whose statutory holidays are not all known (see
+    :func:`missing_holidays`): on the missing holidays only weekends count as days off."""
+    return sorted(missing_holidays(years))

@@ -281,14 +281,30 @@ def test_city_staff_edit_the_calendar_and_districts_only_read_it(client, world):
     assert CalendarDay.objects.get().note == "元旦"
 
 
-def test_the_calendar_admin_warns_about_years_without_holidays(client, world, monkeypatch):
+def test_the_calendar_admin_warns_until_the_year_has_its_statutory_holidays(client, world, monkeypatch):
     from core import admin_calendar
 
     monkeypatch.setattr(admin_calendar.timezone, "localdate", lambda: datetime.date(2030, 3, 1))
-    CalendarDay.objects.create(date=datetime.date(2031, 1, 1), is_workday=False, note="元旦")
+    CalendarDay.objects.create(date=datetime.date(2031, 1, 1), is_workday=False, note="元旦", holiday="new_year")
     client.force_login(world.city_user)
     html = client.get(reverse("admin:core_calendarday_changelist")).content.decode()
     assert "不含 2030 年的法定节假日" in html and "不含 2031 年" not in html
+    # One holiday entered is not the year: the warning stays and names what is missing.
+    assert "2031 年的法定节假日尚未录完：还缺 春节、清明节、劳动节、端午节、中秋节、国庆节" in html
+    days = {"spring_festival": (1, 26), "qingming": (4, 5), "labour_day": (5, 1), "dragon_boat": (6, 24),
+            "mid_autumn": (10, 1), "national_day": (10, 2)}
+    for holiday, (month, day) in days.items():
+        CalendarDay.objects.create(date=datetime.date(2031, month, day), is_workday=False, holiday=holiday)
+    html = client.get(reverse("admin:core_calendarday_changelist")).content.decode()
+    assert "2031 年" not in html
+
+
+def test_staff_enter_a_holiday_with_its_name_in_the_admin(client, world):
+    client.force_login(world.city_user)
+    response = client.post(reverse("admin:core_calendarday_add"),
+                           {"date": "2031-01-27", "is_workday": "", "holiday": "spring_festival", "note": "春节"})
+    assert response.status_code == 302
+    assert CalendarDay.objects.get().holiday == "spring_festival"
 
 
 def test_city_staff_set_a_campaign_reminder_policy_in_the_admin(client, cast):

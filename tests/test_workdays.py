@@ -81,12 +81,46 @@ def test_rows_entered_for_an_unknown_year_are_used():
     assert workdays.is_workday(D("2031-01-01")) is False
 
 
-def test_coverage_gaps_names_unknown_years_without_holiday_rows():
-    CalendarDay.objects.create(date=D("2032-01-01"), is_workday=False, note="元旦")
+HOLIDAY_2032 = {  # one day off of each statutory holiday (the dates are only plausible)
+    "new_year": "2032-01-01", "spring_festival": "2032-02-11", "qingming": "2032-04-04",
+    "labour_day": "2032-05-01", "dragon_boat": "2032-06-12", "mid_autumn": "2032-09-19", "national_day": "2032-10-01",
+}
+
+
+def test_coverage_gaps_names_unknown_years_until_every_statutory_holiday_is_entered():
+    CalendarDay.objects.create(date=D("2032-01-01"), is_workday=False, note="元旦", holiday="new_year")
+    assert workdays.coverage_gaps([2025, 2031, 2032]) == [2031, 2032]  # 2032 has New Year only
+    for holiday, day in HOLIDAY_2032.items():
+        CalendarDay.objects.update_or_create(date=D(day), defaults={"is_workday": False, "holiday": holiday})
     assert workdays.coverage_gaps([2025, 2031, 2032]) == [2031]
+
+
+def test_missing_holidays_names_each_holiday_still_to_enter():
+    CalendarDay.objects.create(date=D("2032-01-01"), is_workday=False, holiday="new_year")
+    CalendarDay.objects.create(date=D("2032-10-01"), is_workday=False, holiday="national_day")
+    # A make-up working day tagged with its holiday is not a day off of it.
+    CalendarDay.objects.create(date=D("2032-02-07"), is_workday=True, holiday="spring_festival", note="春节调休上班")
+    gaps = workdays.missing_holidays([2032])
+    assert [h.value for h in gaps[2032]] == ["spring_festival", "qingming", "labour_day", "dragon_boat",
+                                             "mid_autumn"]
+    assert workdays.missing_holidays([2025]) == {}  # chinese-calendar knows 2025
 
 
 def test_a_calendar_reads_the_overrides_once_for_its_span(django_assert_num_queries):
     cal = workdays.WorkdayCalendar(D("2025-01-01"), D("2025-12-31"))
     with django_assert_num_queries(0):
         assert cal.workdays_between(D("2025-01-01"), D("2025-12-31")) == 248  # 2025 has 248 working days
+
+
+def test_days_entered_before_the_holiday_field_get_it_from_their_note():
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("core.migrations.0002_calendarday_holiday")
+    CalendarDay.objects.create(date=D("2032-02-11"), is_workday=False, note="春节")
+    CalendarDay.objects.create(date=D("2032-02-08"), is_workday=True, note="春节调休上班")
+    CalendarDay.objects.create(date=D("2032-03-01"), is_workday=False, note="地方停工")
+    migration.holidays_from_notes(apps, None)
+    assert dict(CalendarDay.objects.values_list("note", "holiday")) == {
+        "春节": "spring_festival", "春节调休上班": "", "地方停工": ""}
