@@ -19,6 +19,9 @@ def _test_settings(settings, tmp_path):
     settings.SECURE_SSL_REDIRECT = False
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.LANGUAGE_CODE = "zh-hans"
+    # Long jobs run eagerly inside job_start in tests (done when it returns); the background-thread
+    # runner of the embedded default has its own tests (tests/test_jobs.py).
+    settings.JOBS_IN_THREADS = False
 
 
 @pytest.fixture(autouse=True)

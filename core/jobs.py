@@ -15,8 +15,10 @@ the user; any other exception is logged and the user sees a generic Chinese mess
 
 :func:`job_start` creates the row for the user's organisation and queues the Celery task
 ``core.run_job`` when the transaction commits. With no broker (the embedded default,
-``CELERY_TASK_ALWAYS_EAGER``) the task runs in-process and the progress page finds the
-job already finished. The worker reloads the job by id, claims it with a conditional
+``CELERY_TASK_ALWAYS_EAGER``) the job runs in a background thread of the web process
+(``JOBS_IN_THREADS``), so the request returns at once and the progress page shows the same
+progress bar as with Celery; tests keep it eager (conftest.py), the job done before
+``job_start`` returns. The worker reloads the job by id, claims it with a conditional
 update (so a redelivered task never runs it twice), runs the function and stores the
 file with its expiry (``settings.JOB_FILE_TTL_HOURS``).
 
@@ -25,6 +27,7 @@ Kinds live in any app's ``jobs.py`` or ``tasks.py``; both are imported on first 
 
 import logging
 import os
+import threading
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -33,7 +36,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import connections, transaction
 from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone, translation
@@ -133,12 +136,28 @@ def job_start(*, kind, user, params=None, title=""):
 def _enqueue(job_id):
     from .tasks import run_job
 
+    if getattr(settings, "JOBS_IN_THREADS", False) and run_job.app.conf.task_always_eager:
+        # No broker (the embedded default): an eager task would run inside this request and keep the
+        # user waiting 10 s with no feedback. A thread lets the progress page appear at once and poll.
+        threading.Thread(target=_run_in_thread, args=(job_id,), name=f"job-{job_id}", daemon=True).start()
+        return
     try:
         run_job.delay(str(job_id))
     except Exception:  # broker down: say so on the job instead of leaving it pending forever
         logger.exception("could not queue job %s", job_id)
         with translation.override(settings.LANGUAGE_CODE):
             _finish_failed(job_id, _("任务队列暂时不可用，请稍后重新发起。"))
+
+
+def _run_in_thread(job_id):
+    try:
+        job_run(job_id)
+    except Exception:  # job_run stores the job's own failures; this is the runner failing around it
+        logger.exception("job %s failed in its thread", job_id)
+        with translation.override(settings.LANGUAGE_CODE):
+            _finish_failed(job_id, _("处理失败：系统内部错误，请稍后重试；如仍失败，请联系管理员。"))
+    finally:
+        connections.close_all()  # this thread's own connections, which nothing else would close
 
 
 def _finish_failed(job_id, message):

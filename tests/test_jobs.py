@@ -1,5 +1,7 @@
 """Long jobs: eager run, progress, failures, access by organisation, expiry and cleanup."""
 
+import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -222,3 +224,48 @@ def test_status_of_a_failed_job_carries_its_message(world, start, client):
     client.force_login(world.firm_user)
     status = client.get(reverse("jobs:status", args=[job.pk])).json()
     assert status["failed"] and status["message"] == "所选小区不在您的管辖范围内。" and status["download_url"] == ""
+
+
+# --- the embedded default: a background thread instead of an eager run inside the request ----------
+
+release_slow_job = threading.Event()
+
+
+@job_kind("tests.slow")
+def slow_job(job, progress):
+    progress(10, "开始")
+    if not release_slow_job.wait(20):
+        raise JobFailed("测试未放行")
+    progress(90, "快好了")
+    return JobFile("慢.txt", "完成".encode())
+
+
+@pytest.mark.django_db(transaction=True)  # the thread has its own connection: it sees committed rows only
+def test_without_a_broker_a_job_runs_in_a_thread_and_the_request_returns_first(client, settings):
+    settings.JOBS_IN_THREADS = True
+    assert settings.CELERY_TASK_ALWAYS_EAGER  # no broker
+    user = f.UserFactory(firm=f.FirmFactory())
+    release_slow_job.clear()
+    started = time.monotonic()
+    job = job_start(kind="tests.slow", user=user, params={}, title="慢任务")  # autocommit: queued at once
+    assert time.monotonic() - started < 5
+    job.refresh_from_db()
+    assert job.state in (Job.State.PENDING, Job.State.RUNNING)  # job_start did not wait for it
+    client.force_login(user)
+    page = client.get(reverse("jobs:detail", args=[job.pk]))
+    assert page.status_code == 200 and 'id="job-progress"' in page.content.decode()
+    release_slow_job.set()
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        job.refresh_from_db()
+        if job.state in (Job.State.DONE, Job.State.FAILED):
+            break
+        time.sleep(0.1)
+    assert job.state == Job.State.DONE, job.message
+    assert job.result.read() == "完成".encode()
+    assert client.get(reverse("jobs:status", args=[job.pk])).json()["done"]
+
+
+def test_tests_keep_jobs_eager(settings):
+    # conftest.py turns the thread runner off so that a job is done when job_start returns.
+    assert settings.JOBS_IN_THREADS is False

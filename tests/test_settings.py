@@ -240,3 +240,8 @@ def test_make_exports_the_port_to_the_settings(port, expected):
     result = subprocess.run(["make", "-s", "-f", "Makefile", "-f", "-", "print-port"], cwd=BASE_DIR, env=env,
                             input="print-port:\n\t@echo $$PORT\n", capture_output=True, text=True, timeout=60)
     assert result.stdout.strip() == expected, result.stdout + result.stderr
+
+
+def test_without_a_broker_long_jobs_run_in_a_thread_and_with_one_on_the_workers():
+    assert load({"EMBEDDED": "1"}, "JOBS_IN_THREADS")["JOBS_IN_THREADS"] is True
+    assert load({**PRODUCTION, "REDIS_URL": "redis://redis:6379/0"}, "JOBS_IN_THREADS")["JOBS_IN_THREADS"] is False
