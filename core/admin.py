@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.http import Http404
 from simple_history.admin import SimpleHistoryAdmin
 
+from core.admin_guards import BadParameterAdminMixin
 from estates import scoping
 
 
@@ -60,7 +61,7 @@ class BureauPermissionMixin:
         return self._is_bureau(request) and self.bureau_can_delete
 
 
-class ScopedAdmin(BureauPermissionMixin, SimpleHistoryAdmin):
+class ScopedAdmin(BadParameterAdminMixin, BureauPermissionMixin, SimpleHistoryAdmin):
     """A ModelAdmin whose every queryset is scoped to the user's organisation.
 
     ``scope_links`` says how the model reaches the registry, in the keyword form of
