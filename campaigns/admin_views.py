@@ -107,7 +107,7 @@ def progress(model_admin, request, pk):
         chart_title=_("按街道") if chart_by == "street" else _("按区"),
         overdue_url=reverse("admin:campaigns_obligation_changelist") + "?" + urlencode(
             {"campaign": campaign.pk, "overdue": "1", **{k: v.pk for k, v in narrow.items()}}),
-        roster_url=roster_url,
+        roster_url=roster_url, reviewed_elsewhere=selectors.reviewed_elsewhere(user=user, campaign=campaign),
     ))
 
 
@@ -190,6 +190,7 @@ def review_queue(model_admin, request):
         model_admin, request, title=_("审核队列"), page=page, rows=page.object_list, campaign=campaign,
         campaigns=selectors.campaign_list(user=user).filter(status=Campaign.Status.PUBLISHED),
         return_form=return_form, today=timezone.localdate(),
+        reviewed_elsewhere=selectors.reviewed_elsewhere(user=user, campaign=campaign),
         export_url=request.path + "?" + urlencode({**({"campaign": campaign.pk} if campaign else {}),
                                                    "export": "xlsx"}),
     ))

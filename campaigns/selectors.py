@@ -229,6 +229,21 @@ def review_queue(*, user, campaign=None):
     return qs.exclude(submitted_by=user).select_related(*LIST_RELATED, "submitted_by").order_by("submitted_at", "pk")
 
 
+def reviewed_elsewhere(*, user, campaign=None):
+    """Submitted work of the user's area that another agency reviews, per reviewer:
+    ``[{"reviewer": Agency, "count": n}]`` (a street office sees its estates' work but the
+    district reviews it). Empty for those who see everything. Two queries."""
+    if scoping.sees_everything(user) or not (user and user.is_active and user.agency_id):
+        return []
+    qs = _in_area(scoping.restrict(Obligation.objects.filter(state=State.SUBMITTED), user, **OBLIGATION_LINKS), user)
+    if campaign is not None:
+        qs = qs.filter(campaign=campaign)
+    rows = list(qs.exclude(reviewer__path__startswith=user.agency.path).values("reviewer_id")
+                .annotate(count=Count("pk")).order_by("reviewer__path"))
+    agencies = Agency.objects.in_bulk([row["reviewer_id"] for row in rows])
+    return [{"reviewer": agencies[row["reviewer_id"]], "count": row["count"]} for row in rows]
+
+
 def can_review(*, user, obligation):
     """Whether the user may accept or return this (submitted) obligation now."""
     from django.core.exceptions import ValidationError

@@ -1,8 +1,10 @@
 from django.conf import settings
 from django.db import connection
-from django.http import JsonResponse
+from django.http import FileResponse, JsonResponse
 from django.shortcuts import redirect
-from django.views.decorators.cache import never_cache
+from django.views.decorators.cache import cache_control, never_cache
+
+FAVICON = settings.BASE_DIR / "static" / "favicon.ico"
 
 
 def home(request):
@@ -39,3 +41,10 @@ def healthz(request):
     else:
         checks["redis"] = "not configured"
     return JsonResponse({"status": "ok" if ok else "error", "checks": checks}, status=200 if ok else 503)
+
+
+@cache_control(max_age=86400, public=True)
+def favicon(request):
+    """/favicon.ico, which browsers ask for whatever the page links (and static files live
+    under STATIC_URL, with hashed names in production): the same icon from the source folder."""
+    return FileResponse(FAVICON.open("rb"), content_type="image/x-icon")

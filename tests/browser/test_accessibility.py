@@ -78,6 +78,7 @@ PUBLIC_PAGES = {
 NOT_PAGES = {
     "home": "redirects to the portal, the admin or the login page",
     "healthz": "a plain-text probe for the load balancer",
+    "favicon": "the site icon (/favicon.ico)",
     "set_language": "POST target of the language switch (used below, through the switch)",
     "javascript-catalog": "JavaScript, not a page",
     "accounts:logout": "POST only (the portal's logout button, used below)",
