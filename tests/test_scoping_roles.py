@@ -288,7 +288,7 @@ PK_FILTERS = {
 def _filter_lists(client, user):
     out = {}
     client.force_login(user)
-    for model, model_admin in _scoped_admins():
+    for model, _model_admin in _scoped_admins():
         url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
         response = client.get(url)
         if response.status_code != 200:
