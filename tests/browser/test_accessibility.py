@@ -224,3 +224,40 @@ def test_every_portal_and_public_page_is_accessible_in_both_languages(page, live
     _sweep(page, live_server, PUBLIC_PAGES, [WIDE, LAPTOP, PHONE], demo, assert_accessible, failures, "en")
 
     assert not failures, f"{len(failures)} problems:\n\n" + "\n\n".join(failures)
+
+
+FIT = """(selector) => {
+    const table = document.querySelector(selector), box = table.parentElement;
+    const width = document.documentElement.clientWidth;
+    const cut = [...table.querySelectorAll('thead th')].filter(th => {
+        const r = th.getBoundingClientRect(), c = box.getBoundingClientRect();
+        return r.right > Math.min(width, c.right) + 1 || r.left < Math.max(0, c.left) - 1;
+    }).map(th => th.innerText.trim());
+    return {table: table.scrollWidth, room: box.clientWidth, cut};
+}"""
+
+
+def _assert_fits(page, selector, where):
+    fit = page.evaluate(FIT, selector)
+    assert fit["table"] <= fit["room"] and not fit["cut"], (
+        f"{where} at 1366 px: the table needs {fit['table']} px in {fit['room']} px; columns cut off: {fit['cut']}")
+
+
+@pytest.mark.parametrize("username, login, url, selector", [
+    ("demo-firm", "/accounts/login/", "/portal/campaigns/?campaign=all", "table"),
+    ("demo-district", "/admin/login/", "/admin/campaigns/obligation/", "#result_list"),
+])
+def test_obligation_lists_show_every_column_at_1366_px(page, live_server, demo_city, username, login, url, selector):
+    """The firm's list and the bureau's list (beside the admin's two sidebars), in both languages, with the demo
+    campaign's real texts: no column is clipped or hidden behind a horizontal scroll bar."""
+    _demo_objects(User.objects.get(username="demo-firm"))
+    page.set_viewport_size(LAPTOP)
+    page.goto(f"{live_server.url}{login}")
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(demo_city)
+    page.get_by_role("button", name="登录").click()
+    page.goto(f"{live_server.url}{url}")
+    expect(page.locator(f"{selector} tbody tr").first).to_be_visible()
+    _assert_fits(page, selector, url)
+    _switch_language(page, "en", "语言")
+    _assert_fits(page, selector, f"{url} (en)")
