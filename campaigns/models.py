@@ -11,6 +11,7 @@ Vocabulary (see ../shared/domain/BRIEF.md):
   (window start and deadline; ``once``, ``monthly`` or ``quarterly`` within the window with
   ``min_count`` per period) and *what proves it* (``evidence_kinds``; ``record_kind`` says
   which records — trainings, activities, coordinators — count towards it automatically).
+  ``source`` says where the campaign's documents ask for the task (or that we added it).
   Lead and co-lead units are free text: they are often departments inside a bureau or
   bodies outside the registry (people's congress, CPPCC), so they are labels, not links.
 * An **Obligation** is task × responsible party × period. Exactly one of ``estate``,
@@ -22,7 +23,8 @@ Vocabulary (see ../shared/domain/BRIEF.md):
   supervising agency that accepts or returns the work (the district for its estates, firms
   and streets; the city — the parent — for districts; the issuing agency for its own).
 * State: open → submitted → accepted, or submitted → returned → submitted → accepted.
-  *Overdue* is derived — open or returned with ``due_date < today`` — never stored
+  *Overdue* is derived — open or returned with ``due_date < today``, and never for a
+  voluntary task (``Task.is_voluntary``: opt-in work such as an application) — never stored
   (``ObligationQuerySet.overdue(today)`` / ``with_flags(today)``). ``late`` is stored: it
   is set when a submission arrives after the due date and never cleared.
 * Nothing with evidence is deleted: Evidence, EvidenceFile, ObligationEvent and
