@@ -306,6 +306,57 @@ def test_running_the_sweep_twice_sends_each_reminder_once(cast):
     assert Notification.objects.count() == 2
 
 
+def test_a_day_the_sweep_did_not_run_is_caught_up_exactly_once(cast):
+    """Sweep on D, none on D+1, sweep on D+2: D+1's reminders are sent late under their own
+    date, or stored as skipped (with the reason) where the obligation has a newer reminder."""
+    d1, d2 = TODAY + datetime.timedelta(days=1), TODAY + datetime.timedelta(days=2)
+    due_d2 = cast.obligation(d2)  # D+1: 1 day before; D+2: due today (newer, so D+1's is skipped)
+    due_d8 = cast.obligation(TODAY + datetime.timedelta(days=8), estate=cast.w.estate2)  # D+1: 7 days before
+    due_d = cast.obligation(TODAY, estate=cast.w.other_estate)  # D: due; D+1: first overdue day
+    sweep(TODAY)
+    assert kinds_sent() == [("due", 0)] and len(mail.outbox) == 1
+
+    result = sweep(d2)
+    assert result.missed_days == [d1]
+    rows = {(r.obligation_id, r.kind, r.date): r for r in Reminder.objects.all()}
+    assert rows[(due_d8.pk, "before", d1)].state == "sent"  # late, with its original date
+    assert rows[(due_d.pk, "overdue", d1)].state == "sent"
+    assert rows[(due_d2.pk, "due", d2)].state == "sent"
+    skipped = rows[(due_d2.pk, "before", d1)]
+    assert skipped.state == "skipped" and d2.isoformat() in skipped.last_error
+    assert len(mail.outbox) == 4
+
+    again = sweep(d2)  # a second sweep (or a concurrent one) inserts and sends nothing
+    assert (again.inserted, again.claimed, len(mail.outbox)) == (0, 0, 4)
+    assert Reminder.objects.count() == 5
+
+
+def test_the_first_sweep_ever_has_nothing_to_catch_up(cast):
+    cast.obligation(TODAY + datetime.timedelta(days=7))
+    assert sweep().missed_days == []
+    assert services.sweep_reminders(today=TODAY + datetime.timedelta(days=1)).missed_days == []  # consecutive
+
+
+def test_a_dry_run_counts_the_catch_up_and_records_nothing(cast):
+    from notifications.models import SweepRun
+
+    sweep(TODAY)
+    cast.obligation(TODAY + datetime.timedelta(days=8))  # 7 days before on D+1
+    result = services.sweep_reminders(today=TODAY + datetime.timedelta(days=2), dry_run=True)
+    assert result.planned == {"caught_up": 1}
+    assert list(SweepRun.objects.values_list("date", flat=True)) == [TODAY]
+    assert Reminder.objects.count() == 0
+
+
+def test_missed_days_beyond_the_catch_up_limit_are_logged(cast, settings, caplog):
+    settings.REMINDER_CATCH_UP_DAYS = 2
+    sweep(TODAY)
+    result = services.sweep_reminders(today=TODAY + datetime.timedelta(days=5))
+    assert result.missed_days == [TODAY + datetime.timedelta(days=3), TODAY + datetime.timedelta(days=4)]
+    assert result.not_caught_up == 2
+    assert "did not run on 4 day(s)" in caplog.text
+
+
 def test_the_unique_key_refuses_a_second_row(cast):
     ob = cast.obligation(TODAY)
     services.insert_due_reminders(today=TODAY)
