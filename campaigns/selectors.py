@@ -180,7 +180,8 @@ def filter_counts(*, user, firm=None, campaign=None, today=None):
 def _firm_counts(*, today):
     return {
         "all": Count("pk"),
-        "overdue": Count("pk", filter=Q(state__in=PENDING, due_date__lt=today)),
+        # The same "overdue" as the list it links to (voluntary work is never overdue).
+        "overdue": Count("pk", filter=ObligationQuerySet.OVERDUE_Q & Q(due_date__lt=today)),
         "due7": Count("pk", filter=Q(state__in=PENDING, due_date__gte=today, due_date__lte=today + timedelta(days=7))),
         "returned": Count("pk", filter=Q(state=State.RETURNED)),
     }
