@@ -79,6 +79,8 @@ def _play(campaign, today, rng):
         roll = rng.random()
         if ob.period_start > today:
             continue
+        if ob.task.is_voluntary and roll >= 0.12:
+            continue  # opt-in work (the model-estate application): most estates do not apply
         if ob.due_date < today:
             fate = "accepted" if roll < 0.55 else "submitted" if roll < 0.65 else "returned" if roll < 0.75 else None
         elif ob.due_date <= week:
