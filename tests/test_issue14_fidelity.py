@@ -208,3 +208,19 @@ def test_voluntary_obligations_get_no_automatic_reminders(world, chengdu):
     reminder_services.sweep_reminders(today=D(2013, 7, 1))  # the first overdue day
     reminded = set(Reminder.objects.filter(kind="overdue").values_list("obligation__task__code", flat=True))
     assert "window-self-assessment" in reminded and "window-application" not in reminded
+
+
+def test_the_firm_sees_that_an_obligation_is_voluntary_and_where_the_task_comes_from(client, world, chengdu,
+                                                                                    monkeypatch):
+    from django.urls import reverse
+
+    monkeypatch.setattr(timezone, "localdate", lambda *a: D(2013, 7, 15))  # after the June deadline
+    client.force_login(world.firm_user)
+    ob = Obligation.objects.get(task__code="window-application", firm=world.firm)
+    html = client.get(reverse("campaigns:obligation_detail", args=[ob.pk])).content.decode()
+    assert "自愿参加：不参加的无需办理" in html and "已逾期" not in html
+    assert "成物协〔2013〕9号" in html  # the source note quotes the notice
+    listing = client.get(reverse("campaigns:obligations") + f"?campaign={chengdu.pk}").content.decode()
+    row = listing[listing.index(f'data-obligation="{ob.pk}"'):]
+    row = row[:row.index("</tr>")]
+    assert "自愿参加" in row and "已逾期" not in row
