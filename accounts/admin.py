@@ -27,6 +27,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from core.admin import ScopedAdmin
+from core.text import join_messages, labelled
 from core.xlsx_admin import XlsxAdminMixin
 
 from . import services
@@ -165,7 +166,7 @@ class UserAdmin(XlsxAdminMixin, ScopedAdmin, DjangoUserAdmin):
             try:
                 services.user_send_password_link(user=target)
             except ValidationError as exc:
-                self.message_user(request, "；".join(exc.messages), messages.ERROR)
+                self.message_user(request, join_messages(exc.messages), messages.ERROR)
             else:
                 self.message_user(request, gettext("设置密码的链接已发送到 %(email)s。") % {"email": target.email},
                                   messages.SUCCESS)
@@ -180,15 +181,15 @@ class UserAdmin(XlsxAdminMixin, ScopedAdmin, DjangoUserAdmin):
         sent, refused = 0, []
         for target in queryset:
             if not self.may_manage(request, target):
-                refused.append(f"{target.username}：{gettext('无权管理该账号')}")
+                refused.append(labelled(target.username, gettext("无权管理该账号")))
                 continue
             try:
                 services.user_send_password_link(user=target)
             except ValidationError as exc:
-                refused.append(f"{target.username}：{'；'.join(exc.messages)}")
+                refused.append(labelled(target.username, join_messages(exc.messages)))
             else:
                 sent += 1
         if sent:
             self.message_user(request, gettext("已发送 %(n)s 封设置密码邮件。") % {"n": sent}, messages.SUCCESS)
         if refused:
-            self.message_user(request, gettext("未发送：") + "；".join(refused), messages.WARNING)
+            self.message_user(request, gettext("未发送：%(list)s") % {"list": join_messages(refused)}, messages.WARNING)

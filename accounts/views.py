@@ -5,6 +5,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from core.text import join_messages
 from estates import scoping
 
 from . import services
@@ -63,5 +64,5 @@ def firm_user_action(request, pk):
             messages.success(request, _("账号 %(user)s 已停用。") % {"user": user.username} if action == "deactivate"
                              else _("账号 %(user)s 已启用。") % {"user": user.username})
     except ValidationError as exc:
-        messages.error(request, "；".join(exc.messages))
+        messages.error(request, join_messages(exc.messages))
     return redirect("accounts:firm_users")

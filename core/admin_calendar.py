@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from core import workdays
 from core.admin import BureauPermissionMixin
 from core.models import CalendarDay
+from core.text import join_list
 from core.xlsx_admin import XlsxAdminMixin
 
 
@@ -41,6 +42,6 @@ class CalendarDayAdmin(XlsxAdminMixin, BureauPermissionMixin, admin.ModelAdmin):
                     request,
                     _("%(year)s 年的法定节假日尚未录完：还缺 %(missing)s。请录入这些节日的放假日（选择“法定节假日”）"
                       "和调休上班日；在此之前这些节日只按周末计算非工作日。")
-                    % {"year": year, "missing": "、".join(str(h.label) for h in missing)},
+                    % {"year": year, "missing": join_list(h.label for h in missing)},
                 )
         return super().changelist_view(request, extra_context)

@@ -613,7 +613,7 @@ class Importer:
                 self._add_error(None, None, _("第 1 行应为表头（列名），请使用下载的导入模板。"))
             else:
                 named = [c for c in self.spec.columns if c.required] or list(self.spec.columns[:1])
-                columns = "、".join(f"“{c.label}”" for c in named)
+                columns = join_list(f"“{c.label}”" for c in named)
                 self._add_error(None, None, _(
                     "找不到表头：前 %(n)s 行中没有一行含有本表的列名（应有 %(columns)s 等列）。表头上方可以保留标题行"
                     "（如合并单元格的表名），但列名须与导入模板一致。") % {"n": len(scanned), "columns": columns})

@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from core import xlsx
-from core.text import join_messages
+from core.text import join_list, join_messages
 from core.validators import normalize_credit_code, normalize_text, validate_credit_code
 
 from . import scoping
@@ -266,7 +266,7 @@ class _RegistryImporter(xlsx.Importer):
         value = row.values.get(self.unique_key)
         others = [n for n in self.duplicates.get(value, ()) if n != row.number]
         if others:
-            rows = "、".join(str(n) for n in others)
+            rows = join_list(others)
             row.error(self.unique_key, _("“%(value)s”与第 %(row)s 行重复。") % {"value": value, "row": rows})
 
     def _apply(self, row, instance, resolved):

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from core.admin import ReadOnlyAdminMixin, ScopedAdmin
+from core.text import join_list
 from core.xlsx_admin import XlsxAdminMixin
 from estates import scoping
 
@@ -90,7 +91,7 @@ class ReminderAdmin(XlsxAdminMixin, DeliveryAdminMixin, ScopedAdmin):
     @staticmethod
     def _recipient_names(obligation):
         users = services.reminder_recipients(obligation=obligation)
-        return "、".join(u.get_full_name() or u.username for u in users) or _("（无）")
+        return join_list(u.get_full_name() or u.username for u in users) or _("（无）")
 
     def get_urls(self):
         return [
