@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from core.admin import ReadOnlyAdminMixin, ScopedAdmin
+from core.text import join_messages, labelled, with_note
 from core.xlsx_admin import XlsxAdminMixin
 from estates.admin import DistrictFilter, StreetFilter
 from estates.models import PropertyFirm
@@ -211,7 +212,6 @@ class ActionInline(BureauInline, admin.TabularInline):
     fields = ("order", "code", "name", "description", "tasks_link")
     readonly_fields = ("tasks_link",)
 
-    @admin.display(description=gettext_lazy("工作任务"))
     can_add_tasks = False
 
     def get_formset(self, request, obj=None, **kwargs):
@@ -220,6 +220,7 @@ class ActionInline(BureauInline, admin.TabularInline):
             request.user, obj)
         return super().get_formset(request, obj, **kwargs)
 
+    @admin.display(description=gettext_lazy("工作任务"))
     def tasks_link(self, obj):
         if not obj.pk:
             return ""
@@ -298,7 +299,6 @@ class CampaignAdmin(XlsxAdminMixin, ScopedAdmin):
             self.message_user(request, _("%(n)s 个活动不是本单位发布的，已跳过。") % {"n": skipped}, messages.WARNING)
         return own
 
-    @admin.action(description=gettext_lazy("发布所选活动（生成任务责任）"))
     def _confirm(self, request, campaigns, *, action, title, template, previews):
         """The intermediate page of publish and close (like Django's delete confirmation): what
         will happen to each campaign, then 确认 (posts the action again with post=yes) or 取消."""
@@ -317,6 +317,7 @@ class CampaignAdmin(XlsxAdminMixin, ScopedAdmin):
                 self.message_user(request, labelled(campaign, message), messages.ERROR)
         return ok
 
+    @admin.action(description=gettext_lazy("发布所选活动（生成任务责任）"))
     def publish(self, request, queryset):
         own = list(self._own(request, queryset))
         if request.POST.get("post") != "yes":
@@ -330,7 +331,7 @@ class CampaignAdmin(XlsxAdminMixin, ScopedAdmin):
             try:
                 created = services.campaign_publish(campaign=campaign, user=request.user)
             except ValidationError as exc:
-                self.message_user(request, f"{campaign}：{'；'.join(exc.messages)}", messages.ERROR)
+                self.message_user(request, labelled(campaign, join_messages(exc.messages)), messages.ERROR)
             else:
                 self.message_user(request, _("%(c)s 已发布，生成任务责任 %(n)s 条。") % {"c": campaign, "n": created})
 
@@ -348,7 +349,7 @@ class CampaignAdmin(XlsxAdminMixin, ScopedAdmin):
             try:
                 services.campaign_close(campaign=campaign, user=request.user)
             except ValidationError as exc:
-                self.message_user(request, f"{campaign}：{'；'.join(exc.messages)}", messages.ERROR)
+                self.message_user(request, labelled(campaign, join_messages(exc.messages)), messages.ERROR)
             else:
                 self.message_user(request, _("%(c)s 已结束。") % {"c": campaign})
 
@@ -364,10 +365,10 @@ class CampaignAdmin(XlsxAdminMixin, ScopedAdmin):
         if form.is_bound and form.is_valid():
             try:
                 copy = services.campaign_copy(campaign=campaign, new_year=form.cleaned_data["new_year"],
-                                              user=request.user)
                                               document_number=form.cleaned_data["document_number"],
+                                              user=request.user)
             except ValidationError as exc:
-                form.add_error("new_year", "；".join(exc.messages))
+                form.add_error("new_year", join_messages(exc.messages))
             else:
                 self.message_user(request, _("已复制为草稿“%(name)s”，所有日期顺延 %(n)s 年。") % {
                     "name": copy.name, "n": copy.year - campaign.year})
@@ -416,6 +417,7 @@ class TaskAdmin(XlsxAdminMixin, ScopedAdmin):
                                                   "old_estates_only", "districts", "is_voluntary")}),
         (gettext_lazy("牵头和参与单位"), {"fields": ("lead_unit", "co_lead_unit", "participating_units")}),
         (gettext_lazy("佐证材料"), {"fields": ("evidence_kinds", "record_kind")}),
+        (gettext_lazy("依据"), {"fields": ("source",)}),
     )
 
     def get_queryset(self, request):
@@ -432,8 +434,6 @@ class TaskAdmin(XlsxAdminMixin, ScopedAdmin):
         return obj is None or (obj.action.campaign.status == Campaign.Status.DRAFT
                                and _issued_by_me(request.user, obj.action.campaign))
 
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
     def has_delete_permission(self, request, obj=None):
         # Deleting goes through services.task_delete, which refuses a task with work in it.
         if not self._is_bureau(request):
@@ -446,6 +446,8 @@ class TaskAdmin(XlsxAdminMixin, ScopedAdmin):
         actions.pop("delete_selected", None)  # one task at a time, through the service
         return actions
 
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
         if db_field.name == "action" and field is not None:
             # Tasks are added to drafts and to running campaigns (their obligations follow at once).
             open_campaigns = Campaign.objects.filter(status__in=[Campaign.Status.DRAFT, Campaign.Status.PUBLISHED])
@@ -454,8 +456,6 @@ class TaskAdmin(XlsxAdminMixin, ScopedAdmin):
             field.label_from_instance = lambda a: f"{a.campaign.name} · {a.order}. {a.name}"
         return field
 
-    @admin.display(description=gettext_lazy("创建活动"), ordering="action__campaign__name")
-    def campaign_name(self, obj):
     def get_changeform_initial_data(self, request):
         initial = super().get_changeform_initial_data(request)
         action = initial.get("action")
@@ -503,6 +503,8 @@ class TaskAdmin(XlsxAdminMixin, ScopedAdmin):
     def delete_model(self, request, obj):
         services.task_delete(task=obj, user=request.user)
 
+    @admin.display(description=gettext_lazy("创建活动"), ordering="action__campaign__name")
+    def campaign_name(self, obj):
         return obj.action.campaign.name
 
     @admin.display(description=gettext_lazy("调整期限"))
@@ -528,7 +530,6 @@ class EvidenceInline(ReadOnlyAdminMixin, BureauInline, admin.StackedInline):
     can_delete = False
     fields = ("round", "created_at", "created_by", "text", "count", "file_links")
     readonly_fields = fields
-        (gettext_lazy("依据"), {"fields": ("source",)}),
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("created_by").prefetch_related("files")
@@ -539,7 +540,7 @@ class EvidenceInline(ReadOnlyAdminMixin, BureauInline, admin.StackedInline):
         if not files:
             return "—"
         return format_html("<br>".join(
-            format_html('<a href="{}" target="_blank" rel="noopener">{}</a>（{}）',
+            format_html(with_note('<a href="{}" target="_blank" rel="noopener">{}</a>', "{}"),
                         reverse("admin:campaigns_obligation_file", args=[obj.obligation_id, f.pk]), f.original_name,
                         f.get_kind_display()) for f in files))
 
@@ -744,8 +745,8 @@ class TrainingAdmin(XlsxAdminMixin, ScopedAdmin):
     list_select_related = ("organiser_agency", "organiser_firm")
     search_fields = ("topic", "audience", "organiser_firm__name", "organiser_agency__name")
     date_hierarchy = "date"
-    fields = ("date", "topic", "audience", "attendee_count", "place", "notes")
     form = TrainingAdminForm
+    fields = ("date", "topic", "audience", "attendee_count", "place", "notes")
     inlines = [PhotoInline]
 
     def has_change_permission(self, request, obj=None):
