@@ -3,9 +3,13 @@ from django.utils.translation import gettext_lazy as _
 
 
 class ManualReminderForm(forms.Form):
+    # The obligation comes from the page that links here (the obligation's own page, the reminder log), never typed:
+    # the lists show obligations by task, party and deadline, not by their database ids.
     obligation = forms.IntegerField(
-        label=_("任务责任编号"), min_value=1,
-        help_text=_("在“任务责任”列表中可以看到编号，也可从任务责任页面直接进入本页。"),
+        label=_("任务责任"), min_value=1, widget=forms.HiddenInput,
+        error_messages={"required": _("请先在任务责任列表中打开要催办的任务责任，再点击“催办”。"),
+                        "invalid": _("请先在任务责任列表中打开要催办的任务责任，再点击“催办”。"),
+                        "min_value": _("请先在任务责任列表中打开要催办的任务责任，再点击“催办”。")},
     )
     force = forms.BooleanField(
         label=_("今天已催办过也再发一次"), required=False,

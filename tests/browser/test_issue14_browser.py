@@ -149,7 +149,7 @@ def test_manual_reminder_to_a_firm_without_users_says_it_was_not_sent_and_who_to
     # Said before the click: nobody would receive it, and who to add.
     expect(page.locator("[data-recipients]")).to_contain_text(firm.name)
     expect(page.locator("[data-recipients]")).to_contain_text("请为该企业添加用户")
-    expect(page.get_by_label("任务责任编号")).to_have_value(str(ob.pk))
+    expect(page.locator("[data-obligation]")).to_contain_text(f"{ob.estate.code} {ob.estate.name}")  # as listed
     page.get_by_role("button", name="发送催办").click()
 
     expect(page).to_have_url(re.compile(r"/admin/notifications/reminder/$"))
