@@ -85,7 +85,9 @@ class ReminderPolicy(models.Model):
     )
     on_due_day = models.BooleanField(_("到期当天提醒"), default=True)
     overdue_every = models.PositiveSmallIntegerField(
-        _("逾期后每隔几天提醒"), default=3, help_text=_("0 表示逾期后不再单独提醒（仍计入每周逾期汇总）。")
+        _("逾期后每隔几天提醒"), default=3,
+        help_text=_("逾期次日发出第一次逾期提醒，之后每隔这么多天提醒一次；"
+                    "0 表示逾期后不再单独提醒（仍计入每周逾期汇总）。"),
     )
     in_workdays = models.BooleanField(
         _("按工作日计算"), default=False,
