@@ -100,3 +100,21 @@ def test_the_change_history_pages_show_local_time(admin_client, world):
         assert UTC_TEXT not in page, url
     record.refresh_from_db()
     assert LOCAL_TEXT in str(record)
+
+
+@pytest.mark.django_db
+def test_excel_exports_write_local_times(world):
+    # openpyxl cannot store an aware datetime: the export framework writes local wall-clock time.
+    from openpyxl import load_workbook
+
+    from campaigns import exports
+    from campaigns.models import Obligation
+
+    live = make_live(world)
+    o = obligation(live.letter, estate=world.estate)
+    services.obligation_submit(obligation=o, user=world.firm_user, text="完成")
+    Obligation.objects.filter(pk=o.pk).update(submitted_at=INSTANT)
+    sheet = load_workbook(exports.export_obligations(Obligation.objects.filter(pk=o.pk))).active
+    header = [c.value for c in sheet[1]]
+    cell = sheet.cell(row=2, column=header.index("提交时间") + 1).value
+    assert cell == datetime.datetime(2026, 3, 2, 1, 30)
