@@ -224,3 +224,13 @@ def test_the_firm_sees_that_an_obligation_is_voluntary_and_where_the_task_comes_
     row = listing[listing.index(f'data-obligation="{ob.pk}"'):]
     row = row[:row.index("</tr>")]
     assert "自愿参加" in row and "已逾期" not in row
+
+
+def test_the_admin_shows_a_tasks_source_and_whether_it_is_voluntary(client, world):
+    from django.urls import reverse
+
+    task = tasks_of(load_ningbo(world.city))["model-estate-application"]
+    client.force_login(world.city_user)
+    html = client.get(reverse("admin:campaigns_task_change", args=[task.pk])).content.decode()
+    assert 'name="source"' in html and "根据自愿报名的原则" in html
+    assert 'name="is_voluntary"' in html and "checked" in html[html.index('name="is_voluntary"') - 200:][:400]
