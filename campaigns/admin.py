@@ -755,6 +755,30 @@ class TrainingAdmin(XlsxAdminMixin, ScopedAdmin):
     def has_add_permission(self, request):
         return super().has_add_permission(request) and bool(request.user.agency_id)
 
+    def has_delete_permission(self, request, obj=None):
+        # Withdrawing is for the organiser (and superusers), and only while no obligation it counts towards
+        # is accepted (services.training_withdraw); the list's bulk delete goes through the same service.
+        user = request.user
+        if obj is None:
+            return user.is_active and (user.is_superuser or bool(user.agency_id and user.is_staff))
+        if not (user.is_superuser or (user.agency_id and obj.organiser_agency_id == user.agency_id)):
+            return False
+        return obj.pk not in selectors.locked_records([obj])
+
+    def delete_model(self, request, obj):
+        services.training_withdraw(user=request.user, training=obj)
+
+    def delete_queryset(self, request, queryset):
+        # One service call per training, so that every obligation it counted towards is recounted.
+        refused = []
+        for training in queryset:
+            try:
+                services.training_withdraw(user=request.user, training=training)
+            except ValidationError as exc:
+                refused.append(labelled(training, join_messages(exc.messages)))
+        for message in refused:
+            self.message_user(request, message, messages.ERROR)
+
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
         training = services.training_record(

@@ -313,3 +313,53 @@ def test_a_half_filled_row_of_the_template_is_still_refused(client, world):
     response = client.post(reverse("campaigns:roster_upload"), {"file": _as_upload(data, header)})
     assert response.status_code == 200 and "必填" in response.content.decode()
     assert not Coordinator.objects.exists()
+
+
+# --- the admin: deleting a training is withdrawing it --------------------------------------------
+
+@pytest.fixture
+def district_training(world):
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    campaign = CampaignFactory(issuing_agency=world.city, year=today.year, start_date=today.replace(month=1, day=1),
+                               end_date=today.replace(month=12, day=31))
+    task = TaskFactory(action=ActionFactory(campaign=campaign), title="区级培训", party_kind=PartyKind.DISTRICT,
+                       recurrence=Recurrence.QUARTERLY, window_start=campaign.start_date, deadline=campaign.end_date,
+                       record_kind=RecordKind.TRAINING, evidence_kinds=["training"], min_count=1)
+    publish(campaign)
+    training = services.training_record(user=world.district_user, date=today, topic="专项维修资金管理",
+                                        attendee_count=60)
+    ob = Obligation.objects.get(task=task, agency=world.district, period_start__lte=today, period_end__gte=today)
+    assert (ob.count_achieved, ob.state) == (1, State.SUBMITTED)
+    return training, ob
+
+
+def test_deleting_a_training_in_the_admin_recounts_its_obligation(client, world, district_training):
+    training, ob = district_training
+    world.district_user.is_staff = True
+    world.district_user.save()
+    client.force_login(world.district_user)
+    response = client.post(reverse("admin:campaigns_training_delete", args=[training.pk]), {"post": "yes"})
+    assert response.status_code == 302
+    ob.refresh_from_db()
+    assert (ob.count_achieved, ob.state) == (0, State.OPEN)
+
+
+def test_the_admins_bulk_delete_recounts_too(admin_client, world, district_training):
+    training, ob = district_training
+    admin_client.post(reverse("admin:campaigns_training_changelist"),
+                      {"action": "delete_selected", "_selected_action": [training.pk], "post": "yes"})
+    assert not Training.objects.filter(pk=training.pk).exists()
+    ob.refresh_from_db()
+    assert (ob.count_achieved, ob.state) == (0, State.OPEN)
+
+
+def test_an_officer_cannot_delete_a_firms_training_in_the_admin(client, world, tasks):
+    t = train(world, tasks.today)
+    world.district_user.is_staff = True
+    world.district_user.save()
+    client.force_login(world.district_user)
+    response = client.post(reverse("admin:campaigns_training_delete", args=[t.pk]), {"post": "yes"})
+    assert response.status_code in (403, 404)
+    assert Training.objects.filter(pk=t.pk).exists()
