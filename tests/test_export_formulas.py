@@ -194,3 +194,17 @@ def test_a_risky_text_is_exported_exactly_as_typed_and_shown_as_text():
 def test_characters_a_workbook_cannot_hold_are_dropped_instead_of_failing_the_export():
     fh = core.xlsx.write_xlsx(["名称"], [["甲\x00乙\x07"]])
     assert load_workbook(fh).active["A2"].value == "甲乙"
+
+
+def test_the_marked_copy_of_an_upload_keeps_risky_texts_as_text():
+    """The error copy of an import echoes the user's own cells: a text such as "=cmd|..." stays text there too."""
+    from core.xlsx import Column, ImportSpec, RowError, mark_errors
+
+    spec = ImportSpec(title="名册", columns=[Column("姓名", "name"), Column("电话", "phone")])
+    upload = core.xlsx.write_xlsx(["姓名", "电话"], [["=cmd|' /C calc'!A0", "@SUM(1)"], ["+1+1", "-2"]])
+    marked = mark_errors(upload, spec, [RowError(row=2, column="电话", message="电话号码有误")])
+    sheet = load_workbook(io.BytesIO(marked)).active
+    cells = {c: sheet[c] for c in ("A2", "B2", "A3", "B3")}
+    assert {c: cell.value for c, cell in cells.items()} == {
+        "A2": "=cmd|' /C calc'!A0", "B2": "@SUM(1)", "A3": "+1+1", "B3": "-2"}
+    assert {cell.data_type for cell in cells.values()} == {"s"}
