@@ -222,11 +222,12 @@ def test_datetimes_are_excel_dates_in_local_time_without_tzinfo(client, scene):
 
 
 def test_dates_are_dates_and_booleans_are_yes_or_no(client, world):
-    CalendarDay.objects.create(date=D("2030-02-04"), is_workday=False, note="春节")
+    CalendarDay.objects.create(date=D("2030-02-04"), is_workday=False, note="春节", holiday="spring_festival")
     CalendarDay.objects.create(date=D("2030-02-09"), is_workday=True, note="春节调休上班")
     client.force_login(world.district_user)
     sheet = export(client, "core_calendarday")
-    assert [c.value for c in sheet[1]] == ["日期", "星期", "工作日", "说明"]
+    assert [c.value for c in sheet[1]] == ["日期", "星期", "工作日", "法定节假日", "说明"]
+    assert column(sheet, "法定节假日") == ["春节", None]
     assert column(sheet, "日期") == [datetime.datetime(2030, 2, 4), datetime.datetime(2030, 2, 9)]
     assert column(sheet, "工作日") == ["否", "是"]
     assert column(sheet, "星期") == ["一", "六"]
