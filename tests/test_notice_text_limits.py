@@ -112,3 +112,22 @@ def test_a_time_limited_call_returns_its_result_or_raises_its_error_from_another
     assert call_with_time_limit(_pid, seconds=10) != os.getpid()
     with pytest.raises(PlaceholderError, match="子进程中的错误"):
         call_with_time_limit(_fail, seconds=10)
+
+
+def test_the_time_limit_works_from_a_request_thread_too():
+    """runserver and the embedded server answer requests in threads, where signal.alarm cannot be used."""
+    import threading
+
+    outcome = {}
+
+    def request_thread():
+        try:
+            call_with_time_limit(_sleep, 30, seconds=0.5)
+        except TimeLimitExceeded:
+            outcome["stopped"] = True
+        outcome["result"] = call_with_time_limit(_pid, seconds=10)
+
+    thread = threading.Thread(target=request_thread)
+    thread.start()
+    thread.join(20)
+    assert outcome.get("stopped") and outcome["result"] != os.getpid()
