@@ -92,8 +92,9 @@ def _parse_year(value):
         value = serial if day.year < 1910 and 1900 <= serial <= timezone.localdate().year else day.year
     elif isinstance(value, str):
         match = _YEAR_TEXT.fullmatch(normalize_text(value).replace(" ", ""))
-        if match:
-            value = int(match.group(1))
+        if not match:
+            raise ValidationError(_("“%(value)s”不是年份，请填写四位年份，如 1998 或 1998年。") % {"value": value})
+        value = int(match.group(1))
     return xlsx.integer(1900, timezone.localdate().year)(value)
 
 

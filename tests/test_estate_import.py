@@ -238,6 +238,7 @@ def test_year_built_is_read_as_the_year_however_it_is_written(world, year_built)
 def test_a_year_built_that_is_no_year_is_an_error(world, year_built):
     result = import_estates(user=world.city_user, upload=estates_file(world, estate_row(world, year_built=year_built)))
     assert [(e.row, e.column) for e in result.errors] == [(2, "建成年份")]
+    assert "四位年份" in result.errors[0].message or "不能小于 1900" in result.errors[0].message
 
 
 def register(world, rows, *, titles=2):
