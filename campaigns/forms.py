@@ -328,25 +328,10 @@ class MoveDeadlineForm(forms.Form):
 # Imported here, with the bureau-side model forms below, so that this part stays one block.
 from django.utils import timezone  # noqa: E402
 
+from core.forms import RequiredNumbersMixin  # noqa: E402
 from estates.models import PropertyFirm  # noqa: E402
 
 from .models import Task, Training  # noqa: E402
-
-
-class RequiredNumbersMixin:
-    """Model forms whose counts have a model default of 0: on an add form the field starts
-    empty and is required, so a count nobody typed is an error instead of a silent 0."""
-
-    required_numbers = ()
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        for name in self.required_numbers:
-            if name in self.fields:
-                self.fields[name].required = True
-                if self.instance.pk is None:  # the instance and the model field both carry the default
-                    self.initial.pop(name, None)
-                    self.fields[name].initial = None
 
 
 class TrainingAdminForm(RequiredNumbersMixin, forms.ModelForm):

@@ -7,6 +7,7 @@ from core.xlsx_admin import XlsxAdminMixin
 from estates import scoping
 
 from .exporters import export_estates, export_firms
+from .forms import EstateAdminForm
 from .importers import EstateImporter, FirmImporter
 from .models import Agency, Coordinator, Estate, PropertyFirm
 
@@ -129,6 +130,7 @@ class EstateAdmin(XlsxAdminMixin, ScopedAdmin):
     list_select_related = ("district", "street", "firm")
     search_fields = ("code", "name", "address", "firm__name")
     autocomplete_fields = ("district", "street", "community", "firm")
+    form = EstateAdminForm
     inlines = [CoordinatorInline]
     fieldsets = (
         (None, {"fields": ("code", "name", "address", "is_active")}),

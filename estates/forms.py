@@ -13,6 +13,8 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from core.forms import RequiredNumbersMixin
+
 from .models import Estate, PropertyFirm
 from .services import ESTATE_PHONE_FIELDS, FIRM_CONTACT_FIELDS
 
@@ -90,3 +92,13 @@ class EstatePhonesForm(_PortalForm):
             Row(Column("hotline", css_class="col-md-6"), Column("complaint_phone", css_class="col-md-6")),
             _actions(reverse("portal:dashboard")),
         )
+
+
+class EstateAdminForm(RequiredNumbersMixin, forms.ModelForm):
+    """The admin's estate form: the households must be typed (the import requires them too), never a silent 0."""
+
+    required_numbers = ("households",)
+
+    class Meta:
+        model = Estate
+        fields = ("households",)  # the admin's fieldsets give the rest

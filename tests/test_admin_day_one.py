@@ -337,3 +337,16 @@ def test_portal_record_without_its_count_is_an_error(client, world, live, url, d
     assert response.status_code == 200
     form = response.context["form"]
     assert {"attendee_count", "participant_count"} & set(form.errors)
+
+
+def test_admin_estate_without_households_is_an_error(client, world):
+    from estates.models import Estate
+
+    client.force_login(world.district_user)
+    add = reverse("admin:estates_estate_add")
+    assert 'name="households" value="0"' not in client.get(add).content.decode()
+    response = client.post(add, {"code": "HS900", "name": "新建小区", "address": "", "is_active": "on",
+                                 "district": world.district.pk, "street": world.street.pk, "category": 2,
+                                 "households": "", "coordinators-TOTAL_FORMS": 0, "coordinators-INITIAL_FORMS": 0})
+    assert response.status_code == 200 and "households" in response.context["adminform"].form.errors
+    assert not Estate.objects.filter(code="HS900").exists()
