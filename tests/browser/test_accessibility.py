@@ -10,6 +10,7 @@ opens them all again, and logs out; public pages are also seen on a 390 x 844 ph
 """
 
 import datetime
+import re
 from dataclasses import dataclass
 
 import pytest
@@ -62,6 +63,7 @@ PAGES = {
     "documents:portal": lambda d: ["/documents/"],
     "notifications:list": lambda d: ["/notifications/", "/notifications/?unread=1"],
     "accounts:settings": lambda d: ["/accounts/settings/"],
+    "accounts:firm_users": lambda d: ["/accounts/firm-users/"],  # demo-firm is its firm's manager
     "accounts:password_change": lambda d: ["/accounts/password/"],
     "accounts:password_change_done": lambda d: ["/accounts/password/done/"],
     "jobs:detail": lambda d: [f"/jobs/{d.job_done}/", f"/jobs/{d.job_running}/"],
@@ -82,6 +84,7 @@ NOT_PAGES = {
     "set_language": "POST target of the language switch (used below, through the switch)",
     "javascript-catalog": "JavaScript, not a page",
     "accounts:logout": "POST only (the portal's logout button, used below)",
+    "accounts:firm_user_action": "POST only (buttons of the firm's user list: send a link, deactivate, activate)",
     "portal:estate_export": "an Excel download",
     "campaigns:evidence_file": "an evidence file download",
     "campaigns:record_photo": "a photo file",
@@ -201,8 +204,13 @@ def test_every_portal_and_public_page_is_accessible_in_both_languages(page, live
     demo = _demo_objects(user)
     failures = []
 
-    # Residents and the login page, anonymous, in Chinese.
+    # Residents and the login page, anonymous, in Chinese; the estate page also in its large-text mode on a phone.
     _sweep(page, live_server, PUBLIC_PAGES, [WIDE, LAPTOP, PHONE], demo, assert_accessible, failures, "zh")
+    page.goto(f"{live_server.url}/e/{demo.estate_code}/")
+    page.get_by_role("button", name="大字").click()
+    _check(page, live_server, f"/e/{demo.estate_code}/", PHONE, assert_accessible, failures, "zh")  # remembered
+    expect(page.locator("body")).to_have_class(re.compile("public-large"))
+    page.get_by_role("button", name="大字").click()
 
     page.set_viewport_size(WIDE)
     page.goto(f"{live_server.url}/accounts/login/")
@@ -261,3 +269,38 @@ def test_obligation_lists_show_every_column_at_1366_px(page, live_server, demo_c
     _assert_fits(page, selector, url)
     _switch_language(page, "en", "语言")
     _assert_fits(page, selector, f"{url} (en)")
+
+
+def test_forms_showing_their_errors_are_accessible(page, live_server, demo_city, assert_accessible):
+    """A form sent back with errors (what was typed kept, each error beside its field) passes axe-core too."""
+    demo = _demo_objects(User.objects.get(username="demo-firm"))
+    page.set_viewport_size(LAPTOP)
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("用户名").fill("demo-firm")
+    page.get_by_label("密码").fill("wrong password")
+    page.get_by_role("button", name="登录").click()
+    expect(page.locator(".alert-danger, .errorlist, .invalid-feedback").first).to_be_visible()
+    assert_accessible(page)
+
+    page.get_by_label("密码").fill(demo_city)
+    page.get_by_role("button", name="登录").click()
+    expect(page).to_have_url(f"{live_server.url}/portal/")
+    for path, label, button in [
+        (f"/portal/estates/{demo.estate_code}/", "服务中心电话", "保存"),
+        ("/portal/firm/", "24 小时服务热线", "保存"),
+    ]:
+        page.goto(f"{live_server.url}{path}")
+        page.get_by_label(label).fill("0574-8765abc")
+        page.get_by_role("button", name=button).click()
+        expect(page.get_by_label(label)).to_have_value("0574-8765abc")
+        expect(page.get_by_label(label)).to_have_attribute("aria-invalid", "true")
+        assert_accessible(page)
+
+    page.goto(f"{live_server.url}/portal/campaigns/coordinators/")
+    page.get_by_label("小区").select_option(index=1)
+    page.get_by_label("姓名").fill("王伟")
+    page.get_by_label("联系电话").fill("abc")
+    page.get_by_label("聘任日期").fill(timezone.localdate().isoformat())
+    page.get_by_role("button", name="备案").click()
+    expect(page.get_by_label("联系电话")).to_have_value("abc")
+    assert_accessible(page)
