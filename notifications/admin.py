@@ -3,6 +3,7 @@ scoped), reminder policies, and the manual reminder page (one service call)."""
 
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -64,8 +65,22 @@ class ReminderAdmin(XlsxAdminMixin, DeliveryAdminMixin, ScopedAdmin):
 
     @admin.action(description=gettext_lazy("立即重发所选的失败提醒"))
     def resend_selected(self, request, queryset):
-        count = services.resend(Reminder, pks=list(queryset.values_list("pk", flat=True)))
-        self.message_user(request, _("已重新发送 %(count)s 条提醒。") % {"count": count}, messages.SUCCESS)
+        pks = list(queryset.values_list("pk", flat=True))
+        count = services.resend(Reminder, pks=pks)
+        if not count:
+            self.message_user(request, _("所选提醒中没有可重发的（已发送、已跳过或已达重试上限）。"), messages.WARNING)
+            return
+        # Say what came of it, as the manual reminder does: a resend to nobody is not "sent".
+        states = dict(Reminder.objects.filter(pk__in=pks).values_list("state").annotate(n=Count("pk")).order_by())
+        State = Reminder.State
+        sent, nobody, failed, skipped = (states.get(s, 0) for s in (State.SENT, State.NO_RECIPIENT, State.FAILED,
+                                                                     State.SKIPPED))
+        queued = states.get(State.SENDING, 0) + states.get(State.PENDING, 0)
+        text = _("已重发 %(count)s 条：发送成功 %(sent)s 条，无接收人 %(nobody)s 条，"
+                 "发送失败 %(failed)s 条，已跳过 %(skipped)s 条，排队中 %(queued)s 条。")
+        self.message_user(request, text % {"count": count, "sent": sent, "nobody": nobody, "failed": failed,
+                                           "skipped": skipped, "queued": queued},
+                          messages.SUCCESS if not (nobody or failed) else messages.WARNING)
 
     def _report_manual(self, request, reminder, obligation):
         """Say what really happened to the reminder just made: sent (to whom), nobody to receive it

@@ -225,6 +225,23 @@ def test_a_sent_manual_reminder_names_who_received_it(client, world):
     assert Reminder.objects.get().state == Reminder.State.SENT
 
 
+@pytest.mark.django_db(transaction=True)
+def test_resending_a_reminder_to_nobody_says_so(client, world):
+    from tests import factories as f
+
+    cast = Cast(world)
+    ob = cast.obligation(TODAY, estate=f.EstateFactory(code="HS078", street=world.street,
+                                                      firm=f.FirmFactory(name="空号物业", district=world.district)))
+    reminder, _created = services.remind_now(obligation=ob, requested_by=world.district_user)
+    reminder.refresh_from_db()
+    assert reminder.state == Reminder.State.NO_RECIPIENT
+    client.force_login(world.district_user)
+    response = client.post(reverse("admin:notifications_reminder_changelist"),
+                           {"action": "resend_selected", "_selected_action": [reminder.pk]}, follow=True)
+    shown = [str(m) for m in response.context["messages"]]
+    assert shown == ["已重发 1 条：发送成功 0 条，无接收人 1 条，发送失败 0 条，已跳过 0 条，排队中 0 条。"]
+
+
 def test_a_manual_reminder_about_another_districts_obligation_answers_404(client, cast):
     ob = cast.obligation(TODAY, estate=cast.w.other_estate, reviewer=cast.w.other_district)
     client.force_login(cast.w.district_user)
