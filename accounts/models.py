@@ -30,7 +30,8 @@ class User(AbstractUser):
     email_notifications = models.BooleanField(
         _("接收邮件提醒"), default=True, help_text=_("站内通知始终开启；关闭后不再发送提醒邮件。")
     )
-    history = HistoricalRecords(excluded_fields=["password", "last_login"])
+    history = HistoricalRecords(excluded_fields=["password", "last_login"], verbose_name=_("用户变更记录"),
+                                verbose_name_plural=pgettext_lazy("plural", "用户变更记录"))
 
     class Meta:
         verbose_name = _("用户")

@@ -42,7 +42,8 @@ class Agency(models.Model):
     division_code = models.CharField(_("行政区划代码"), max_length=12, blank=True)
     phone = models.CharField(_("联系电话"), max_length=30, blank=True, validators=[validate_cn_phone])
     address = models.CharField(_("地址"), max_length=200, blank=True)
-    history = HistoricalRecords()
+    history = HistoricalRecords(verbose_name=_("主管机构变更记录"),
+                                verbose_name_plural=pgettext_lazy("plural", "主管机构变更记录"))
 
     class Meta:
         verbose_name = _("主管机构")
@@ -125,7 +126,8 @@ class PropertyFirm(models.Model):
     )
     is_active = models.BooleanField(_("在册"), default=True)
     created_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
-    history = HistoricalRecords()
+    history = HistoricalRecords(verbose_name=_("物业服务企业变更记录"),
+                                verbose_name_plural=pgettext_lazy("plural", "物业服务企业变更记录"))
 
     class Meta:
         verbose_name = _("物业服务企业")
@@ -202,7 +204,8 @@ class Estate(models.Model):
     )
     is_active = models.BooleanField(_("在册"), default=True)
     created_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
-    history = HistoricalRecords()
+    history = HistoricalRecords(verbose_name=_("住宅小区变更记录"),
+                                verbose_name_plural=pgettext_lazy("plural", "住宅小区变更记录"))
 
     objects = EstateQuerySet.as_manager()
 
@@ -248,7 +251,8 @@ class Coordinator(models.Model):
     phone = models.CharField(_("联系电话"), max_length=30, validators=[validate_cn_phone])
     appointed_on = models.DateField(_("聘任日期"))
     is_current = models.BooleanField(_("在任"), default=True)
-    history = HistoricalRecords()
+    history = HistoricalRecords(verbose_name=_("协调员变更记录"),
+                                verbose_name_plural=pgettext_lazy("plural", "协调员变更记录"))
 
     class Meta:
         verbose_name = _("协调员")
