@@ -18,6 +18,10 @@ Decisions worth knowing:
   gets the obligations of published campaigns whose periods have not ended yet
   (``period_end >= today``): nobody is put in arrears for work due before they existed.
   Nothing is deleted when a party stops applying.
+* **Tasks of a running campaign.** ``task_add`` on a published campaign generates the new
+  task's obligations in the same transaction, for the periods ending today or later (as for
+  a later party); ``task_delete`` removes a task and its obligations only while none of them
+  holds work (evidence, any state but open, counted records), and is refused otherwise.
 * **Deadline moves** change the task and every *pending* (open/returned) obligation of it;
   submitted and accepted ones keep the due date they were judged against. A recurring
   task's last period is re-clipped, new periods get obligations, and vanished periods are

@@ -350,3 +350,25 @@ def test_admin_estate_without_households_is_an_error(client, world):
                                  "households": "", "coordinators-TOTAL_FORMS": 0, "coordinators-INITIAL_FORMS": 0})
     assert response.status_code == 200 and "households" in response.context["adminform"].form.errors
     assert not Estate.objects.filter(code="HS900").exists()
+
+
+def test_district_officer_cannot_add_a_task_to_the_citys_campaign(client, world, live):
+    client.force_login(world.district_user)
+    response = client.get(reverse("admin:campaigns_task_add") + f"?action={live.action.pk}")
+    assert live.action not in response.context["adminform"].form.fields["action"].queryset
+    response = client.post(reverse("admin:campaigns_task_add"), _task_post(live.action, live.today))
+    assert response.status_code == 200 and "action" in response.context["adminform"].form.errors
+    assert not Task.objects.filter(title="补充任务：消防通道检查").exists()
+    page = client.get(reverse("admin:campaigns_campaign_change", args=[live.campaign.pk]))
+    assert "添加任务" not in page.content.decode()
+
+
+def test_task_of_a_running_campaign_offers_delete_to_its_issuer_only(client, world, live):
+    url = reverse("admin:campaigns_task_change", args=[live.box.pk])
+    delete = reverse("admin:campaigns_task_delete", args=[live.box.pk])
+    client.force_login(world.city_user)
+    assert delete in client.get(url).content.decode()
+    client.force_login(world.district_user)
+    assert delete not in client.get(url).content.decode()
+    client.post(delete, {"post": "yes"})
+    assert Task.objects.filter(pk=live.box.pk).exists()

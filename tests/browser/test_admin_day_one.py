@@ -52,7 +52,7 @@ def _run_action(page, live_server, campaign, label):
     page.get_by_role("button", name=re.compile("执行")).click()
 
 
-def test_city_officer_lands_on_their_campaigns_without_technical_blocks(page, live_server, demo_city):
+def test_city_officer_lands_on_their_campaigns_without_technical_blocks(page, live_server, demo_city, screenshots):
     running = _campaign(status=Campaign.Status.PUBLISHED)
     draft = _campaign(name="2027年文明物业创建活动（草稿）")
     officer = User.objects.get(username="demo-city")
@@ -78,6 +78,7 @@ def test_city_officer_lands_on_their_campaigns_without_technical_blocks(page, li
     for technical in ("Axes", "AXES", "登录安全", "周期任务", "Periodic Tasks", "认证和授权"):
         assert technical not in captions, captions
     expect(page.locator("#content-main")).not_to_contain_text("Axes")
+    page.screenshot(path=str(screenshots / "admin-landing.png"), full_page=False)
 
     # A superuser keeps the technical apps, in Chinese, one click away.
     page.get_by_role("link", name=re.compile("系统维护")).click()
