@@ -230,13 +230,15 @@ class Task(models.Model):
 
 class ObligationQuerySet(models.QuerySet):
     OPEN_STATES = ("open", "returned")
+    # Pending work of a voluntary task is not overdue: nobody owes it.
+    OVERDUE_Q = Q(state__in=OPEN_STATES, task__is_voluntary=False)
 
     def pending(self):
         """Work still expected from the responsible party (open or returned)."""
         return self.filter(state__in=self.OPEN_STATES)
 
     def overdue(self, today):
-        return self.filter(state__in=self.OPEN_STATES, due_date__lt=today)
+        return self.filter(self.OVERDUE_Q, due_date__lt=today)
 
     def due_within(self, today, days):
         """Pending and due from today to today + days (inclusive), not yet overdue."""
@@ -256,7 +258,7 @@ class ObligationQuerySet(models.QuerySet):
         """Annotate ``is_overdue`` (open or returned and past due on `today`)."""
         return self.annotate(
             is_overdue=models.Case(
-                models.When(Q(state__in=self.OPEN_STATES, due_date__lt=today), then=models.Value(True)),
+                models.When(self.OVERDUE_Q & Q(due_date__lt=today), then=models.Value(True)),
                 default=models.Value(False), output_field=models.BooleanField(),
             ),
         )
@@ -342,7 +344,8 @@ class Obligation(models.Model):
 
     def is_overdue(self, today=None):
         today = today or timezone.localdate()
-        return self.state in ObligationQuerySet.OPEN_STATES and self.due_date < today
+        return (self.state in ObligationQuerySet.OPEN_STATES and self.due_date < today
+                and not self.task.is_voluntary)
 
 
 class ObligationEvent(models.Model):
