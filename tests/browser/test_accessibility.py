@@ -196,6 +196,7 @@ def _switch_language(page, to, label):
     """Choose the language in the page's own switch, as a person does, and wait for the page in that language."""
     page.get_by_label(label, exact=True).select_option(to)
     expect(page.locator("html")).to_have_attribute("lang", to)
+    page.wait_for_load_state()  # the new page's <html> is there; wait for the rest of it
 
 
 def test_every_portal_and_public_page_is_accessible_in_both_languages(page, live_server, demo_city,
