@@ -81,7 +81,7 @@ def test_the_progress_dashboard_draws_its_chart_under_the_policy(watched, live_s
     assert_no_violation(page)
 
 
-def test_admin_forms_with_date_widgets_and_the_review_queue_work_under_the_policy(watched, live_server, demo_city):
+def test_admin_widgets_and_the_review_queue_work_under_the_policy(watched, live_server, demo_city):
     page = watched
     load_demo_campaign()
     _login(page, live_server, "demo-city", demo_city, "/admin/campaigns/obligation/review-queue/")
@@ -99,8 +99,16 @@ def test_admin_forms_with_date_widgets_and_the_review_queue_work_under_the_polic
         shortcuts.first.click()
         assert page.locator("#id_date").input_value()
     assert_no_violation(page)
-    page.goto(f"{live_server.url}/admin/estates/propertyfirm/add/")  # filter_horizontal / autocomplete widgets
-    expect(page.locator("#content h1")).to_be_visible()
+    page.goto(f"{live_server.url}/admin/estates/estate/add/")  # autocomplete fields (select2, admin/js/autocomplete.js)
+    expect(page.locator(".select2-container").first).to_be_visible()
+    assert_no_violation(page)
+    page.goto(f"{live_server.url}/admin/campaigns/task/add/")
+    if page.locator("select#id_districts[multiple]").count():  # filter_horizontal: SelectFilter2.js builds the chooser
+        expect(page.locator(".selector").first).to_be_visible()
+    assert_no_violation(page)
+    page.goto(f"{live_server.url}/admin/estates/estate/")  # list actions (admin/js/actions.js)
+    page.locator("#result_list tbody input.action-select").first.check()
+    expect(page.locator(".action-counter")).to_contain_text("1")
     assert_no_violation(page)
 
 
