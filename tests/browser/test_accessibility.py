@@ -252,11 +252,12 @@ def _assert_fits(page, selector, where):
         f"{where} at 1366 px: the table needs {fit['table']} px in {fit['room']} px; columns cut off: {fit['cut']}")
 
 
-@pytest.mark.parametrize("username, login, url, selector", [
-    ("demo-firm", "/accounts/login/", "/portal/campaigns/?campaign=all", "table"),
-    ("demo-district", "/admin/login/", "/admin/campaigns/obligation/", "#result_list"),
+@pytest.mark.parametrize("username, login, url, selector, picture", [
+    ("demo-firm", "/accounts/login/", "/portal/campaigns/?campaign=all", "table", "portal-obligations.png"),
+    ("demo-district", "/admin/login/", "/admin/campaigns/obligation/", "#result_list", "admin-obligation-list.png"),
 ])
-def test_obligation_lists_show_every_column_at_1366_px(page, live_server, demo_city, username, login, url, selector):
+def test_obligation_lists_show_every_column_at_1366_px(page, live_server, demo_city, screenshots, username, login,
+                                                       url, selector, picture):
     """The firm's list and the bureau's list (beside the admin's two sidebars), in both languages, with the demo
     campaign's real texts: no column is clipped or hidden behind a horizontal scroll bar."""
     _demo_objects(User.objects.get(username="demo-firm"))
@@ -268,6 +269,7 @@ def test_obligation_lists_show_every_column_at_1366_px(page, live_server, demo_c
     page.goto(f"{live_server.url}{url}")
     expect(page.locator(f"{selector} tbody tr").first).to_be_visible()
     _assert_fits(page, selector, url)
+    page.screenshot(path=str(screenshots / picture))
     _switch_language(page, "en", "语言")
     _assert_fits(page, selector, f"{url} (en)")
 
