@@ -5,6 +5,8 @@ Violations are caught twice: Chromium's console error ("Refused to execute inlin
 ``page.on("console")``, and the ``securitypolicyviolation`` event, recorded by an init script (which runs
 through the DevTools protocol, so the policy does not apply to it)."""
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -121,3 +123,25 @@ def test_the_watch_sees_an_inline_script_the_policy_blocks(watched, live_server,
     assert page.evaluate("() => window.__ran") is None
     with pytest.raises(AssertionError, match="script-src"):
         assert_no_violation(page)
+
+
+def test_a_job_progress_page_follows_its_job_under_the_policy(watched, live_server, demo_city):
+    """static/js/job-progress.js polls the status URL (connect-src 'self') and shows the job's end."""
+    from django.utils import timezone
+
+    from accounts.models import User
+    from core.models import Job
+
+    page = watched
+    user = User.objects.get(username="demo-firm")
+    job = Job.objects.create(kind="campaigns.obligations_export", owner=user, firm=user.firm, title="任务责任导出",
+                             state=Job.State.RUNNING, progress=40, message="已导出 400 / 1000 条",
+                             started_at=timezone.now())
+    _login(page, live_server, "demo-firm", demo_city, "/portal/")
+    page.goto(f"{live_server.url}/jobs/{job.pk}/")
+    expect(page.locator("#job-message")).to_have_text("已导出 400 / 1000 条")
+    Job.objects.filter(pk=job.pk).update(state=Job.State.FAILED, progress=100, message="处理失败：测试",
+                                         finished_at=timezone.now())
+    expect(page.locator("#job-message")).to_have_text("处理失败：测试", timeout=15_000)
+    expect(page.locator("#job-bar")).to_have_class(re.compile("bg-danger"))
+    assert_no_violation(page)
