@@ -117,7 +117,7 @@ def test_no_chinese_punctuation_glues_messages_together_in_code():
 
 
 GLUE = [("list separator", "、"), ("message separator", "；"), (None, "%(label)s：%(message)s"),
-        (None, "%(text)s（%(note)s）")]
+        (None, "%(text)s（%(note)s）"), ("colon", "："), ("opening bracket", "（"), ("closing bracket", "）")]
 
 
 @pytest.fixture
@@ -189,3 +189,37 @@ def test_an_upload_cell_with_two_errors_is_marked_in_english(english):
     note = join_messages([labelled("Estate code", "required"), labelled("Phone", "not a phone number")])
     _no_cjk_punctuation(note)
     assert xlsx.join_messages is join_messages  # the marked copy and the row errors use the same glue
+
+
+# --- templates ----------------------------------------------------------------------------------------
+
+BLOCK_RE = re.compile(r"\{%\s*blocktrans(?:late)?\b.*?%\}.*?\{%\s*endblocktrans(?:late)?\s*%\}", re.S)
+TRANSLATE_RE = re.compile(r"\{%\s*trans(?:late)?\s+(\"[^\"]*\"|'[^']*').*?%\}", re.S)
+COMMENT_RE = re.compile(r"\{#.*?#\}|\{%\s*comment\s*%\}.*?\{%\s*endcomment\s*%\}", re.S)
+
+
+def test_no_chinese_punctuation_glues_template_text_together():
+    """In templates the glue between a translated label and a value is translated too:
+    ``{% translate "：" context "colon" %}``, as core/text.py does in Python."""
+    found = []
+    for path in sorted(Path(settings.BASE_DIR, "templates").rglob("*")):
+        if path.suffix not in (".html", ".txt"):
+            continue
+        text = path.read_text(encoding="utf-8")
+        masked = text
+        for pattern in (COMMENT_RE, BLOCK_RE, TRANSLATE_RE):
+            masked = pattern.sub(lambda m: " " * len(m.group()), masked)
+        for match in CJK_PUNCTUATION_RE.finditer(masked):
+            line = text.count("\n", 0, match.start()) + 1
+            around = masked[max(0, match.start() - 25):match.end() + 25]
+            found.append(f"{path.relative_to(settings.BASE_DIR)}:{line}: {around!r}")
+    assert not found, "Chinese punctuation outside {% translate %} in templates:\n" + "\n".join(found)
+
+
+def test_template_glue_reads_as_english(english):
+    from django.template import Context, Template
+
+    html = Template('{% load i18n %}{% translate "状态" %}{% translate "：" context "colon" %}x'
+                    '{% translate "（" context "opening bracket" %}y{% translate "）" context "closing bracket" %}'
+                    ).render(Context())
+    _no_cjk_punctuation(html)
