@@ -184,8 +184,8 @@ def test_task_delete_page_refuses_a_task_with_evidence(client, world, live):
                                text="已张贴")
     client.force_login(world.city_user)
     url = reverse("admin:campaigns_task_delete", args=[live.letter.pk])
-    page = client.get(url)
-    assert "1 条任务责任已有提交" in page.content.decode()
+    page = client.get(url).content.decode()
+    assert "不能删除" in page and "1 条任务责任已有提交" in page and 'name="post"' not in page
     client.post(url, {"post": "yes"})
     assert Task.objects.filter(pk=live.letter.pk).exists()
 
