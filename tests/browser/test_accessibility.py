@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 
 import pytest
+from django.test.utils import override_settings
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 from playwright.sync_api import expect
@@ -36,9 +37,11 @@ class Demo:
     estate_code: str
     open_obligation: int
     accepted_obligation: int
+    returned_obligation: int
     record_obligation: int
     job_done: str
     job_running: str
+    job_failed: str
     training: int
     activity: int
     reset_path: str
@@ -51,7 +54,8 @@ PAGES = {
     "portal:estate_edit": lambda d: [f"/portal/estates/{d.estate_code}/"],
     "campaigns:obligations": lambda d: ["/portal/campaigns/", "/portal/campaigns/?campaign=all&f=overdue"],
     "campaigns:obligation_detail": lambda d: [f"/portal/campaigns/obligations/{pk}/" for pk in
-                                              (d.open_obligation, d.accepted_obligation, d.record_obligation)],
+                                              (d.open_obligation, d.accepted_obligation, d.returned_obligation,
+                                                                    d.record_obligation)],
     "campaigns:trainings": lambda d: ["/portal/campaigns/trainings/"],
     "campaigns:training_edit": lambda d: [f"/portal/campaigns/trainings/{d.training}/edit/"],
     "campaigns:training_withdraw": lambda d: [f"/portal/campaigns/trainings/{d.training}/withdraw/"],
@@ -66,7 +70,7 @@ PAGES = {
     "accounts:firm_users": lambda d: ["/accounts/firm-users/"],  # demo-firm is its firm's manager
     "accounts:password_change": lambda d: ["/accounts/password/"],
     "accounts:password_change_done": lambda d: ["/accounts/password/done/"],
-    "jobs:detail": lambda d: [f"/jobs/{d.job_done}/", f"/jobs/{d.job_running}/"],
+    "jobs:detail": lambda d: [f"/jobs/{d.job_done}/", f"/jobs/{d.job_running}/", f"/jobs/{d.job_failed}/"],
 }
 # Pages anyone opens without an account (also checked on a phone).
 PUBLIC_PAGES = {
@@ -125,7 +129,7 @@ def test_every_url_pattern_is_covered():
 
 
 def _demo_objects(user):
-    """Load the demo campaign (as `make run` does) and pick the demo firm's objects."""
+    """Load the demo campaign and today's reminders (as `make run` does) and pick the demo firm's objects."""
     from django.contrib.auth.tokens import default_token_generator
     from django.utils.encoding import force_bytes
     from django.utils.http import urlsafe_base64_encode
@@ -133,14 +137,18 @@ def _demo_objects(user):
     from campaigns.demo import load_demo_campaign
     from campaigns.models import Activity, Training
     from core.models import Job
+    from notifications import services as notification_services
 
     load_demo_campaign()
+    with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"):
+        notification_services.sweep_reminders()  # the portal's notification list has something to show
     firm = user.firm
     estate = Estate.objects.filter(firm=firm, is_active=True).order_by("code").first()
     mine = Obligation.objects.for_firm(firm).order_by("pk")
     open_ob = mine.filter(state=Obligation.State.OPEN, task__record_kind=RecordKind.NONE).first()
     accepted = mine.filter(state=Obligation.State.ACCEPTED).exclude(task__record_kind=RecordKind.NONE).first() \
         or mine.filter(state=Obligation.State.ACCEPTED).first()
+    returned = mine.filter(state=Obligation.State.RETURNED).first()
     record = mine.exclude(task__record_kind=RecordKind.NONE).exclude(pk=accepted.pk).first()
     now = timezone.now()
     done = Job.objects.create(kind="campaigns.obligations_export", owner=user, firm=firm, title="任务责任导出",
@@ -149,9 +157,13 @@ def _demo_objects(user):
     running = Job.objects.create(kind="campaigns.obligations_export", owner=user, firm=firm, title="任务责任导出",
                                  state=Job.State.RUNNING, progress=40, message="已导出 400 / 1000 条",
                                  started_at=now)
+    failed = Job.objects.create(kind="campaigns.obligations_export", owner=user, firm=firm, title="任务责任导出",
+                                state=Job.State.FAILED, progress=10, message="任务队列暂时不可用，请稍后重新发起。",
+                                started_at=now, finished_at=now)
     uid = urlsafe_base64_encode(force_bytes(user.pk))
     return Demo(estate_code=estate.code, open_obligation=open_ob.pk, accepted_obligation=accepted.pk,
-                record_obligation=record.pk, job_done=str(done.pk), job_running=str(running.pk),
+                returned_obligation=returned.pk, record_obligation=record.pk, job_done=str(done.pk),
+                job_running=str(running.pk), job_failed=str(failed.pk),
                 training=Training.objects.filter(organiser_firm=firm).latest("pk").pk,
                 activity=Activity.objects.filter(firm=firm).latest("pk").pk,
                 reset_path=f"/accounts/reset/{uid}/{default_token_generator.make_token(user)}/")
