@@ -93,16 +93,17 @@ AXE_JS = Path(__file__).resolve().parents[2] / "static" / "vendor" / "axe-core" 
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
 
-def axe_violations(page, *, context=None):
-    """Run axe-core (vendored from npm, static/vendor/axe-core) in the page and return the WCAG 2.1 AA violations,
-    each as "rule-id: help (n nodes: selector, ...)" so that a failing assertion names what to fix."""
+def axe_violations(page, *, context=None, tags=AXE_TAGS):
+    """Run axe-core (vendored from npm, static/vendor/axe-core) in the page and return the WCAG 2.1 AA violations
+    (or those of other axe tags, e.g. ["best-practice"] for landmarks and heading order), each as
+    "rule-id: help (n nodes: selector, ...)" so that a failing assertion names what to fix."""
     if not page.evaluate("() => typeof window.axe !== 'undefined'"):
         # Evaluated through the DevTools protocol, not as a <script> tag: the portal's Content-Security-Policy
         # forbids inline scripts, and must stay on while axe runs.
         page.evaluate(AXE_JS.read_text(encoding="utf-8") + "\n;undefined")
     result = page.evaluate(
         "async ([context, tags]) => await axe.run(context || document, {runOnly: {type: 'tag', values: tags}})",
-        [context, AXE_TAGS],
+        [context, list(tags)],
     )
     return [
         f"{v['id']}: {v['help']} ({len(v['nodes'])} nodes: "

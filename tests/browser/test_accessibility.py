@@ -22,6 +22,7 @@ from playwright.sync_api import expect
 from accounts.models import User
 from campaigns.models import Obligation, RecordKind
 from estates.models import Estate
+from tests.browser.conftest import axe_violations
 
 pytestmark = pytest.mark.browser
 
@@ -183,6 +184,8 @@ def _check(page, live_server, path, viewport, assert_accessible, failures, langu
         assert_accessible(page)
     except AssertionError as exc:
         failures.append(f"{where}: " + str(exc).split("\nassert ")[0])
+    # axe's best practices as well: one main landmark, all content in landmarks, headings in order, one <h1>.
+    failures.extend(f"{where}: {v}" for v in axe_violations(page, tags=["best-practice"]))
     # Nothing sticks out of the screen: the page itself never scrolls sideways.
     overflow = page.evaluate("""() => {
         const doc = document.scrollingElement, width = doc.clientWidth;
@@ -325,8 +328,6 @@ def test_forms_showing_their_errors_are_accessible(page, live_server, demo_city,
 def test_axe_runs_under_a_content_security_policy_without_inline_scripts(page):
     """The fixture evaluates axe-core through the DevTools protocol: a page whose policy blocks inline scripts (as the
     portal's does) is still checked, and a real violation is still found."""
-    from tests.browser.conftest import axe_violations
-
     html = ('<!doctype html><html lang="en"><head><title>t</title></head><body><main><h1>Page</h1>'
             '<img src="data:image/gif;base64,R0lGODlhAQABAAAAACw="><script>document.title = "ran"</script>'
             '</main></body></html>')
