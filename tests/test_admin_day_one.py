@@ -221,7 +221,8 @@ def test_task_add_to_a_draft_creates_no_obligation_and_to_a_closed_campaign_is_r
     from django.core.exceptions import ValidationError
 
     campaign, estate_task, _firm_task = _draft(world)
-    _task, created = services.task_add(action=estate_task.action, order=5, code="x", title="草稿任务",
+    free_order = max(estate_task.action.tasks.values_list("order", flat=True)) + 1
+    _task, created = services.task_add(action=estate_task.action, order=free_order, code="x", title="草稿任务",
                                        window_start=live.today, deadline=live.today, party_kind=PartyKind.CITY)
     assert created == 0 and not Obligation.objects.filter(campaign=campaign).exists()
     services.campaign_close(campaign=live.campaign)
