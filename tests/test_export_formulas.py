@@ -21,6 +21,7 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 import core.xlsx
+import core.xlsx.export
 from campaigns import exports as campaign_exports
 from campaigns import services
 from campaigns.models import Obligation
@@ -103,7 +104,7 @@ def body(response, what):
 def callers(monkeypatch):
     """Every (file, function) of the project on the stack of each workbook written."""
     seen = set()
-    write = core.xlsx._write
+    write = core.xlsx.export._write
 
     def spy(*args, **kwargs):
         for frame in inspect.stack()[1:]:
@@ -112,7 +113,7 @@ def callers(monkeypatch):
                 seen.add((path.relative_to(ROOT).as_posix(), frame.function))
         return write(*args, **kwargs)
 
-    monkeypatch.setattr(core.xlsx, "_write", spy)
+    monkeypatch.setattr(core.xlsx.export, "_write", spy)  # where write_xlsx looks it up
     return seen
 
 

@@ -1,0 +1,222 @@
+"""The Importer: read every row, parse, validate all of them, then save all in one transaction or
+nothing; the marked copy of a failed upload is kept as a finished Job the user downloads."""
+
+from __future__ import annotations
+
+import itertools
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from core.text import join_list, join_messages, labelled
+from core.xlsx.marked import mark_errors
+from core.xlsx.parsers import as_text, fold_text
+from core.xlsx.spec import ImportCounts, ImportResult, ImportSpec, Row, RowError, UploadRefused
+from core.xlsx.upload import _cell_value, _header_key, _open_read_only, check_upload
+
+ERROR_JOB_KIND = "xlsx-import-errors"
+
+
+class Importer:
+    """Base of every Excel importer. Subclasses set ``spec`` and implement the hooks."""
+
+    spec: ImportSpec = None
+    #: larger sheets are refused (split them): bounds the memory of one import (~5 KB a row)
+    max_rows = 20_000
+    #: the download name of the marked copy (without extension)
+    marked_name = gettext_lazy("导入错误标注")
+
+    def __init__(self, *, user=None):
+        self.user = user
+        self._errors = []
+        self._sheet_errors = False  # header problems: rows cannot be checked meaningfully
+        self._header_number = 1  # the Excel row of the header (title rows may sit above it)
+        self._columns_present = set()
+
+    # hooks ---------------------------------------------------------------------------------------
+    def prepare(self, rows):
+        """Preload everything ``validate`` needs (a few queries for all rows)."""
+
+    def validate(self, row):
+        """Check one row against the database and other rows; report with ``row.error``."""
+
+    def save(self, rows) -> ImportCounts:
+        raise NotImplementedError
+
+    # helpers for subclasses ----------------------------------------------------------------------
+    def has_column(self, key):
+        return key in self._columns_present
+
+    def _add_error(self, row, key, message):
+        header = self.spec.column(key).label if key else ""
+        number = row.number if row is not None else self._header_number
+        if row is None:
+            self._sheet_errors = True
+        error = RowError(number, header, str(message))
+        if row is not None:
+            row.errors.append(error)
+        self._errors.append(error)
+
+    # the run -------------------------------------------------------------------------------------
+    def run(self, upload, *, store_marked_copy=True) -> ImportResult:
+        """Validate the whole upload; save all rows in one transaction or nothing."""
+        check_upload(upload)
+        rows = self.read(upload)
+        result = ImportResult(rows=len(rows))
+        if rows and not self._sheet_errors:
+            self.prepare(rows)
+            for row in rows:
+                self.validate(row)
+        if self._errors:
+            columns = {c.label: i for i, c in enumerate(self.spec.columns)}
+            result.errors = sorted(self._errors, key=lambda e: (e.row, columns.get(e.column, -1)))
+            result.marked_copy = mark_errors(upload, self.spec, result.errors, header_number=self._header_number)
+            result.marked_name = f"{self.marked_name}_{timezone.localdate():%Y%m%d}.xlsx"
+            if store_marked_copy and self.user is not None:
+                result.job = store_marked_copy_job(
+                    user=self.user, name=result.marked_name, content=result.marked_copy,
+                    title=labelled(self.spec.title, self.marked_name),
+                )
+            return result
+        try:
+            with transaction.atomic():
+                result.counts = self.save(rows)
+        except IntegrityError:
+            # Somebody saved a clashing row between our check and our write: nothing was saved.
+            message = _("保存时发现有人同时修改了相同的记录，本次没有保存任何数据，请重新导入。")
+            result.errors = [RowError(1, "", message)]
+        return result
+
+    def read(self, upload):
+        """Parse every row of the first sheet; collects header and cell errors."""
+        workbook = _open_read_only(upload)
+        try:
+            sheet = workbook.worksheets[0] if workbook.worksheets else None
+            if sheet is None:
+                raise UploadRefused(_("文件中没有工作表。"))
+            lines = sheet.iter_rows(values_only=True)
+            header, lines = self._find_header(lines)
+            if header is None:
+                return []
+            positions = self._map_header(header)
+            # Cells of pre-filled columns do not make a row: the user typed nothing in it.
+            ignored = {positions[key] for key in self.spec.prefilled if key in positions}
+            rows = []
+            for number, values in enumerate(lines, start=self._header_number + 1):
+                if values is None or all(v is None or (isinstance(v, str) and not v.strip())
+                                         for index, v in enumerate(values) if index not in ignored):
+                    continue
+                if len(rows) >= self.max_rows:
+                    raise UploadRefused(
+                        _("数据超过 %(n)s 行，请拆分成多个文件分批导入。") % {"n": f"{self.max_rows:,}"}
+                    )
+                rows.append(self._parse_row(number, values, positions))
+            if not rows and not self._errors:
+                self._add_error(None, None, _("表格中没有数据行。"))
+            return rows
+        except UploadRefused:
+            raise
+        except Exception:  # a sheet openpyxl cannot stream (broken XML inside a valid zip)
+            raise UploadRefused(
+                _("文件已损坏或不是有效的 .xlsx 文件，无法读取。请用 Excel 打开检查后重新保存再上传。")
+            ) from None
+        finally:
+            workbook.close()
+
+    #: rows above the header a sheet may have: a register's title (often merged across the
+    #: columns), the reporting unit and date, a blank line
+    max_title_rows = 10
+
+    def _find_header(self, lines):
+        """``(header values, remaining lines)``: the header is the row, among the first
+        ``max_title_rows + 1``, naming the most columns of the spec (the first such row), so the
+        title rows bureaus put above the header of their own registers are skipped. A sheet
+        with no recognisable header gets one clear error naming the expected columns."""
+        known = {_header_key(text_) for column in self.spec.columns for text_ in column.header_texts()}
+        scanned = []
+        for values in lines:
+            scanned.append(values)
+            if len(scanned) > self.max_title_rows:
+                break
+        best, best_count = None, 0
+        for index, values in enumerate(scanned):
+            count = sum(1 for v in values or () if v is not None and _header_key(v) in known)
+            if count > best_count:
+                best, best_count = index, count
+        if best is None:
+            if not scanned or not any(v is not None and str(v).strip() for v in scanned[0] or ()):
+                self._add_error(None, None, _("第 1 行应为表头（列名），请使用下载的导入模板。"))
+            else:
+                named = [c for c in self.spec.columns if c.required] or list(self.spec.columns[:1])
+                columns = join_list(f"“{c.label}”" for c in named)
+                self._add_error(None, None, _(
+                    "找不到表头：前 %(n)s 行中没有一行含有本表的列名（应有 %(columns)s 等列）。表头上方可以保留标题行"
+                    "（如合并单元格的表名），但列名须与导入模板一致。") % {"n": len(scanned), "columns": columns})
+            return None, iter(())
+        self._header_number = best + 1
+        return scanned[best], itertools.chain(scanned[best + 1:], lines)
+
+    def _map_header(self, header):
+        by_text = {}
+        for column in self.spec.columns:
+            for text_ in column.header_texts():
+                by_text[_header_key(text_)] = column
+        positions = {}
+        for index, value in enumerate(header):
+            if value is None:
+                continue
+            column = by_text.get(_header_key(value))
+            if column is None:
+                continue
+            if column.key in positions:
+                self._add_error(None, None, _("列“%(header)s”出现了两次。") % {"header": column.label})
+                continue
+            positions[column.key] = index
+        for column in self.spec.columns:
+            if column.required and column.key not in positions:
+                message = _("缺少必填列“%(header)s”，请使用下载的导入模板。") % {"header": column.label}
+                self._add_error(None, None, message)
+        self._columns_present = set(positions)
+        return positions
+
+    def _parse_row(self, number, values, positions):
+        row = Row(number=number, values={}, raw={}, importer=self)
+        for column in self.spec.columns:
+            index = positions.get(column.key)
+            if index is None:
+                continue
+            value = _cell_value(values[index]) if index < len(values) else None
+            row.raw[column.key] = value
+            if value is None:
+                if column.required:
+                    row.error(column.key, _("必填，不能为空。"))
+                else:
+                    row.values[column.key] = column.default
+                continue
+            if column.parser is None:
+                row.values[column.key] = fold_text(value) if isinstance(value, str) else as_text(value)
+                continue
+            try:
+                row.values[column.key] = column.parser(value)
+            except ValidationError as exc:
+                row.error(column.key, join_messages(exc.messages))
+        return row
+
+
+def store_marked_copy_job(*, user, name, content, title=""):
+    """Keep the marked copy as a finished Job the user (and their organisation) downloads."""
+    from core.jobs import job_attach_file
+    from core.models import Job
+
+    now = timezone.now()
+    job = Job(
+        kind=ERROR_JOB_KIND, title=str(title)[:200], owner=user, state=Job.State.DONE, progress=100,
+        agency_id=user.agency_id, firm_id=user.firm_id, started_at=now, finished_at=now,
+        message=_("导入未完成：请按标注修改后重新上传。"),
+    )
+    job_attach_file(job, name=name, content=content)
+    job.save()
+    return job
