@@ -26,7 +26,7 @@ from estates.models import Agency
 
 from . import exports, selectors, services
 from .forms import MoveDeadlineForm, ReturnForm, ReviewForm
-from .models import Campaign, Task
+from .models import OPEN_STATES, Campaign, Task
 
 QUEUE_PAGE_SIZE = 100
 # Drill-down: the obligation changelist parameter of each progress dimension.
@@ -154,7 +154,7 @@ def move_deadline(model_admin, request, pk):
             return HttpResponseRedirect(reverse("admin:campaigns_task_change", args=[task.pk]))
     return TemplateResponse(request, "admin/campaigns/task/move_deadline.html", _context(
         model_admin, request, title=_("调整完成期限"), task=task, campaign=campaign, form=form,
-        pending=Task.objects.filter(pk=task.pk, obligations__state__in=["open", "returned"]).count(),
+        pending=Task.objects.filter(pk=task.pk, obligations__state__in=OPEN_STATES).count(),
     ))
 
 

@@ -18,10 +18,9 @@ from django.utils.translation import gettext_lazy
 
 from core.xlsx import ExportColumn, write_xlsx, write_xlsx_path
 
-from .models import Activity, Obligation, PartyKind, Recurrence
+from .models import OPEN_STATES, Activity, Obligation, PartyKind, Recurrence
 
 OBLIGATION_EXPORT_SYNC_LIMIT = getattr(settings, "OBLIGATION_EXPORT_SYNC_LIMIT", 5000)
-PENDING = ("open", "returned")
 
 
 def _short(name, short):
@@ -74,7 +73,7 @@ def obligation_rows(queryset, *, today=None, review=False):
          state, late, count, submitted, r_name, r_short, reviewed, note) = values[:22]
         row = [campaign, action, task, party, code or "", firm or "", grades.get(grade, ""), _short(d_name, d_short),
                _short(s_name, s_short), p_start, p_end, due, states.get(state, state),
-               state in PENDING and due < today, late, count, submitted, _short(r_name, r_short), reviewed, note]
+               state in OPEN_STATES and due < today, late, count, submitted, _short(r_name, r_short), reviewed, note]
         if review:
             row.append(values[22] or "")
         yield row

@@ -228,8 +228,14 @@ class Task(models.Model):
         return self.action.campaign_id
 
 
+#: The states in which an obligation still expects work from its party (Obligation.State.OPEN and
+#: .RETURNED; plain strings because the choices class is defined below). The one definition: selectors,
+#: services, exports, reminders and documents all use it.
+OPEN_STATES = ("open", "returned")
+
+
 class ObligationQuerySet(models.QuerySet):
-    OPEN_STATES = ("open", "returned")
+    OPEN_STATES = OPEN_STATES
     # Pending work of a voluntary task is not overdue: nobody owes it.
     OVERDUE_Q = Q(state__in=OPEN_STATES, task__is_voluntary=False)
 

@@ -20,10 +20,19 @@ from django.utils import timezone
 from estates import scoping
 from estates.models import Agency, Coordinator, Estate, PropertyFirm
 
-from .models import Activity, Campaign, Evidence, Obligation, ObligationEvent, ObligationQuerySet, RecordKind, Training
+from .models import (
+    OPEN_STATES,
+    Activity,
+    Campaign,
+    Evidence,
+    Obligation,
+    ObligationEvent,
+    ObligationQuerySet,
+    RecordKind,
+    Training,
+)
 
 State = Obligation.State
-PENDING = (State.OPEN, State.RETURNED)
 OBLIGATION_LINKS = {"estate": "estate", "firm": "firm", "agency": "agency"}
 LIST_RELATED = ("campaign", "task", "task__action", "estate", "estate__firm", "estate__street", "firm", "agency",
                 "reviewer", "district", "street")
@@ -169,7 +178,7 @@ def filter_counts(*, user, firm=None, campaign=None, today=None):
     return qs.aggregate(
         all=Count("pk"),
         overdue=Count("pk", filter=ObligationQuerySet.OVERDUE_Q & Q(due_date__lt=today)),
-        due7=Count("pk", filter=Q(state__in=PENDING, due_date__gte=today, due_date__lte=today + timedelta(days=7))),
+        due7=Count("pk", filter=Q(state__in=OPEN_STATES, due_date__gte=today, due_date__lte=today + timedelta(days=7))),
         returned=Count("pk", filter=Q(state=State.RETURNED)),
         submitted=Count("pk", filter=Q(state=State.SUBMITTED)),
         accepted=Count("pk", filter=Q(state=State.ACCEPTED)),
@@ -182,7 +191,8 @@ def _firm_counts(*, today):
         "all": Count("pk"),
         # The same "overdue" as the list it links to (voluntary work is never overdue).
         "overdue": Count("pk", filter=ObligationQuerySet.OVERDUE_Q & Q(due_date__lt=today)),
-        "due7": Count("pk", filter=Q(state__in=PENDING, due_date__gte=today, due_date__lte=today + timedelta(days=7))),
+        "due7": Count("pk", filter=Q(state__in=OPEN_STATES, due_date__gte=today,
+                                     due_date__lte=today + timedelta(days=7))),
         "returned": Count("pk", filter=Q(state=State.RETURNED)),
     }
 
@@ -262,7 +272,7 @@ def can_review(*, user, obligation):
 def can_submit(*, user, obligation):
     from .services import _can_submit
 
-    return obligation.state in PENDING and _can_submit(user, obligation)
+    return obligation.state in OPEN_STATES and _can_submit(user, obligation)
 
 
 # --- progress ----------------------------------------------------------------------------------
@@ -279,7 +289,7 @@ def _counts(today, state="state", late=None):
         "submitted": Count("pk", filter=is_(State.SUBMITTED)),
         "returned": Count("pk", filter=is_(State.RETURNED)),
         "accepted": Count("pk", filter=is_(State.ACCEPTED)),
-        "overdue": Count("pk", filter=Q(**{f"{state}__in": PENDING}, task__is_voluntary=False, due_date__lt=today)),
+        "overdue": Count("pk", filter=Q(**{f"{state}__in": OPEN_STATES}, task__is_voluntary=False, due_date__lt=today)),
         "late": Count("pk", filter=late if late is not None else Q(late=True)),
     }
 
@@ -379,7 +389,7 @@ def overdue_at(*, user, campaign, today, history_at, **narrow):
     report's as-of list), with ``state`` set to the state they had then."""
     qs = with_states_at(_narrow(_in_area(obligation_list(user=user, campaign=campaign, today=today), user),
                                 **narrow), history_at)
-    return qs.filter(state_then__in=PENDING, task__is_voluntary=False, due_date__lt=today)
+    return qs.filter(state_then__in=OPEN_STATES, task__is_voluntary=False, due_date__lt=today)
 
 
 # --- records -----------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from estates.models import Estate
 
 from ..models import (
+    OPEN_STATES,
     Campaign,
     Evidence,
     Obligation,
@@ -21,7 +22,6 @@ from .generation import _bulk_insert, _campaign_tasks, _obligations, _parties
 from .periods import _periods_of
 
 State = Obligation.State
-PENDING = (State.OPEN, State.RETURNED)
 CHUNK = 2000  # obligation rows per INSERT batch: bounds the rows held in memory at once
 
 
@@ -109,14 +109,14 @@ def obligations_follow_estate(*, estate):
     estate's obligations in step with the estate."""
     Obligation.objects.filter(estate=estate).exclude(district_id=estate.district_id, street_id=estate.street_id) \
         .update(district_id=estate.district_id, street_id=estate.street_id)
-    Obligation.objects.filter(estate=estate, state__in=PENDING + (State.SUBMITTED,)) \
+    Obligation.objects.filter(estate=estate, state__in=OPEN_STATES + (State.SUBMITTED,)) \
         .exclude(reviewer_id=estate.district_id).update(reviewer_id=estate.district_id)
 
 
 @transaction.atomic
 def obligations_follow_firm(*, firm):
     Obligation.objects.filter(firm=firm).exclude(district_id=firm.district_id).update(district_id=firm.district_id)
-    Obligation.objects.filter(firm=firm, state__in=PENDING + (State.SUBMITTED,)) \
+    Obligation.objects.filter(firm=firm, state__in=OPEN_STATES + (State.SUBMITTED,)) \
         .exclude(reviewer_id=firm.district_id).update(reviewer_id=firm.district_id)
 
 
@@ -153,7 +153,7 @@ def task_move_deadline(*, task, deadline, user=None, note=""):
     for start, (_s, p_end, due) in new_periods.items():
         if start in old_periods and old_periods[start][2] == due:
             continue
-        pending = Obligation.objects.filter(task=task, period_start=start, state__in=PENDING)
+        pending = Obligation.objects.filter(task=task, period_start=start, state__in=OPEN_STATES)
         ids = list(pending.values_list("pk", "state"))
         if not ids:
             continue

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from estates.models import Coordinator, Estate
 
 from ..models import (
+    OPEN_STATES,
     Activity,
     Campaign,
     Obligation,
@@ -21,7 +22,6 @@ from ..models import (
 from .review import _event, _mark_submitted
 
 State = Obligation.State
-PENDING = (State.OPEN, State.RETURNED)
 
 
 def _record_count(task, obligation):
@@ -50,7 +50,7 @@ def _submitted_from(obligation):
     """The state an obligation was in before its current submission (open or returned)."""
     submits = (ObligationEvent.Kind.SUBMIT, ObligationEvent.Kind.RESUBMIT, ObligationEvent.Kind.AUTO_SUBMIT)
     last = obligation.events.filter(kind__in=submits).order_by("-at", "-pk").first()
-    return last.from_state if last is not None and last.from_state in PENDING else State.OPEN
+    return last.from_state if last is not None and last.from_state in OPEN_STATES else State.OPEN
 
 
 def _recount(*, kind, party_q, on_date, user, note, log_changes=False):
@@ -79,7 +79,7 @@ def _recount(*, kind, party_q, on_date, user, note, log_changes=False):
             _event(obligation, ObligationEvent.Kind.RECORD, user, State.SUBMITTED,
                    note=_("%(note)s 已登记 %(n)s 次，少于要求的 %(min)s 次，提交已撤回。")
                    % {"note": note, "n": count, "min": obligation.task.min_count}, at=now)
-        elif obligation.state in PENDING and count >= obligation.task.min_count:
+        elif obligation.state in OPEN_STATES and count >= obligation.task.min_count:
             from_state = obligation.state
             _mark_submitted(obligation, user, now)
             fields += ["state", "submitted_at", "submitted_by", "reviewed_at", "reviewed_by", "late"]
