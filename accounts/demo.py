@@ -6,8 +6,11 @@ the session carries a hash of the password, log everybody out). Only a missing a
 and one whose organisation is gone or of the wrong kind is re-attached.
 """
 
+import os
+
 from django.db.models import Count
 
+from core.demo import register_demo_step
 from estates.models import Agency, Estate, PropertyFirm
 
 from .models import User
@@ -74,3 +77,16 @@ def ensure_demo_accounts(*, password):
             user.save()
         result.append((username, _description(user, kind)))
     return result
+
+
+def demo_accounts_step(command, **options):
+    """The setup_demo step (core/demo.py), last: the demo accounts and their logins."""
+    password = os.environ.get("DEMO_PASSWORD") or DEFAULT_DEMO_PASSWORD
+    accounts = ensure_demo_accounts(password=password)
+    command.stdout.write("")
+    command.stdout.write(command.style.SUCCESS(f"Demo accounts (password: {password})"))
+    for username, description in accounts:
+        command.stdout.write(f"  {username:<14} {description}")
+
+
+register_demo_step(90, demo_accounts_step)

@@ -24,6 +24,7 @@ from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 
+from core.demo import register_demo_step
 from estates.demo import mobile, person_name
 from estates.models import Agency, Coordinator
 
@@ -145,8 +146,8 @@ def _records(ob, day, rng, trainings, activities, coordinators, taken):
                                         appointed_on=day, is_current=True))
 
 
-def demo_campaign_step(command):
-    """The setup_demo step (core/management/commands/setup_demo.py)."""
+def demo_campaign_step(command, **options):
+    """The setup_demo step (core/demo.py)."""
     campaign, created = load_demo_campaign()
     if not created:
         command.stdout.write(f"Demo campaign already loaded: {campaign.name}.")
@@ -159,3 +160,6 @@ def demo_campaign_step(command):
         f"{sum(counts.values())} obligations: {counts.get('accepted', 0)} accepted, "
         f"{counts.get('submitted', 0)} awaiting review, {counts.get('returned', 0)} returned, {overdue} overdue."
     )
+
+
+register_demo_step(20, demo_campaign_step)

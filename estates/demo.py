@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from django.db import transaction
 from stdnum.cn import uscc
 
+from core.demo import register_demo_step
+
 from .models import Agency, Estate, PropertyFirm
 
 CITY_NAME = "宁波市住房和城乡建设委员会"
@@ -171,3 +173,15 @@ def build_city(*, estates=300, seed=2011, city_name=CITY_NAME, city_short=CITY_S
         ))
     Estate.objects.bulk_create(rows, batch_size=1000)
     return DemoCity(city=city, districts=districts, streets=streets, firms=firms, estates_created=len(rows))
+
+
+def demo_city_step(command, *, estates=300, seed=2011, **options):
+    """The setup_demo step (core/demo.py): the demo city, once (a registry with data is left as it is)."""
+    if Agency.objects.exists():
+        command.stdout.write("Registry already has data; demo city not rebuilt.")
+        return
+    city = build_city(estates=estates, seed=seed)
+    command.stdout.write(f"Demo city: {len(city.districts)} districts, {city.estates_created} estates.")
+
+
+register_demo_step(10, demo_city_step)

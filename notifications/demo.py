@@ -6,13 +6,15 @@ import os
 from django.test.utils import override_settings
 from django.utils import timezone
 
+from core.demo import register_demo_step
+
 from . import services
 
 
-def demo_reminders_step(command):
-    """The setup_demo step (core/management/commands/setup_demo.py). Safe to repeat: exactly once.
+def demo_reminders_step(command, **options):
+    """The setup_demo step (core/demo.py). Safe to repeat: exactly once.
 
-    setup_demo creates the demo accounts after its extra steps; reminders need their recipients
+    setup_demo creates the demo accounts in its last step; reminders need their recipients
     first, so this step makes sure they exist (the same idempotent call, the same password).
     The demo's mail is discarded (the console backend would print hundreds of messages); the in-app
     notifications and the reminder log are real.
@@ -30,3 +32,6 @@ def demo_reminders_step(command):
         f"overdue digests: {digest.sent} "
         f"(mail discarded, in-app notifications kept)."
     )
+
+
+register_demo_step(30, demo_reminders_step)
