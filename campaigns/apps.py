@@ -7,4 +7,6 @@ class CampaignsConfig(AppConfig):
     verbose_name = _("创建活动管理")  # the app; its Campaign model is 创建活动
 
     def ready(self):
-        from . import signals  # noqa: F401  (connects the registry → obligations receivers)
+        from . import builtin_record_kinds, signals  # noqa: F401  (signals connects the registry → obligations receivers)
+
+        builtin_record_kinds.register()

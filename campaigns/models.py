@@ -47,6 +47,8 @@ from django.utils.translation import pgettext_lazy
 from core.text import join_list
 from estates.models import Agency, Estate, PropertyFirm
 
+from . import record_kinds
+
 
 class Campaign(models.Model):
     class Status(models.TextChoices):
@@ -143,7 +145,8 @@ class EvidenceKind(models.TextChoices):
 
 
 class RecordKind(models.TextChoices):
-    """Which records count towards a task automatically (see services.record_*)."""
+    """The record kinds campaigns registers itself (campaigns/builtin_record_kinds.py). ``Task.record_kind``
+    accepts any key of the open registry (campaigns/record_kinds.py): later apps add theirs."""
 
     NONE = "", _("无")
     TRAINING = "training", _("培训")
@@ -180,8 +183,11 @@ class Task(models.Model):
     recurrence = models.CharField(_("频次"), max_length=10, choices=Recurrence.choices, default=Recurrence.ONCE)
     min_count = models.PositiveSmallIntegerField(_("每期最少次数"), default=1)
     evidence_kinds = models.JSONField(_("佐证材料"), default=list, blank=True)
+    # Choices are read from the registry each time (a callable), so a kind an app registers later is
+    # offered and validated without a migration here.
     record_kind = models.CharField(
-        _("自动计入的记录"), max_length=12, choices=RecordKind.choices, default=RecordKind.NONE, blank=True
+        _("自动计入的记录"), max_length=record_kinds.KEY_MAX_LENGTH, choices=record_kinds.choices,
+        default=RecordKind.NONE, blank=True,
     )
     is_voluntary = models.BooleanField(
         _("自愿参加"), default=False,

@@ -20,6 +20,7 @@ from django.utils import timezone
 from estates import scoping
 from estates.models import Agency, Coordinator, Estate, PropertyFirm
 
+from . import record_kinds
 from .models import (
     OPEN_STATES,
     Activity,
@@ -439,22 +440,10 @@ def locked_records(rows):
 
 
 def obligation_records(*, obligation):
-    """The records that count towards an obligation (its party, kind and period)."""
-    kind = obligation.task.record_kind
-    span = (obligation.period_start, obligation.period_end)
-    if kind == RecordKind.TRAINING:
-        qs = Training.objects.filter(date__range=span).prefetch_related("photos")
-        if obligation.firm_id:
-            return qs.filter(organiser_firm_id=obligation.firm_id)
-        return qs.filter(organiser_agency_id=obligation.agency_id) if obligation.agency_id else qs.none()
-    if kind in (RecordKind.FRIENDSHIP, RecordKind.CONVENIENCE, RecordKind.PAIRING):
-        qs = Activity.objects.filter(kind=kind, date__range=span).prefetch_related("photos")
-        if obligation.firm_id:
-            return qs.filter(firm_id=obligation.firm_id)
-        return qs.filter(estate_id=obligation.estate_id) if obligation.estate_id else qs.none()
-    if kind == RecordKind.COORDINATOR and obligation.estate_id:
-        return Coordinator.objects.filter(estate_id=obligation.estate_id).order_by("-is_current", "-appointed_on")
-    return Training.objects.none()
+    """The records that count towards an obligation (its party, kind and period), as its record kind
+    lists them (campaigns/record_kinds.py); empty for a task without a registered kind."""
+    spec = record_kinds.get(obligation.task.record_kind)
+    return spec.records(obligation) if spec is not None else []
 
 
 def coordinator_roster(*, user, district=None, street=None, firm=None):

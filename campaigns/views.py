@@ -24,7 +24,7 @@ from core.jobs import job_start
 from estates import scoping
 from estates import selectors as estate_selectors
 
-from . import exports, selectors, services
+from . import exports, record_kinds, selectors, services
 from .forms import ActivityForm, CoordinatorForm, EvidenceForm, RosterUploadForm, TrainingForm
 from .importers import ROSTER_SPEC, CoordinatorRosterImporter, roster_template_rows
 from .models import Campaign
@@ -122,13 +122,15 @@ def obligation_detail(request, pk):
     elif request.method == "POST":
         messages.error(request, _("该任务当前不能提交（%(state)s）。") % {"state": obligation.get_state_display()})
         return redirect("campaigns:obligation_detail", pk=obligation.pk)
-    records = selectors.obligation_records(obligation=obligation) if obligation.task.record_kind else None
+    spec = record_kinds.get(obligation.task.record_kind)
+    records = selectors.obligation_records(obligation=obligation) if spec is not None else None
     return render(request, "campaigns/portal/obligation_detail.html", {
         "obligation": obligation, "task": obligation.task, "form": form, "can_submit": can_submit,
         "evidence": list(obligation.evidence.all()), "events": list(obligation.events.all()),
         "records": list(records) if records is not None else None,
         "is_overdue": obligation.is_overdue,  # annotated by selectors (with_flags)
-        "record_links": _record_links(obligation.task.record_kind),
+        # Where the user files a record of this kind: the registering app says (campaigns/record_kinds.py).
+        "record_links": spec.file_url(obligation) if spec is not None and spec.file_url else None,
     })
 
 
@@ -164,16 +166,6 @@ def record_photo(request, pk):
     except FileNotFoundError:
         raise Http404 from None
     return FileResponse(handle, filename=photo.original_name or photo.file.name.rsplit("/", 1)[-1])
-
-
-def _record_links(kind):
-    if kind == "training":
-        return {"url": reverse("campaigns:trainings"), "label": _("登记培训")}
-    if kind in ("friendship", "convenience", "pairing"):
-        return {"url": reverse("campaigns:activities") + f"?kind={kind}", "label": _("登记活动")}
-    if kind == "coordinator":
-        return {"url": reverse("campaigns:coordinators"), "label": _("备案协调员")}
-    return None
 
 
 # --- records -----------------------------------------------------------------------------------

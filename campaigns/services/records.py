@@ -1,4 +1,6 @@
-"""Records (trainings, activities, coordinators) counted towards obligations; correcting and withdrawing them."""
+"""Records counted towards obligations: the recount any app's record kind triggers (``records_changed``,
+campaigns/record_kinds.py), and campaigns' own records (trainings, activities, coordinators): filing,
+correcting and withdrawing them."""
 
 
 from django.core.exceptions import ValidationError
@@ -9,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from estates.models import Coordinator, Estate
 
+from .. import record_kinds
 from ..models import (
     OPEN_STATES,
     Activity,
@@ -24,28 +27,6 @@ from .review import _event, _mark_submitted
 State = Obligation.State
 
 
-def _record_count(task, obligation):
-    span = (obligation.period_start, obligation.period_end)
-    kind = task.record_kind
-    if kind == RecordKind.TRAINING:
-        qs = Training.objects.filter(date__range=span)
-        if obligation.firm_id:
-            return qs.filter(organiser_firm_id=obligation.firm_id).count()
-        if obligation.agency_id:
-            return qs.filter(organiser_agency_id=obligation.agency_id).count()
-        return 0
-    if kind in (RecordKind.FRIENDSHIP, RecordKind.CONVENIENCE, RecordKind.PAIRING):
-        qs = Activity.objects.filter(kind=kind, date__range=span)
-        if obligation.firm_id:
-            return qs.filter(firm_id=obligation.firm_id).count()
-        if obligation.estate_id:
-            return qs.filter(estate_id=obligation.estate_id).count()
-        return 0
-    if kind == RecordKind.COORDINATOR and obligation.estate_id:
-        return Coordinator.objects.filter(estate_id=obligation.estate_id, is_current=True).count()
-    return 0
-
-
 def _submitted_from(obligation):
     """The state an obligation was in before its current submission (open or returned)."""
     submits = (ObligationEvent.Kind.SUBMIT, ObligationEvent.Kind.RESUBMIT, ObligationEvent.Kind.AUTO_SUBMIT)
@@ -59,15 +40,19 @@ def _recount(*, kind, party_q, on_date, user, note, log_changes=False):
 
     ``log_changes`` (a record was corrected or withdrawn): every changed count gets a
     ``record`` event, and a submitted obligation now below its minimum is taken back."""
+    spec = record_kinds.get(kind)
+    if spec is None:  # no kind, or one whose app is gone: nothing can be counted
+        return []
+    # One query, whatever the number of obligations: the kind's count is an expression on each row.
     qs = Obligation.objects.select_for_update(of=("self",)).select_related("task").filter(
         party_q, task__record_kind=kind, campaign__status=Campaign.Status.PUBLISHED,
-    )
+    ).annotate(records_now=spec.count())
     if on_date is not None:
         qs = qs.filter(period_start__lte=on_date, period_end__gte=on_date)
     touched = []
     now = timezone.now()
     for obligation in qs:
-        count = _record_count(obligation.task, obligation)
+        count = obligation.records_now
         fields = []
         if count != obligation.count_achieved:
             obligation.count_achieved = count
@@ -92,6 +77,55 @@ def _recount(*, kind, party_q, on_date, user, note, log_changes=False):
                        note=_("%(note)s 已登记 %(n)s 次。") % {"note": note, "n": count}, at=now)
         touched.append(obligation)
     return touched
+
+
+def _ids(value):
+    """Ids of a party argument: a model instance, an id, or an iterable of either; None → none."""
+    if value is None:
+        return []
+    if isinstance(value, (list, tuple, set, frozenset)) or hasattr(value, "model"):
+        return [getattr(v, "pk", v) for v in value if v is not None]
+    return [getattr(value, "pk", value)]
+
+
+def _party_q(*, estate=None, firm=None, agency=None):
+    """Obligations whose party is one of the given estates, firms or agencies (none given: no obligation)."""
+    party_q = Q(pk__in=[])
+    for link, value in (("estate", estate), ("firm", firm), ("agency", agency)):
+        ids = _ids(value)
+        if ids:
+            party_q |= Q(**{f"{link}_id__in": ids})
+    return party_q
+
+
+def records_locked(*, kind, on_date, estate=None, firm=None, agency=None):
+    """The accepted obligation (earliest due first) that records of ``kind`` of these parties dated
+    ``on_date`` count towards, or None. Accepted work was judged on its records: an app refuses to
+    correct or withdraw a record while this returns an obligation (see ``training_update``)."""
+    return Obligation.objects.filter(
+        _party_q(estate=estate, firm=firm, agency=agency), task__record_kind=kind, state=State.ACCEPTED,
+        period_start__lte=on_date, period_end__gte=on_date,
+    ).select_related("task", "reviewer").order_by("due_date", "pk").first()
+
+
+@transaction.atomic(savepoint=False)  # inside the caller's transaction: no savepoint round trips
+def records_changed(*, kind, on_date, user, note, estate=None, firm=None, agency=None, corrected=False):
+    """The one service an app calls after its records of ``kind`` changed (campaigns/record_kinds.py).
+
+    Recounts the obligations of published campaigns counting ``kind`` whose party is one of the given
+    estates, firms or agencies (each an instance, an id, or several) and whose period contains ``on_date``
+    (``None``: every period, for records that count whatever their date): ``count_achieved`` follows, and an
+    open or returned obligation reaching its ``min_count`` is submitted automatically. ``note`` (what
+    happened, in the user's words: "已登记清洁：…") goes into the obligations' history.
+
+    ``corrected=True`` when records were corrected or withdrawn: each changed count is logged, and a
+    submitted obligation now below its minimum goes back to where it was submitted from. Call it once for
+    the record as it was and once as it is when a correction moves it (another date, party or kind).
+    Returns the obligations recounted."""
+    if record_kinds.get(kind) is None:
+        raise ValueError(f"record kind {kind!r} is not registered (campaigns.record_kinds.register)")
+    return _recount(kind=kind, party_q=_party_q(estate=estate, firm=firm, agency=agency), on_date=on_date,
+                    user=user, note=note, log_changes=corrected)
 
 
 def _check_organisation(user, *, agency=None, firm=None):
@@ -126,9 +160,8 @@ def training_record(*, user, date, topic, organiser_agency=None, organiser_firm=
     training.full_clean()
     training.save()
     _save_photos(photos, training=training)
-    party = Q(firm=organiser_firm) if organiser_firm else Q(agency=organiser_agency)
-    _recount(kind=RecordKind.TRAINING, party_q=party, on_date=date, user=user,
-             note=_("已登记培训：%(topic)s（%(date)s）") % {"topic": topic, "date": date})
+    records_changed(kind=RecordKind.TRAINING, **_training_party(training), on_date=date, user=user,
+                    note=_("已登记培训：%(topic)s（%(date)s）") % {"topic": topic, "date": date})
     return training
 
 
@@ -148,21 +181,22 @@ def activity_record(*, user, kind, date, title, firm=None, estate=None, partners
     activity.full_clean()
     activity.save()
     _save_photos(photos, activity=activity)
-    party = Q(firm=firm) | (Q(estate=estate) if estate else Q(pk__in=[]))
-    _recount(kind=kind, party_q=party, on_date=date, user=user,
-             note=_("已登记活动：%(title)s（%(date)s）") % {"title": title, "date": date})
+    records_changed(kind=kind, **_activity_party(activity), on_date=date, user=user,
+                    note=_("已登记活动：%(title)s（%(date)s）") % {"title": title, "date": date})
     return activity
 
 
 # --- correcting and withdrawing records ----------------------------------------------------------
 
 def _training_party(training):
-    return Q(firm_id=training.organiser_firm_id) if training.organiser_firm_id \
-        else Q(agency_id=training.organiser_agency_id)
+    """records_changed's party arguments for a training: its organiser."""
+    return {"firm": training.organiser_firm_id} if training.organiser_firm_id \
+        else {"agency": training.organiser_agency_id}
 
 
 def _activity_party(activity):
-    return Q(firm_id=activity.firm_id) | (Q(estate_id=activity.estate_id) if activity.estate_id else Q(pk__in=[]))
+    """An activity counts for its firm and, if it names one, its estate."""
+    return {"firm": activity.firm_id, "estate": activity.estate_id}
 
 
 def _check_record_owner(user, *, agency_id=None, firm_id=None):
@@ -178,11 +212,9 @@ def _check_record_owner(user, *, agency_id=None, firm_id=None):
 def _check_not_accepted(*, uses, what):
     """Refuse when an obligation a record counts (or would count) towards is accepted.
 
-    ``uses`` is a list of (record kind, party Q, date): the record as it is and as it will be."""
-    for kind, party_q, on_date in uses:
-        accepted = Obligation.objects.filter(
-            party_q, task__record_kind=kind, state=State.ACCEPTED, period_start__lte=on_date,
-            period_end__gte=on_date).select_related("task", "reviewer").order_by("due_date", "pk").first()
+    ``uses`` is a list of (record kind, party arguments, date): the record as it is and as it will be."""
+    for kind, party, on_date in uses:
+        accepted = records_locked(kind=kind, on_date=on_date, **party)
         if accepted is not None:
             raise ValidationError(
                 _("%(what)s已计入审核通过的任务“%(task)s”（%(start)s 至 %(end)s），不能再更正或撤回；"
@@ -219,7 +251,7 @@ def training_update(*, user, training, date, topic, audience="", attendee_count,
     _save_photos(photos, training=training)
     note = _("已更正培训：%(topic)s（%(date)s）") % {"topic": topic, "date": date}
     for on_date in dict.fromkeys([old_date, date]):
-        _recount(kind=RecordKind.TRAINING, party_q=party, on_date=on_date, user=user, note=note, log_changes=True)
+        records_changed(kind=RecordKind.TRAINING, **party, on_date=on_date, user=user, note=note, corrected=True)
     return training
 
 
@@ -234,7 +266,7 @@ def training_withdraw(*, user, training):
     note = _("已撤回培训：%(topic)s（%(date)s）") % {"topic": training.topic, "date": training.date}
     on_date = training.date
     training.delete()
-    _recount(kind=RecordKind.TRAINING, party_q=party, on_date=on_date, user=user, note=note, log_changes=True)
+    records_changed(kind=RecordKind.TRAINING, **party, on_date=on_date, user=user, note=note, corrected=True)
 
 
 @transaction.atomic
@@ -256,7 +288,7 @@ def activity_update(*, user, activity, kind, date, title, estate=None, partners=
     _save_photos(photos, activity=activity)
     note = _("已更正活动：%(title)s（%(date)s）") % {"title": title, "date": date}
     for record_kind, party, on_date in (before, after):
-        _recount(kind=record_kind, party_q=party, on_date=on_date, user=user, note=note, log_changes=True)
+        records_changed(kind=record_kind, **party, on_date=on_date, user=user, note=note, corrected=True)
     return activity
 
 
@@ -270,7 +302,7 @@ def activity_withdraw(*, user, activity):
     _delete_files_on_commit([p.file.name for p in activity.photos.all()])
     note = _("已撤回活动：%(title)s（%(date)s）") % {"title": activity.title, "date": activity.date}
     activity.delete()
-    _recount(kind=kind, party_q=party, on_date=on_date, user=user, note=note, log_changes=True)
+    records_changed(kind=kind, **party, on_date=on_date, user=user, note=note, corrected=True)
 
 
 @transaction.atomic
@@ -292,6 +324,6 @@ def coordinator_file(*, user, estate, name, phone, appointed_on):
         old.is_current = False
         old.save(update_fields=["is_current"])
     coordinator.save()
-    _recount(kind=RecordKind.COORDINATOR, party_q=Q(estate=estate), on_date=None, user=user,
-             note=_("已备案协调员：%(name)s") % {"name": coordinator.name})
+    records_changed(kind=RecordKind.COORDINATOR, estate=estate, on_date=None, user=user,
+                    note=_("已备案协调员：%(name)s") % {"name": coordinator.name})
     return coordinator
