@@ -6,6 +6,9 @@ delivery sent, so they exist exactly once. Every other channel talks to the outs
 ``settings.NOTIFICATION_CHANNELS`` (dotted paths; default: email only). A channel gets the
 rendered message and the users, picks the users it can reach (the email channel: an address
 and ``email_notifications`` on) and raises on failure; the caller records what went out.
+Recipients without an account (notifications/registry.py ``Recipient.bare``) name the
+channel that reaches them; :meth:`Channel.send_to_addresses` delivers to such bare addresses
+(the email channel: one message per address, so strangers never see each other).
 """
 
 from dataclasses import dataclass, field
@@ -48,6 +51,10 @@ class Channel:
     def send(self, message: Message, users) -> list[str]:
         """Deliver ``message`` to ``users``; return the addresses reached. Raise on failure."""
         raise NotImplementedError
+
+    def send_to_addresses(self, message: Message, addresses) -> list[str]:
+        """Deliver ``message`` to bare addresses of this channel (no account); raise on failure."""
+        raise NotImplementedError(f"the {self.name} channel cannot send to bare addresses")
 
 
 class EmailChannel(Channel):
@@ -92,6 +99,18 @@ class EmailChannel(Channel):
                 mail.attach_alternative(message.html, "text/html")
             mail.send(fail_silently=False)
             reached += sorted(addresses)
+        return reached
+
+    def send_to_addresses(self, message, addresses):
+        reached = []
+        for address in sorted(set(addresses)):
+            mail = EmailMultiAlternatives(subject=message.subject, body=message.text,
+                                          from_email=settings.DEFAULT_FROM_EMAIL, to=[address],
+                                          connection=self.connection, headers=message.headers)
+            if message.html:
+                mail.attach_alternative(message.html, "text/html")
+            mail.send(fail_silently=False)
+            reached.append(address)
         return reached
 
 

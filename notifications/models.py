@@ -10,7 +10,10 @@
   (only one claimer can win a row) and holds the claim for a lease; a claim older than the
   lease is taken again, so a crashed worker loses nothing and two workers double nothing.
   :class:`Reminder` (key: obligation, kind, date) and :class:`Digest` (key: officer, week)
-  are the two kinds today; later channels and apps add their own subclasses.
+  are the campaigns' reminder log (their rows predate the generic outbox and keep their
+  tables); :class:`OutboxMessage` is the generic row any app queues a registered message
+  kind into (notifications/registry.py, notifications/outbox.py), for any recipient: a user,
+  an organisation (agency or firm) or a bare address without an account.
 """
 
 from django.conf import settings
@@ -146,6 +149,10 @@ class Delivery(models.Model):
         # log says who to add, and the next sweep tries again.
         NO_RECIPIENT = "nobody", _("无接收人")
         SKIPPED = "skipped", _("已跳过")
+        # Outbox only: an event of a digest kind waits for its recipient's daily digest (HELD),
+        # then is folded into the digest message (DIGESTED) and never sent on its own.
+        HELD = "held", _("待汇总")
+        DIGESTED = "digested", _("已汇总")
 
     state = models.CharField(_("状态"), max_length=10, choices=State.choices, default=State.PENDING)
     attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
@@ -250,3 +257,69 @@ class SweepRun(models.Model):
 
     def __str__(self):
         return f"{self.date}"
+
+
+class OutboxMessage(Delivery):
+    """One message of a registered kind to one recipient, stored before it is sent.
+
+    The unique key is (kind, natural key, date, recipient): queuing the same event twice
+    stores one row. The recipient is a user, an organisation (an agency or a firm: expanded
+    to its active users when sent) or a bare address with the channel that reaches it (a
+    resident's phone, a group robot's webhook, an email address without an account).
+    ``recipient`` is the key's text form ("user:7", "firm:3", "sms:13800000000") because a
+    unique constraint over nullable foreign keys would not be unique (NULLs differ).
+    """
+
+    class RecipientKind(models.TextChoices):
+        USER = "user", _("用户")
+        AGENCY = "agency", _("主管机构")
+        FIRM = "firm", _("物业服务企业")
+        ADDRESS = "address", _("地址")
+
+    kind = models.CharField(_("消息类型"), max_length=80)
+    key = models.CharField(_("业务标识"), max_length=200)
+    date = models.DateField(_("日期"))
+    recipient = models.CharField(_("接收方标识"), max_length=300)
+    recipient_kind = models.CharField(_("接收方类型"), max_length=10, choices=RecipientKind.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("接收用户"), null=True, blank=True, on_delete=models.CASCADE,
+        related_name="+",
+    )
+    agency = models.ForeignKey(
+        "estates.Agency", verbose_name=_("主管机构"), null=True, blank=True, on_delete=models.CASCADE,
+        related_name="+",
+    )
+    firm = models.ForeignKey(
+        "estates.PropertyFirm", verbose_name=_("物业服务企业"), null=True, blank=True, on_delete=models.CASCADE,
+        related_name="+",
+    )
+    address = models.CharField(_("地址"), max_length=255, blank=True)
+    address_channel = models.CharField(_("地址渠道"), max_length=20, blank=True)
+    payload = models.JSONField(_("内容数据"), default=dict, blank=True)
+    subject = models.CharField(_("标题"), max_length=200, blank=True)
+    digest = models.ForeignKey(
+        "self", verbose_name=_("所属汇总"), null=True, blank=True, on_delete=models.SET_NULL, related_name="items",
+    )
+
+    class Meta:
+        verbose_name = _("消息记录")
+        verbose_name_plural = pgettext_lazy("plural", "消息记录")
+        ordering = ["-date", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "key", "date", "recipient"], name="outbox_unique_key"),
+            models.CheckConstraint(
+                condition=(Q(recipient_kind="user", user__isnull=False)
+                           | Q(recipient_kind="agency", agency__isnull=False)
+                           | Q(recipient_kind="firm", firm__isnull=False)
+                           | (Q(recipient_kind="address") & ~Q(address=""))),
+                name="outbox_recipient_present",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["state", "claimed_at"], name="outbox_state_claimed"),
+            models.Index(fields=["claim_token"], name="outbox_claim_token"),
+            models.Index(fields=["kind", "state", "date"], name="outbox_kind_state_date"),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} {self.key} → {self.recipient}"
