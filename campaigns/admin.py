@@ -75,7 +75,7 @@ class CampaignFilter(admin.SimpleListFilter):
         return list(selectors.campaign_list(user=request.user).values_list("pk", "name"))
 
     def queryset(self, request, queryset):
-        return queryset.filter(campaign_id=self.value()) if self.value() else queryset
+        return selectors.narrow_obligations(queryset, campaign=self.value()) if self.value() else queryset
 
 
 class TaskCampaignFilter(CampaignFilter):
@@ -119,7 +119,7 @@ class ActionFilter(admin.SimpleListFilter):
         return [(a.pk, f"{a.order}. {a.name}") for a in qs.order_by("campaign", "order").only("pk", "order", "name")]
 
     def queryset(self, request, queryset):
-        return queryset.filter(task__action_id=self.value()) if self.value() else queryset
+        return selectors.narrow_obligations(queryset, action=self.value()) if self.value() else queryset
 
 
 class TaskFilter(admin.SimpleListFilter):
@@ -142,7 +142,7 @@ class TaskFilter(admin.SimpleListFilter):
         return [(t.pk, t.title) for t in qs.order_by("action__order", "order").only("pk", "title")]
 
     def queryset(self, request, queryset):
-        return queryset.filter(task_id=self.value()) if self.value() else queryset
+        return selectors.narrow_obligations(queryset, task=self.value()) if self.value() else queryset
 
 
 class FirmFilter(admin.SimpleListFilter):
@@ -161,7 +161,7 @@ class FirmFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         if self.value() and str(self.value()).isdigit():
-            return queryset.for_firm(int(self.value()))
+            return selectors.narrow_obligations(queryset, firm=int(self.value()))
         return queryset
 
 
@@ -172,14 +172,12 @@ class OverdueFilter(admin.SimpleListFilter):
     def lookups(self, request, model_admin):
         return [("1", _("已逾期")), ("7", _("7 天内到期")), ("late", _("逾期提交"))]
 
+    #: the filter's values → obligation_search's ``filter``
+    FILTERS = {"1": "overdue", "7": "due7", "late": "late"}
+
     def queryset(self, request, queryset):
-        today = timezone.localdate()
-        if self.value() == "1":
-            return queryset.overdue(today)
-        if self.value() == "7":
-            return queryset.due_within(today, 7)
-        if self.value() == "late":
-            return queryset.filter(late=True)
+        if self.value() in self.FILTERS:
+            return selectors.narrow_obligations(queryset, filter=self.FILTERS[self.value()])
         return queryset
 
 
@@ -192,9 +190,34 @@ class FirmGradeFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         if self.value() in ("1", "2", "3"):
-            grade = int(self.value())
-            return queryset.filter(Q(firm__grade=grade) | Q(estate__firm__grade=grade))
+            return selectors.narrow_obligations(queryset, grade=int(self.value()))
         return queryset
+
+
+class ObligationDistrictFilter(DistrictFilter):
+    def queryset(self, request, queryset):
+        return selectors.narrow_obligations(queryset, district=self.value()) if self.value() else queryset
+
+
+class ObligationStreetFilter(StreetFilter):
+    def queryset(self, request, queryset):
+        return selectors.narrow_obligations(queryset, street=self.value()) if self.value() else queryset
+
+
+def obligation_search_args(params):
+    """The obligation changelist's query string as selectors.obligation_search arguments (ids and names,
+    JSON-serialisable: a long export job carries them). Values the list filters ignore are left out, so the
+    search gives the rows the list shows."""
+    def number(name):
+        value = str(params.get(name) or "")
+        return int(value) if value.isdigit() else None
+
+    args = {name: number(name) for name in ("campaign", "action", "task", "district", "street", "firm")}
+    args["state"] = params.get("state__exact") or None
+    args["filter"] = OverdueFilter.FILTERS.get(params.get("overdue"))
+    args["grade"] = int(params["grade"]) if params.get("grade") in ("1", "2", "3") else None
+    args["q"] = (params.get("q") or "").strip() or None
+    return {name: value for name, value in args.items() if value is not None}
 
 
 # --- campaigns ---------------------------------------------------------------------------------
@@ -571,11 +594,12 @@ class ObligationAdmin(XlsxAdminMixin, ScopedAdmin):
     # list fits a 1366 px screen beside both sidebars (static/css/admin-obligations.css).
     list_display = ("task", "party_display", "firm_display", "location_display", "due_display", "state_display",
                     "submitted_display")
-    list_filter = (CampaignFilter, ActionFilter, TaskFilter, "state", OverdueFilter, DistrictFilter, StreetFilter,
-                   FirmFilter, FirmGradeFilter)
+    # Every filter and the search box narrow through selectors.narrow_obligations, so the list, its export and
+    # the export's long job (obligation_search_args → selectors.obligation_search) give the same rows.
+    list_filter = (CampaignFilter, ActionFilter, TaskFilter, "state", OverdueFilter, ObligationDistrictFilter,
+                   ObligationStreetFilter, FirmFilter, FirmGradeFilter)
     list_select_related = selectors.LIST_RELATED
-    search_fields = ("estate__code", "estate__name", "firm__name", "estate__firm__name", "agency__name",
-                     "task__title")
+    search_fields = selectors.OBLIGATION_SEARCH_FIELDS
     date_hierarchy = None
     actions = ["accept_selected", "return_selected"]
     readonly_fields = ("campaign", "task", "estate", "firm", "agency", "reviewer", "district", "street",
@@ -593,6 +617,9 @@ class ObligationAdmin(XlsxAdminMixin, ScopedAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False  # obligations change only through the services (review page, actions)
+
+    def get_search_results(self, request, queryset, search_term):
+        return selectors.search_obligations(queryset, search_term), False
 
     def has_delete_permission(self, request, obj=None):
         return False

@@ -19,7 +19,6 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
 from core import xlsx
-from core.jobs import job_start
 from core.text import join_messages, labelled
 from estates import scoping
 from estates.models import Agency
@@ -237,8 +236,12 @@ def obligation_export(model_admin, request):
     qs = changelist.queryset
     count = qs.count()
     if count > exports.OBLIGATION_EXPORT_SYNC_LIMIT:
-        job = job_start(kind="campaigns.obligations_export", user=request.user, title=str(_("任务责任导出")),
-                        params={"source": "admin", "query": request.GET.urlencode(), "count": count})
+        from .admin import obligation_search_args
+        from .jobs import obligations_export_start
+
+        # The list's filters and search as selector arguments: the worker runs the same search.
+        job = obligations_export_start(user=request.user, count=count, area=False, order="deadline",
+                                       **obligation_search_args(request.GET))
         messages.info(request, _("共 %(n)s 条，正在后台导出，完成后可在此页下载。") % {"n": count})
         return redirect("jobs:detail", pk=job.pk)
     return _xlsx(exports.export_obligations(qs), _("任务责任"))

@@ -1,54 +1,45 @@
-"""Long jobs of the campaign engine: the large obligation export (see campaigns/exports.py)."""
+"""Long jobs of the campaign engine: the large obligation export (see campaigns/exports.py).
 
-from django.contrib import admin
-from django.http import QueryDict
-from django.test import RequestFactory
+One job kind for every obligation export that is too large for the request — the admin changelist's,
+the firm portal's and the documents page's. Its parameters are selectors.obligation_search arguments
+(ids and names), so the worker runs the very search the user's page ran, scoped to the job's owner.
+"""
+
 from django.utils.translation import gettext as _
 
-from core.jobs import JobFailed, JobFile, job_kind, temporary_path
+from core.jobs import JobFailed, JobFile, job_kind, job_start, temporary_path
 
 from . import exports, selectors
-from .models import Obligation
+
+KIND = "campaigns.obligations_export"
 
 
-def _admin_queryset(user, query):
-    """The admin changelist's own queryset for ``user`` and the query string they exported:
-    rebuilt through the ModelAdmin so that scope, filters, search and ordering are exactly
-    those of the list the user was looking at."""
-    request = RequestFactory().get("/", QueryDict(query))
-    request.user = user
-    model_admin = admin.site.get_model_admin(Obligation)
-    return model_admin.get_changelist_instance(request).queryset
+def obligations_export_start(*, user, title=None, count=None, **search):
+    """Queue an export of ``selectors.obligation_search(user=user, **search)``; ``search`` holds ids and
+    names only (see selectors.OBLIGATION_SEARCH_ARGS)."""
+    unknown = set(search) - set(selectors.OBLIGATION_SEARCH_ARGS)
+    if unknown:
+        raise TypeError(f"not obligation_search arguments: {sorted(unknown)}")
+    params = {name: value for name, value in search.items() if value is not None}
+    if count is not None:
+        params["count"] = count
+    return job_start(kind=KIND, user=user, title=str(title or _("任务责任导出")), params=params)
 
 
-def _portal_queryset(user, params):
-    campaign = None
-    if params.get("campaign"):
-        campaign = selectors.campaign_list(user=user).filter(pk=params["campaign"]).first()
-        if campaign is None:
-            raise JobFailed(_("所选活动不存在或不在您的权限范围内。"))
-    estate = None
-    if params.get("estate"):
-        from estates.selectors import estate_list
-
-        estate = estate_list(user=user).filter(pk=params["estate"]).first()
-        if estate is None:
-            raise JobFailed(_("所选小区不存在或不在您的权限范围内。"))
-    return selectors.firm_obligations(user=user, campaign=campaign, filter=params.get("filter"), estate=estate)
-
-
-@job_kind("campaigns.obligations_export")
+@job_kind(KIND)
 def obligations_export(job, progress):
     user = job.owner
     if user is None or not user.is_active:
         raise JobFailed(_("发起导出的用户已停用。"))
     params = job.params or {}
-    if params.get("source") == "admin":
-        qs = _admin_queryset(user, params.get("query", ""))
-    else:
-        qs = _portal_queryset(user, params)
-    total = params.get("count") or qs.count()
-    progress(1, _("正在导出 %(n)s 条任务责任……") % {"n": total})
+    search = {name: params[name] for name in selectors.OBLIGATION_SEARCH_ARGS if params.get(name) not in (None, "")}
+    progress(2, _("正在查询……"))
     path = temporary_path(".xlsx")
-    exports.export_obligations_path(qs, path, progress=progress, total=total)
-    return JobFile(exports.export_name(_("任务责任")), path)
+    try:
+        total = exports.obligations_export(user=user, path=path, progress=progress, total=params.get("count"),
+                                           **search)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    progress(99, _("共导出 %(n)s 行。") % {"n": total})
+    return JobFile(exports.export_name(job.title or _("任务责任")), path)

@@ -95,7 +95,8 @@ def obligation_list(*, user, campaign=None, today=None):
 
 
 def apply_filter(qs, name, *, today=None):
-    """Narrow an obligation queryset by one of FILTERS (unknown names change nothing)."""
+    """Narrow an obligation queryset by one of FILTERS (or "late": submitted after the deadline; unknown names
+    change nothing)."""
     today = _today(today)
     if name == "overdue":
         return qs.overdue(today)
@@ -103,6 +104,8 @@ def apply_filter(qs, name, *, today=None):
         return qs.due_within(today, 7)
     if name in ("returned", "submitted", "accepted", "open"):
         return qs.filter(state=name)
+    if name == "late":
+        return qs.filter(late=True)
     return qs
 
 
@@ -138,14 +141,71 @@ def _scoped_in_area(campaign, user):
     return _in_area(scoping.restrict(Obligation.objects.filter(campaign=campaign), user, **OBLIGATION_LINKS), user)
 
 
-def obligation_search(*, user, campaign=None, today=None, filter=None, action=None, task=None, district=None,
-                      street=None, firm=None, estate=None):
-    """The drill-down list behind every progress cell: scoped (and, for agency staff, limited to
-    their area like the progress figures), filtered, listed by deadline."""
+#: What the obligation search's ``q`` looks in (the admin list's search box is the same search).
+OBLIGATION_SEARCH_FIELDS = ("estate__code", "estate__name", "firm__name", "estate__firm__name", "agency__name",
+                            "task__title")
+#: The orders of obligation_search: "deadline" (drill-downs, documents), "estate" (a firm's list), None (the
+#: model's own, for the admin changelist which orders by its columns).
+OBLIGATION_ORDERS = {
+    "deadline": ("due_date", "district__path", "estate__code", "pk"),
+    "estate": (F("estate__code").asc(nulls_first=True), "due_date", "task__action__order", "task__order", "pk"),
+}
+#: The arguments of obligation_search a long job may carry (ids or plain values: JSON-serialisable).
+OBLIGATION_SEARCH_ARGS = ("campaign", "filter", "state", "action", "task", "district", "street", "firm", "estate",
+                          "grade", "q", "area", "order")
+
+
+def search_obligations(qs, q):
+    """Django admin's search semantics: every word of ``q`` must appear (icontains) in one of the
+    OBLIGATION_SEARCH_FIELDS."""
+    from django.utils.text import smart_split, unescape_string_literal
+
+    for word in smart_split(q or ""):
+        if word.startswith(('"', "'")) and word[0] == word[-1]:
+            word = unescape_string_literal(word)
+        match = Q()
+        for field in OBLIGATION_SEARCH_FIELDS:
+            match |= Q(**{f"{field}__icontains": word})
+        qs = qs.filter(match)
+    return qs
+
+
+def narrow_obligations(qs, *, today=None, campaign=None, filter=None, state=None, action=None, task=None,
+                       district=None, street=None, firm=None, estate=None, grade=None, q=None):
+    """Every narrowing an obligation list offers, on an already scoped queryset. The admin's list filters
+    and search box call it with one argument each, obligation_search with all of them: the admin list,
+    the portal, the exports and the documents narrow the same way. Objects or ids are accepted."""
+    if campaign is not None:
+        qs = qs.filter(campaign=campaign)
+    if state:
+        qs = qs.filter(state=state)
+    if grade:
+        qs = qs.filter(Q(firm__grade=grade) | Q(estate__firm__grade=grade))
+    qs = _narrow(qs, action=action, task=task, district=district, street=street, firm=firm, estate=estate)
+    if filter:
+        qs = apply_filter(qs, filter, today=today)
+    if q:
+        qs = search_obligations(qs, q)
+    return qs
+
+
+def obligation_search(*, user, campaign=None, today=None, filter=None, state=None, action=None, task=None,
+                      district=None, street=None, firm=None, estate=None, grade=None, q=None, area=True,
+                      order="deadline"):
+    """The one obligation search: scoped to the user, annotated (``is_overdue``), related rows joined,
+    narrowed (see narrow_obligations) and ordered (OBLIGATION_ORDERS). It serves the drill-down lists behind
+    the progress cells, the firm's list (firm_obligations), the admin changelist's filters and search, every
+    obligation export and its long job (campaigns.obligations_export) and the documents' export.
+
+    ``area`` (default) limits agency staff to the obligations located in their area, like the progress
+    figures; the admin list and the firm's list show everything the scope shows (``area=False``)."""
     today = _today(today)
-    qs = _narrow(_in_area(obligation_list(user=user, campaign=campaign, today=today), user), action=action, task=task,
-                 district=district, street=street, firm=firm, estate=estate)
-    return apply_filter(qs, filter, today=today).order_by("due_date", "district__path", "estate__code", "pk")
+    qs = obligation_list(user=user, today=today)
+    if area:
+        qs = _in_area(qs, user)
+    qs = narrow_obligations(qs, today=today, campaign=campaign, filter=filter, state=state, action=action, task=task,
+                            district=district, street=street, firm=firm, estate=estate, grade=grade, q=q)
+    return qs.order_by(*OBLIGATION_ORDERS[order]) if order else qs
 
 
 def overdue_list(*, user, campaign=None, today=None, **narrow):
@@ -159,13 +219,10 @@ def firm_obligations(*, user, firm=None, campaign=None, today=None, filter=None,
     For a firm user ``firm`` defaults to their firm; bureau users pass the firm they look
     at (still scoped)."""
     firm = firm if firm is not None else user.firm
-    today = _today(today)
-    qs = obligation_list(user=user, campaign=campaign, today=today)
-    qs = qs.for_firm(firm) if firm is not None else qs.none()
-    if estate is not None:
-        qs = qs.filter(estate=estate)
-    return apply_filter(qs, filter, today=today).order_by(
-        F("estate__code").asc(nulls_first=True), "due_date", "task__action__order", "task__order", "pk")
+    if firm is None:
+        return Obligation.objects.none()
+    return obligation_search(user=user, firm=firm, campaign=campaign, today=today, filter=filter, estate=estate,
+                             area=False, order="estate")
 
 
 def filter_counts(*, user, firm=None, campaign=None, today=None):

@@ -20,7 +20,6 @@ from django.views.decorators.http import require_http_methods
 
 from accounts.decorators import firm_user_required
 from core import xlsx
-from core.jobs import job_start
 from estates import scoping
 from estates import selectors as estate_selectors
 
@@ -91,10 +90,13 @@ def obligation_list(request):
 def _export_obligations(request, qs, *, campaign, filter, estate):
     count = qs.count()
     if count > exports.OBLIGATION_EXPORT_SYNC_LIMIT:
-        job = job_start(kind="campaigns.obligations_export", user=request.user, title=str(_("任务责任导出")),
-                        params={"source": "portal", "campaign": campaign.pk if campaign else None,
-                                "filter": None if filter == "all" else filter,
-                                "estate": estate.pk if estate else None, "count": count})
+        from .jobs import obligations_export_start
+
+        # The arguments of selectors.firm_obligations, the search this list ran.
+        job = obligations_export_start(
+            user=request.user, count=count, area=False, order="estate", firm=request.user.firm_id,
+            campaign=campaign.pk if campaign else None, filter=None if filter == "all" else filter,
+            estate=estate.pk if estate else None)
         messages.info(request, _("共 %(n)s 条，正在后台导出，完成后可在此页下载。") % {"n": count})
         return redirect("jobs:detail", pk=job.pk)
     return _xlsx(exports.export_obligations(qs), _("我的任务"))

@@ -206,8 +206,10 @@ def obligations_export_start(*, user, campaign=None, filter=None, district_id=No
     filter = filter if filter in EXPORT_FILTERS else None
     label = campaign.name if campaign else _("全部活动")
     title = _("任务责任清单（%(label)s）") % {"label": label}
-    return job_start(
-        kind="documents.obligations_export", user=user, title=title,
-        params={"campaign_id": campaign.pk if campaign else None, "filter": filter,
-                "district_id": district_id, "street_id": street_id, "firm_id": firm_id},
+    from campaigns.jobs import obligations_export_start as campaign_export_start
+
+    # The campaign engine's one obligation export job, with the search of this page (selectors.obligation_search).
+    return campaign_export_start(
+        user=user, title=title, campaign=campaign.pk if campaign else None, filter=filter,
+        district=district_id, street=street_id, firm=firm_id, area=True, order="deadline",
     )

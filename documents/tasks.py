@@ -60,33 +60,3 @@ def campaign_report(job, progress):
     pdf = services.campaign_report_pdf(user=job.owner, campaign=campaign, agency=agency, as_of=as_of,
                                        progress=report)
     return JobFile(f"{job.title or _('进展情况报告')}.pdf", pdf)
-
-
-@job_kind("documents.obligations_export")
-def obligations_export(job, progress):
-    from core.jobs import temporary_path
-
-    from .exports import obligations_export as write_export
-
-    params = job.params
-    campaign = _owner_campaign(job)
-    try:
-        narrow = services.export_narrowing(user=job.owner, district_id=params.get("district_id"),
-                                           street_id=params.get("street_id"), firm_id=params.get("firm_id"))
-    except Http404:
-        raise JobFailed(_("所选范围不存在或不在您的管辖范围内。"))
-    path = temporary_path(".xlsx")
-
-    def report(done, total):
-        progress.step(done, total, _("已写入 %(done)s / %(total)s 行……") % {"done": done, "total": total},
-                      start=5, end=95)
-
-    progress(2, _("正在查询……"))
-    try:
-        total = write_export(user=job.owner, path=path, progress=report, campaign=campaign,
-                             filter=params.get("filter"), **narrow)
-    except BaseException:
-        path.unlink(missing_ok=True)
-        raise
-    progress(99, _("共导出 %(n)s 行。") % {"n": total})
-    return JobFile(f"{job.title}.xlsx", path)

@@ -14,7 +14,7 @@ from campaigns.models import Obligation
 from core.jobs import temporary_path
 from core.models import Job
 from documents import services
-from documents.exports import obligations_export
+from campaigns.exports import obligations_export
 from tests import factories as f
 from tests.campaign_factories import load_ningbo, publish
 

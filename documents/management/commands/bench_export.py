@@ -4,7 +4,7 @@
 
 Seeds the demo city in a throwaway database and a campaign of 20 once-only estate tasks
 (published by the campaign engine: N obligations for N/20 estates), then times
-documents.exports.obligations_export for a city officer (query streamed with iterator(),
+campaigns.exports.obligations_export for a city officer (query streamed with iterator(),
 openpyxl write-only into a file on disk). Prints time, peak memory (over the export only)
 and file size next to the openpyxl floor of ../shared/FLOORS.md.
 """
@@ -33,7 +33,7 @@ class Command(BaseCommand):
         from campaigns import services as campaign_services
         from campaigns.models import Action, Campaign, Obligation, PartyKind, Task
         from core.jobs import temporary_path
-        from documents.exports import obligations_export
+        from campaigns.exports import obligations_export
 
         with throwaway_database(self.stdout, "bench-export"):
             city, user = seed_city(estates=math.ceil(rows / TASKS))
