@@ -1,8 +1,9 @@
 """The portal's admin site: a landing page for bureau staff, technical models for superusers only.
 
-Bureau staff open the admin to work on campaigns, so its index is their landing page: their
-campaigns with the figures of their area, the review queue, the overdue count and their
-recent long jobs, above the list of their apps. The third-party apps that only operators
+Bureau staff open the admin to work on campaigns, so its index is their landing page: the
+panels the apps register (core/navigation.py; the campaigns' panel: their campaigns with the
+figures of their area, the review queue, the overdue count) and their recent long jobs, above
+the list of their apps. The third-party apps that only operators
 need (login lock-outs of django-axes, Celery's periodic schedule, Django's groups) are kept
 off that page and off the navigation, registered as superuser-only, and reached from a
 "系统维护" link that only superusers see (``SYSTEM_APPS``).
@@ -76,18 +77,22 @@ class PortalAdminSite(admin.AdminSite):
 
 
 def landing_context(request):
-    """The landing figures of a bureau user (nothing for anyone else)."""
-    from campaigns import selectors
+    """The landing page of a bureau user (nothing for anyone else): each app's panel (core/navigation.py:
+    the campaigns' figures of the user's area…), then the user's recent long jobs."""
     from core.jobs import job_visible_q
     from core.models import Job
+    from core.navigation import landing_panels
 
     user = request.user
     if not (user.is_active and (user.is_superuser or user.agency_id)):
         return {}
+    panels = landing_panels()
     mine = Job.objects.filter(job_visible_q(user)).filter(owner=user) if user.is_superuser else \
         Job.objects.filter(job_visible_q(user))
     return {
-        "landing": selectors.bureau_landing(user=user),
+        "bureau_landing": True,
+        "landing_panels": [panel.template for panel in panels],
+        **{panel.key: panel.build(user=user) for panel in panels},
         "recent_jobs": list(mine.order_by("-created_at")[:RECENT_JOBS]),
         "system_url": reverse("admin:system") if user.is_superuser else None,
     }

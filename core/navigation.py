@@ -1,0 +1,88 @@
+"""Where the apps show themselves: the firm portal's navigation and the panels of the admin's landing page,
+filled by the apps that own the pages.
+
+core knows no domain app (.importlinter): each app registers its entries with ``register_portal_nav`` in
+its own ``navigation.py``, which is imported on first use (as the admin imports every ``admin.py``), and
+templates/portal/base.html renders ``portal_nav``
+(core.context_processors.portal) in ``order``. Orders in use: 0 首页 and 90 企业信息 (estates: the portal's
+shell), 10–30 the campaign pages, 40 公告打印 (documents). A later app picks a free number between them.
+
+Nothing is queried: an entry is a URL name, a label and the view names that mark it as the current page.
+
+The admin's landing page of bureau staff (core/admin_site.py) shows each app's landing panel, in ``order``:
+``register_landing_panel(order, key, template, build)`` — ``build(user=user)`` returns the panel's data
+(put into the page's context as ``key``), ``template`` renders it inside the 我的工作台 box.
+"""
+
+from dataclasses import dataclass
+
+from django.urls import reverse
+from django.utils.module_loading import autodiscover_modules
+
+
+@dataclass(frozen=True)
+class NavEntry:
+    order: int
+    url_name: str
+    label: object  # a gettext_lazy string: translated when the page renders
+    active_views: tuple
+
+
+_portal = {}
+_landing = {}
+_discovered = False
+
+
+def _discover():
+    global _discovered
+    if not _discovered:
+        autodiscover_modules("navigation")
+        _discovered = True
+
+
+def register_portal_nav(order, url_name, label, *, active_views=()):
+    """Add (or, for the same URL name, replace) an entry of the portal's main navigation.
+
+    ``active_views``: the view names (``namespace:name``) on which the entry is the current page;
+    the entry's own URL name always is."""
+    _portal[url_name] = NavEntry(order=order, url_name=url_name, label=label,
+                                 active_views=tuple(dict.fromkeys((url_name, *active_views))))
+
+
+def unregister_portal_nav(url_name):
+    _portal.pop(url_name, None)
+
+
+def portal_entries():
+    _discover()
+    return sorted(_portal.values(), key=lambda e: (e.order, e.url_name))
+
+
+def portal_nav(request):
+    """The entries as the template wants them: ``[{"url", "label", "active"}]``."""
+    match = getattr(request, "resolver_match", None)
+    current = match.view_name if match else ""
+    return [{"url": reverse(e.url_name), "label": e.label, "active": current in e.active_views}
+            for e in portal_entries()]
+
+
+@dataclass(frozen=True)
+class LandingPanel:
+    order: int
+    key: str
+    template: str
+    build: object
+
+
+def register_landing_panel(order, key, template, build):
+    """Add (or, for the same key, replace) a panel of the admin's landing page (see above)."""
+    _landing[key] = LandingPanel(order=order, key=key, template=template, build=build)
+
+
+def unregister_landing_panel(key):
+    _landing.pop(key, None)
+
+
+def landing_panels():
+    _discover()
+    return sorted(_landing.values(), key=lambda p: (p.order, p.key))
