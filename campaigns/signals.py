@@ -2,9 +2,9 @@
 
 When an estate, firm or agency is saved, the obligations of published campaigns that now
 apply to it and whose periods have not ended are created (services.obligations_sync), and
-the denormalised district/street/reviewer of its existing obligations follow it. Bulk
-imports that bypass ``save()`` (``bulk_create``) send no signal: they call
-``services.obligations_sync()`` once afterwards.
+the denormalised district/street/reviewer of its existing obligations follow it. The Excel
+import of the registry saves in bulk (no ``post_save``) and sends estates.signals.registry_imported
+once instead: its receiver does the same for the whole import.
 
 The work runs inside the caller's transaction, so a registry change and its obligations
 are saved together or not at all. With no published campaign it costs one query.
@@ -15,6 +15,7 @@ from django.db.models.signals import post_save
 from django.dispatch import receiver
 
 from estates.models import Agency, Estate, PropertyFirm
+from estates.signals import registry_imported
 
 from . import services
 from .models import Campaign
@@ -48,3 +49,17 @@ def agency_saved(sender, instance, created, raw=False, **kwargs):
         return
     # Agency.save() writes the materialised path after post_save has fired; sync once it is there.
     transaction.on_commit(lambda: services.obligations_sync(agency=Agency.objects.get(pk=instance.pk)))
+
+
+@receiver(registry_imported, dispatch_uid="campaigns_registry_imported")
+def registry_import_saved(sender, moved=(), **kwargs):
+    """After an import of firms or estates: move the obligations of the rows whose district/street
+    changed, then create the obligations that now apply — what the receivers above do per save."""
+    if not _any_published():
+        return
+    follow = {Estate: ("obligations_follow_estate", "estate"), PropertyFirm: ("obligations_follow_firm", "firm")}
+    if sender in follow:
+        name, keyword = follow[sender]
+        for instance in moved:
+            getattr(services, name)(**{keyword: instance})
+    services.obligations_sync()

@@ -16,7 +16,6 @@ import datetime
 import functools
 import re
 
-from django.apps import apps
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -27,7 +26,7 @@ from core import xlsx
 from core.text import join_list, join_messages
 from core.validators import normalize_credit_code, normalize_text, validate_credit_code
 
-from . import scoping
+from . import scoping, signals
 from .models import Agency, Estate, PropertyFirm, estate_code_validator
 
 BATCH = 500
@@ -307,7 +306,7 @@ class _RegistryImporter(xlsx.Importer):
         else:
             self.unchanged += 1
 
-    #: fields whose change moves a row's obligations (see campaigns/signals.py)
+    #: fields whose change moves a row (``moved`` of estates.signals.registry_imported)
     moving_fields = ()
 
     def save(self, rows):
@@ -319,25 +318,11 @@ class _RegistryImporter(xlsx.Importer):
             bulk_update_with_history(self.to_update, self.model, sorted(self.changed_fields), batch_size=BATCH,
                                      default_user=self.user, default_change_reason=reason)
         if self.to_create or self.to_update:
-            self._sync_campaigns()
+            # Bulk writes send no post_save: announce the import once (estates/signals.py), inside its
+            # transaction, so what follows the registry (campaigns' obligations) is all or nothing with it.
+            signals.registry_imported.send(sender=self.model, created=self.to_create, updated=self.to_update,
+                                           moved=self.moved)
         return xlsx.ImportCounts(created=len(self.to_create), updated=len(self.to_update), unchanged=self.unchanged)
-
-    def _sync_campaigns(self):
-        """Bulk writes send no post_save: do once what campaigns/signals.py does per save —
-        move the obligations of rows whose district/street changed, then create the
-        obligations that now apply. Inside the import's transaction: all or nothing."""
-        if not apps.is_installed("campaigns"):
-            return
-        from campaigns import services
-        from campaigns.models import Campaign
-
-        if not Campaign.objects.filter(status=Campaign.Status.PUBLISHED).exists():
-            return
-        follow = {Estate: "obligations_follow_estate", PropertyFirm: "obligations_follow_firm"}[self.model]
-        keyword = {Estate: "estate", PropertyFirm: "firm"}[self.model]
-        for instance in self.moved:
-            getattr(services, follow)(**{keyword: instance})
-        services.obligations_sync()
 
 
 class FirmImporter(_RegistryImporter):
