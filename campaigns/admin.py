@@ -30,7 +30,7 @@ from django.utils.translation import gettext_lazy
 from core.admin import ReadOnlyAdminMixin, ScopedAdmin
 from core.text import join_messages, labelled, with_note
 from core.xlsx_admin import XlsxAdminMixin
-from estates.admin import DistrictFilter, StreetFilter
+from estates.admin_filters import DistrictFilter, StreetFilter
 from estates.models import PropertyFirm
 
 from . import admin_views, exports, selectors, services
