@@ -26,9 +26,9 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from core.admin import ScopedAdmin
 from core.text import join_messages, labelled
 from core.xlsx_admin import XlsxAdminMixin
+from estates.scoped_admin import ScopedAdmin
 
 from . import services
 from .forms import UserAdminChangeForm, UserInviteForm
@@ -48,7 +48,6 @@ def _without(fieldsets, *names):
 @admin.register(User)
 class UserAdmin(XlsxAdminMixin, ScopedAdmin, DjangoUserAdmin):
     # The Excel export writes list_display only; core.xlsx_admin never writes a password field.
-    scope_links = {"agency": "agency", "firm": "firm"}
     list_display = ("username", "last_name", "first_name", "agency", "firm", "role", "is_active")
     list_filter = ("role", "is_active", "agency__level")
     list_select_related = ("agency", "firm")

@@ -4,12 +4,18 @@ Residents have no accounts. What a user may see follows from the organisation al
 (see estates/scoping.py).
 """
 
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
+
+from estates.scoping import ScopedQuerySet
+
+
+class ScopedUserManager(UserManager.from_queryset(ScopedQuerySet)):
+    """Django's UserManager (create_user, ...) with ``User.objects.visible_to(user)``."""
 
 
 class User(AbstractUser):
@@ -32,6 +38,9 @@ class User(AbstractUser):
     )
     history = HistoricalRecords(excluded_fields=["password", "last_login"], verbose_name=_("用户变更记录"),
                                 verbose_name_plural=pgettext_lazy("plural", "用户变更记录"))
+
+    scope_links = {"agency": "agency", "firm": "firm"}
+    objects = ScopedUserManager()
 
     class Meta:
         verbose_name = _("用户")

@@ -27,11 +27,12 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from core.admin import ReadOnlyAdminMixin, ScopedAdmin
+from core.admin import ReadOnlyAdminMixin
 from core.text import join_messages, labelled, with_note
 from core.xlsx_admin import XlsxAdminMixin
 from estates.admin_filters import DistrictFilter, StreetFilter
 from estates.models import PropertyFirm
+from estates.scoped_admin import ScopedAdmin
 
 from . import admin_views, exports, selectors, services
 from .forms import CopyYearForm, ReturnForm, ReviewForm, TaskAdminForm, TrainingAdminForm
@@ -268,7 +269,6 @@ class ActionInline(BureauInline, admin.TabularInline):
 
 @admin.register(Campaign)
 class CampaignAdmin(XlsxAdminMixin, ScopedAdmin):
-    scope_links = {"agency": "issuing_agency"}
     change_list_template = "admin/xlsx/change_list.html"
     xlsx_base_change_list_template = "admin/campaigns/campaign/change_list.html"
     xlsx_exclude = ("links",)
@@ -282,10 +282,6 @@ class CampaignAdmin(XlsxAdminMixin, ScopedAdmin):
               "description", "status", "published_at", "published_by", "closed_at", "template_key", "copied_from")
     inlines = [ActionInline]
     actions = ["publish", "close", "copy_to_year"]
-
-    def get_queryset(self, request):
-        # A district sees the city's published campaigns too (to follow their progress).
-        return selectors.campaign_list(user=request.user).order_by(*(self.get_ordering(request) or ["-year"]))
 
     def has_change_permission(self, request, obj=None):
         return super().has_change_permission(request, obj) and (obj is None or _issued_by_me(request.user, obj))
@@ -408,15 +404,10 @@ class CampaignAdmin(XlsxAdminMixin, ScopedAdmin):
 
 @admin.register(Action)
 class ActionAdmin(XlsxAdminMixin, ScopedAdmin):
-    scope_links = {"agency": "campaign__issuing_agency"}
     list_display = ("name", "order", "campaign")
     list_filter = (ActionCampaignFilter,)
     list_select_related = ("campaign",)
     search_fields = ("name", "code", "campaign__name")
-
-    def get_queryset(self, request):
-        return super(ScopedAdmin, self).get_queryset(request).filter(
-            campaign__in=selectors.campaign_list(user=request.user))
 
     def has_change_permission(self, request, obj=None):
         return super().has_change_permission(request, obj) and (
@@ -426,7 +417,6 @@ class ActionAdmin(XlsxAdminMixin, ScopedAdmin):
 @admin.register(Task)
 class TaskAdmin(XlsxAdminMixin, ScopedAdmin):
     xlsx_exclude = ("deadline_link",)
-    scope_links = {"agency": "action__campaign__issuing_agency"}
     list_display = ("title", "action", "campaign_name", "party_kind", "recurrence", "min_count", "window_start",
                     "deadline", "deadline_link")
     list_filter = (TaskCampaignFilter, "party_kind", "recurrence", "record_kind", "is_voluntary")
@@ -443,10 +433,6 @@ class TaskAdmin(XlsxAdminMixin, ScopedAdmin):
         (gettext_lazy("佐证材料"), {"fields": ("evidence_kinds", "record_kind")}),
         (gettext_lazy("依据"), {"fields": ("source",)}),
     )
-
-    def get_queryset(self, request):
-        return super(ScopedAdmin, self).get_queryset(request).filter(
-            action__campaign__in=selectors.campaign_list(user=request.user))
 
     def get_readonly_fields(self, request, obj=None):
         # The deadline of an existing task moves only through task_move_deadline (its own page).
@@ -583,7 +569,6 @@ class EventInline(ReadOnlyAdminMixin, BureauInline, admin.TabularInline):
 
 @admin.register(Obligation)
 class ObligationAdmin(XlsxAdminMixin, ScopedAdmin):
-    scope_links = OBLIGATION_LINKS
     xlsx_exporter = staticmethod(exports.export_obligations)
     xlsx_name = gettext_lazy("任务责任")
     change_list_template = "admin/campaigns/obligation/change_list.html"
@@ -736,7 +721,6 @@ class ObligationAdmin(XlsxAdminMixin, ScopedAdmin):
 
 @admin.register(ObligationEvent)
 class ObligationEventAdmin(XlsxAdminMixin, ReadOnlyAdminMixin, ScopedAdmin):
-    scope_links = {"estate": "obligation__estate", "firm": "obligation__firm", "agency": "obligation__agency"}
     list_display = ("at", "kind", "obligation", "actor", "from_state", "to_state", "note")
     list_filter = ("kind",)
     list_select_related = ("obligation__task", "obligation__estate", "obligation__firm", "obligation__agency",
@@ -766,7 +750,6 @@ class TrainingAdmin(XlsxAdminMixin, ScopedAdmin):
     """Trainings counted towards obligations; bureau staff file their own agency's through
     ``services.training_record`` (so the matching obligations are recounted)."""
 
-    scope_links = {"agency": "organiser_agency", "firm": "organiser_firm"}
     xlsx_exporter = staticmethod(exports.export_trainings)
     xlsx_name = gettext_lazy("培训记录")
     list_display = ("date", "topic", "organiser", "audience", "attendee_count", "place")
@@ -829,7 +812,6 @@ class ActivityDistrictFilter(DistrictFilter):
 
 @admin.register(Activity)
 class ActivityAdmin(XlsxAdminMixin, ReadOnlyAdminMixin, ScopedAdmin):
-    scope_links = {"firm": "firm", "estate": "estate"}
     xlsx_exporter = staticmethod(exports.export_activities)
     xlsx_name = gettext_lazy("活动记录")
     list_display = ("date", "kind", "title", "firm", "estate", "partners", "participant_count")

@@ -46,6 +46,7 @@ from django.utils.translation import pgettext_lazy
 
 from core.text import join_list
 from estates.models import Agency, Estate, PropertyFirm
+from estates.scoping import ScopedManager, ScopedQuerySet
 
 from . import record_kinds
 
@@ -81,6 +82,11 @@ class Campaign(models.Model):
     closed_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 
+    # Issued inside my subtree, or issued above me (my agency's or my firm's district's ancestors) once
+    # published or closed: a district follows the city's campaign, a firm its district's and city's.
+    scope_links = {"issuer": "issuing_agency", "shared_when": {"status__in": ["published", "closed"]}}
+    objects = ScopedManager()
+
     class Meta:
         verbose_name = _("创建活动")
         verbose_name_plural = pgettext_lazy("plural", "创建活动")
@@ -106,6 +112,9 @@ class Action(models.Model):
     code = models.SlugField(_("标识"), max_length=40, help_text=_("模板中的标识，如 harmony。"))
     name = models.CharField(_("行动名称"), max_length=200)
     description = models.TextField(_("说明"), blank=True)
+
+    scope_links = {"via": "campaign"}
+    objects = ScopedManager()
 
     class Meta:
         verbose_name = _("专项行动")
@@ -198,6 +207,9 @@ class Task(models.Model):
         help_text=_("该任务在活动文件中的出处（引用或位置）；文件中没有的，写明是平台补充的及其理由。"),
     )
 
+    scope_links = {"via": "action__campaign"}
+    objects = ScopedManager()
+
     class Meta:
         verbose_name = _("工作任务")
         verbose_name_plural = pgettext_lazy("plural", "工作任务")
@@ -240,7 +252,7 @@ class Task(models.Model):
 OPEN_STATES = ("open", "returned")
 
 
-class ObligationQuerySet(models.QuerySet):
+class ObligationQuerySet(ScopedQuerySet):
     OPEN_STATES = OPEN_STATES
     # Pending work of a voluntary task is not overdue: nobody owes it.
     OVERDUE_Q = Q(state__in=OPEN_STATES, task__is_voluntary=False)
@@ -316,6 +328,8 @@ class Obligation(models.Model):
 
     objects = ObligationQuerySet.as_manager()
 
+    scope_links = {"estate": "estate", "firm": "firm", "agency": "agency"}
+
     class Meta:
         verbose_name = _("任务责任")
         verbose_name_plural = pgettext_lazy("plural", "任务责任")
@@ -383,6 +397,9 @@ class ObligationEvent(models.Model):
     to_state = models.CharField(_("新状态"), max_length=10, choices=Obligation.State.choices)
     note = models.TextField(_("说明"), blank=True)
 
+    scope_links = {"via": "obligation"}
+    objects = ScopedManager()
+
     class Meta:
         verbose_name = _("办理记录")
         verbose_name_plural = pgettext_lazy("plural", "办理记录")
@@ -406,6 +423,9 @@ class Evidence(models.Model):
                                    on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(_("提交时间"), default=timezone.now)
 
+    scope_links = {"via": "obligation"}
+    objects = ScopedManager()
+
     class Meta:
         verbose_name = _("佐证材料")
         verbose_name_plural = pgettext_lazy("plural", "佐证材料")
@@ -427,6 +447,9 @@ class EvidenceFile(models.Model):
     original_name = models.CharField(_("原文件名"), max_length=255, blank=True)
     size = models.PositiveIntegerField(_("大小（字节）"), default=0)
     uploaded_at = models.DateTimeField(_("上传时间"), default=timezone.now)
+
+    scope_links = {"via": "evidence__obligation"}
+    objects = ScopedManager()
 
     class Meta:
         verbose_name = _("佐证文件")
@@ -453,6 +476,9 @@ class Training(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("登记人"), null=True, blank=True,
                                    on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(_("登记时间"), default=timezone.now)
+
+    scope_links = {"agency": "organiser_agency", "firm": "organiser_firm"}
+    objects = ScopedManager()
 
     class Meta:
         verbose_name = _("培训记录")
@@ -497,6 +523,9 @@ class Activity(models.Model):
                                    on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(_("登记时间"), default=timezone.now)
 
+    scope_links = {"firm": "firm", "estate": "estate"}
+    objects = ScopedManager()
+
     class Meta:
         verbose_name = _("活动记录")
         verbose_name_plural = pgettext_lazy("plural", "活动记录")
@@ -517,6 +546,9 @@ class RecordPhoto(models.Model):
     file = models.FileField(_("照片"), upload_to="records/%Y/%m/")
     original_name = models.CharField(_("原文件名"), max_length=255, blank=True)
     uploaded_at = models.DateTimeField(_("上传时间"), default=timezone.now)
+
+    scope_links = {"via": ("training", "activity")}
+    objects = ScopedManager()
 
     class Meta:
         verbose_name = _("记录照片")

@@ -42,6 +42,10 @@ class Job(models.Model):
     finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
     expires_at = models.DateTimeField(_("过期时间"), null=True, blank=True, db_index=True)
 
+    # Its own rule (the owner and the owner's organisation, not the registry): core/jobs.py. A dotted
+    # path, so that core imports nothing of estates/scoping.py, which reads it.
+    scope_links = {"rule": "core.jobs.job_visible_q"}
+
     class Meta:
         verbose_name = _("后台任务")
         verbose_name_plural = pgettext_lazy("plural", "后台任务")

@@ -3,7 +3,6 @@
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -11,10 +10,10 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from core.admin import ScopedAdmin
 from core.timelimit import TimeLimitExceeded
 from core.xlsx_admin import XlsxAdminMixin
 from estates import scoping
+from estates.scoped_admin import ScopedAdmin
 
 from . import services
 from .forms import CampaignReportForm, NoticeBatchForm
@@ -24,7 +23,6 @@ from .placeholders import PlaceholderError, placeholder_help
 
 @admin.register(NoticeTemplate)
 class NoticeTemplateAdmin(XlsxAdminMixin, ScopedAdmin):
-    scope_links = {"agency": "campaign__issuing_agency"}
     list_display = ["kind", "campaign", "title", "updated_at", "updated_by", "preview_link"]
     list_filter = ["kind"]
     list_select_related = ["campaign", "updated_by"]
@@ -35,11 +33,6 @@ class NoticeTemplateAdmin(XlsxAdminMixin, ScopedAdmin):
     xlsx_exclude = ["preview_link"]
     change_form_template = "admin/documents/noticetemplate/change_form.html"
 
-    def get_queryset(self, request):
-        # Generic texts (no campaign) are shared by all bureaus; campaign texts follow the issuer's scope.
-        qs = super(ScopedAdmin, self).get_queryset(request)
-        return qs.filter(scoping.scope_q(request.user, agency="campaign__issuing_agency") | Q(campaign__isnull=True))
-
     def has_change_permission(self, request, obj=None):
         if obj is not None and obj.campaign_id is None:
             return self._is_city(request)  # the generic texts belong to the city
@@ -48,7 +41,8 @@ class NoticeTemplateAdmin(XlsxAdminMixin, ScopedAdmin):
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         field = super().formfield_for_foreignkey(db_field, request, **kwargs)
         if db_field.name == "campaign" and field is not None:
-            field.queryset = field.queryset.filter(scoping.scope_q(request.user, agency="issuing_agency"))
+            # Texts are written by the campaign's issuer, not by those who follow it.
+            field.queryset = field.queryset.filter(scoping.issued_by_q(request.user))
         return field
 
     def get_changeform_initial_data(self, request):

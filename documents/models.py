@@ -15,6 +15,8 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from estates.scoping import ScopedManager
+
 
 class NoticeKind(models.TextChoices):
     OPEN_LETTER = "open_letter", _("致全体业主的一封信")
@@ -38,6 +40,10 @@ class NoticeTemplate(models.Model):
         settings.AUTH_USER_MODEL, verbose_name=_("修改人"), null=True, blank=True, on_delete=models.SET_NULL,
         related_name="+",
     )
+
+    # Campaign texts follow the issuer's subtree; the generic texts (no campaign) are shared by all.
+    scope_links = {"agency": "campaign__issuing_agency", "shared_when_null": "campaign"}
+    objects = ScopedManager()
 
     class Meta:
         verbose_name = _("公告文本")

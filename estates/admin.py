@@ -2,9 +2,9 @@ from django.conf import settings
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from core.admin import ScopedAdmin
 from core.xlsx_admin import XlsxAdminMixin
 from estates import scoping
+from estates.scoped_admin import ScopedAdmin
 
 from .admin_filters import DistrictFilter, LevelAgencyFilter, StreetFilter  # noqa: F401 - LevelAgencyFilter for tests
 from .exporters import export_estates, export_firms
@@ -30,7 +30,6 @@ class OldEstateFilter(admin.SimpleListFilter):
 
 @admin.register(Agency)
 class AgencyAdmin(XlsxAdminMixin, ScopedAdmin):
-    scope_links = scoping.AGENCY_LINKS
     city_only_write = True
     list_display = ("name", "short_name", "level", "parent", "phone")
     list_filter = ("level",)
@@ -42,7 +41,6 @@ class AgencyAdmin(XlsxAdminMixin, ScopedAdmin):
 
 @admin.register(PropertyFirm)
 class PropertyFirmAdmin(XlsxAdminMixin, ScopedAdmin):
-    scope_links = scoping.FIRM_LINKS
     xlsx_importer = FirmImporter
     xlsx_exporter = staticmethod(export_firms)
     xlsx_name = _("物业服务企业")
@@ -87,7 +85,6 @@ class CoordinatorInline(admin.TabularInline):
 
 @admin.register(Estate)
 class EstateAdmin(XlsxAdminMixin, ScopedAdmin):
-    scope_links = scoping.ESTATE_LINKS
     xlsx_importer = EstateImporter
     xlsx_exporter = staticmethod(export_estates)
     xlsx_name = _("住宅小区")
@@ -115,7 +112,6 @@ class EstateAdmin(XlsxAdminMixin, ScopedAdmin):
 
 @admin.register(Coordinator)
 class CoordinatorAdmin(XlsxAdminMixin, ScopedAdmin):
-    scope_links = {"estate": "estate"}
     list_display = ("name", "phone", "estate", "appointed_on", "is_current")
     list_filter = ("is_current",)
     list_select_related = ("estate",)

@@ -16,6 +16,8 @@ from simple_history.models import HistoricalRecords
 from core.text import with_note
 from core.validators import normalize_credit_code, normalize_phone, validate_cn_phone, validate_credit_code
 
+from .scoping import ScopedManager, ScopedQuerySet
+
 
 class Agency(models.Model):
     class Level(models.TextChoices):
@@ -44,6 +46,9 @@ class Agency(models.Model):
     address = models.CharField(_("地址"), max_length=200, blank=True)
     history = HistoricalRecords(verbose_name=_("主管机构变更记录"),
                                 verbose_name_plural=pgettext_lazy("plural", "主管机构变更记录"))
+
+    scope_links = {"agency": ""}  # the registry itself: the user's subtree (estates/scoping.py)
+    objects = ScopedManager()
 
     class Meta:
         verbose_name = _("主管机构")
@@ -129,6 +134,9 @@ class PropertyFirm(models.Model):
     history = HistoricalRecords(verbose_name=_("物业服务企业变更记录"),
                                 verbose_name_plural=pgettext_lazy("plural", "物业服务企业变更记录"))
 
+    scope_links = {"firm": ""}
+    objects = ScopedManager()
+
     class Meta:
         verbose_name = _("物业服务企业")
         verbose_name_plural = pgettext_lazy("plural", "物业服务企业")
@@ -145,7 +153,7 @@ class PropertyFirm(models.Model):
             raise ValidationError({"district": _("监管部门必须是县（市）区主管部门。")})
 
 
-class EstateQuerySet(models.QuerySet):
+class EstateQuerySet(ScopedQuerySet):
     def old(self):
         return self.filter(year_built__lt=settings.OLD_ESTATE_BEFORE_YEAR)
 
@@ -209,6 +217,8 @@ class Estate(models.Model):
 
     objects = EstateQuerySet.as_manager()
 
+    scope_links = {"estate": ""}
+
     class Meta:
         verbose_name = _("住宅小区")
         verbose_name_plural = pgettext_lazy("plural", "住宅小区")
@@ -253,6 +263,9 @@ class Coordinator(models.Model):
     is_current = models.BooleanField(_("在任"), default=True)
     history = HistoricalRecords(verbose_name=_("协调员变更记录"),
                                 verbose_name_plural=pgettext_lazy("plural", "协调员变更记录"))
+
+    scope_links = {"estate": "estate"}
+    objects = ScopedManager()
 
     class Meta:
         verbose_name = _("协调员")

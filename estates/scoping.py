@@ -23,37 +23,88 @@ registry through links, and the rule for them is:
 * an agency-level record follows the agency (its subtree, like the registry);
 * a firm user also sees every record its own firm is named on (what it filed itself).
 
-Every queryset a user can reach (admin, portal, exports, file downloads, tasks acting for
-a user) is filtered through :func:`scope_q` / :func:`restrict`. Models declare how they
-reach the registry with the keyword arguments (``estate="obligation__estate"``,
-``firm=...``, ``agency=...``); an empty path (``estate=""``, see ``ESTATE_LINKS``) means
-the registry model itself. Objects outside the scope answer 404 (see :func:`get_or_404`).
+Declaring a model's scope (once, on the model)
+----------------------------------------------
+Every model a user can reach says how it reaches the registry in a class attribute
+``scope_links``, a plain dict (plain data, so that an app that must not import this module,
+such as ``core``, can declare too)::
+
+    class Obligation(models.Model):
+        scope_links = {"estate": "estate", "firm": "firm", "agency": "agency"}
+        objects = ObligationQuerySet.as_manager()   # ObligationQuerySet(scoping.ScopedQuerySet)
+
+    class Task(models.Model):
+        scope_links = {"via": "action__campaign"}   # follows the campaign's declaration
+
+    class Campaign(models.Model):
+        # Issued inside my subtree, or issued above me and published or closed.
+        scope_links = {"issuer": "issuing_agency", "shared_when": {"status__in": ["published", "closed"]}}
+
+The keys (several combine with "or"; a value may be one path or a tuple of paths):
+
+* ``estate`` / ``firm`` / ``agency``: the record rule above (``""`` is the registry model itself:
+  ``ESTATE_LINKS``, ``FIRM_LINKS``, ``AGENCY_LINKS``);
+* ``via``: a foreign key to a model with its own declaration — the record is visible exactly when
+  that one is (an action through its campaign, evidence through its obligation);
+* ``issuer`` (+ ``shared_when``): something an agency issues for everything below it: the issuer's
+  subtree sees it, and, once the ``shared_when`` lookups hold, so do the agencies below the issuer
+  and the firms supervised below it (see :func:`issued_q`);
+* ``user``: the user at that path sees the row (a notification, a digest sent to them);
+* ``shared_when_null``: rows whose link at that path is empty are shared by every active user (a
+  notice text of no campaign);
+* ``rule``: a callable ``rule(user) -> Q`` or its dotted path, for a model whose rule is its own
+  (``core.Job`` follows its owner's organisation, ``core.jobs.job_visible_q``); ``rule`` stands alone.
+
+From a declaration come :func:`visible_q` (the Q), :func:`visible` (a model or queryset filtered to
+what the user sees) and ``Model.objects.visible_to(user)`` for models whose queryset class derives
+from :class:`ScopedQuerySet`. ``estates.scoped_admin.ScopedAdmin`` reads the declarations of the
+model *and of every related model* (foreign keys, many-to-many, raw-id lookups, autocomplete, list
+filters), so an admin written without a line of scoping code is scoped. tests/test_scope_declarations.py
+fails for a model that has an admin or a portal view and no declaration.
+
+Named rules (the variants that used to be hand-written next to their callers): :func:`issued_by_q` /
+:func:`is_issued_by` (the issuer's own subtree: who may change a campaign), :func:`in_area_q` (work
+located in an agency's area, for its figures), :func:`reviewable_by_q` / :func:`reviewer_error`
+(who reviews), :func:`acts_for` (who does the work of a party: submits evidence).
+
+Residents' personal data (from the next issue on) gets no default manager: :func:`personal_data_managers`
+gives the ``public_objects`` / ``private_objects`` pair, so every query says which one it means.
+
+Objects outside the scope answer 404 (see :func:`get_or_404`). :func:`scope_q` / :func:`restrict`
+take the links as keyword arguments, for the few callers that scope a model by other links than its
+declaration.
 
 ``EVERYTHING`` is a real condition (primary key not null), never an empty ``Q()``: Django
 drops an empty ``Q`` from ``Q() | X``, so "everything or X" would silently narrow to X
 (a superuser's empty lists). Combine scopes with ``|`` and ``&`` freely.
 """
 
+from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.http import Http404
-
-from .models import Agency, Estate
+from django.utils.module_loading import import_string
 
 NOTHING = Q(pk__in=[])
 # Matches every row of any model, and survives `|`: EVERYTHING | X is everything, ~EVERYTHING nothing.
 EVERYTHING = Q(pk__isnull=False)
 
-# Which field of an estate anchors the rule for each agency level.
+# Which field of an estate anchors the rule for each agency level (Agency.Level values: this module
+# imports no model at load time, so that models can derive their querysets from ScopedQuerySet).
 _ESTATE_FIELD_FOR_LEVEL = {
-    Agency.Level.CITY: "district",
-    Agency.Level.DISTRICT: "district",
-    Agency.Level.STREET: "street",
-    Agency.Level.COMMUNITY: "community",
+    "city": "district",
+    "district": "district",
+    "street": "street",
+    "community": "community",
 }
+_SUPERVISING_LEVELS = ("city", "district")
 
 
 def sees_everything(user):
     return bool(user and user.is_authenticated and user.is_active and user.is_superuser)
+
+
+def _active(user):
+    return bool(user and user.is_authenticated and user.is_active)
 
 
 def _ref(prefix, field):
@@ -69,11 +120,18 @@ def _pk_ref(prefix):
     return f"{head}_id" if "__" not in head else f"{head}__id"
 
 
+def _path_ids(agency):
+    """Ids of an agency and its ancestors, read from the materialised path (no query)."""
+    return [int(part) for part in agency.path.split("/") if part]
+
+
+# --- the registry ---------------------------------------------------------------------------------
+
 def estate_q(user, prefix=""):
     """Q selecting the estates (at `prefix`) the user may see."""
     if sees_everything(user):
         return EVERYTHING
-    if not (user and user.is_authenticated and user.is_active):
+    if not _active(user):
         return NOTHING
     if user.firm_id:
         return Q(**{_ref(prefix, "firm_id"): user.firm_id})
@@ -92,16 +150,18 @@ def firm_q(user, prefix=""):
     """
     if sees_everything(user):
         return EVERYTHING
-    if not (user and user.is_authenticated and user.is_active):
+    if not _active(user):
         return NOTHING
     if user.firm_id:
         return Q(**{_pk_ref(prefix) if prefix else "pk": user.firm_id})
     if user.agency_id:
+        from .models import Estate
+
         agency = user.agency
         manages_here = Exists(
             Estate.objects.filter(estate_q(user)).filter(firm_id=OuterRef(_pk_ref(prefix)))
         )
-        if agency.level in (Agency.Level.CITY, Agency.Level.DISTRICT):
+        if agency.level in _SUPERVISING_LEVELS:
             return Q(**{_ref(prefix, "district__path__startswith"): agency.path}) | Q(manages_here)
         return Q(manages_here)
     return NOTHING
@@ -111,7 +171,7 @@ def agency_q(user, prefix=""):
     """Q selecting the agencies (at `prefix`) the user may see: their own subtree."""
     if sees_everything(user):
         return EVERYTHING
-    if not (user and user.is_authenticated and user.is_active):
+    if not _active(user):
         return NOTHING
     if user.agency_id:
         return Q(**{_ref(prefix, "path__startswith"): user.agency.path})
@@ -125,9 +185,9 @@ def agency_ancestors_q(user):
     district), so that a street officer can file an estate in their own district. Never for fields
     that grant rights (a user's agency). The ids come from the materialised path: no query.
     """
-    if not (user and user.is_authenticated and user.is_active and user.agency_id):
+    if not (_active(user) and user.agency_id):
         return NOTHING
-    ids = [int(part) for part in user.agency.path.split("/") if part and int(part) != user.agency_id]
+    ids = [pk for pk in _path_ids(user.agency) if pk != user.agency_id]
     return Q(pk__in=ids) if ids else NOTHING
 
 
@@ -137,7 +197,7 @@ def firm_home_q(user, prefix=""):
     and the city above it). Unlike :func:`firm_q`, managing an estate in an area gives nothing here."""
     if sees_everything(user):
         return EVERYTHING
-    if not (user and user.is_authenticated and user.is_active):
+    if not _active(user):
         return NOTHING
     if user.firm_id:
         return Q(**{_pk_ref(prefix) if prefix else "pk": user.firm_id})
@@ -150,34 +210,52 @@ _REGISTRY_BUILDERS = {"estate": estate_q, "firm": firm_q, "agency": agency_q}
 _RECORD_BUILDERS = {"estate": estate_q, "firm": firm_home_q, "agency": agency_q}
 
 
+def _paths(value):
+    if value is None:
+        return ()
+    return (value,) if isinstance(value, str) else tuple(value)
+
+
+def _record_links_q(user, links, prefix=""):
+    """The record rule for the estate / firm / agency links (see the module docstring)."""
+    estate_paths = [p for p in _paths(links.get("estate")) if p]
+    q = NOTHING
+    for kind in ("estate", "firm", "agency"):
+        for path in _paths(links.get(kind)):
+            if not path:
+                # The registry model itself (at `prefix` when reached through "via").
+                part = _REGISTRY_BUILDERS[kind](user, prefix)
+                if prefix:
+                    part = part & Q(**{f"{prefix[:-2]}__isnull": False})
+                q = q | part
+                continue
+            full = f"{prefix}{path}"
+            part = _RECORD_BUILDERS[kind](user, f"{full}__") & Q(**{f"{full}__isnull": False})
+            if kind == "firm" and estate_paths and not user.firm_id:
+                # Located at an estate: the estate link alone decides (a firm user keeps its own records).
+                for estate_path in estate_paths:
+                    part = part & Q(**{f"{prefix}{estate_path}__isnull": True})
+            q = q | part
+    return q
+
+
 def scope_q(user, **links):
     """Q for a model that reaches the registry through the given links (see the module docstring).
 
     ``scope_q(user, estate="estate", firm="firm", agency="agency")`` selects the records whose
     estate is visible, or, having no estate, whose firm is one whose firm-level records the user
     sees, or whose agency is visible (rows with a null link are not matched by it). An empty path
-    (``estate=""``, ``firm=""``, ``agency=""``) is the registry model itself.
+    (``estate=""``, ``firm=""``, ``agency=""``) is the registry model itself. Prefer the model's
+    declaration (:func:`visible_q`); this form is for scoping by other links than those.
     """
-    if sees_everything(user):
-        return EVERYTHING
-    if not (user and user.is_authenticated and user.is_active):
-        return NOTHING
-    estate_path = links.get("estate")
-    q = NOTHING
-    for kind, path in links.items():
-        if path is None:
-            continue
+    for kind in links:
         if kind not in _REGISTRY_BUILDERS:
             raise TypeError(f"unknown scoping link {kind!r}")
-        if not path:
-            q = q | _REGISTRY_BUILDERS[kind](user)
-            continue
-        part = _RECORD_BUILDERS[kind](user, f"{path}__") & Q(**{f"{path}__isnull": False})
-        if kind == "firm" and estate_path and not user.firm_id:
-            # Located at an estate: the estate link alone decides (a firm user keeps its own records).
-            part = part & Q(**{f"{estate_path}__isnull": True})
-        q = q | part
-    return q
+    if sees_everything(user):
+        return EVERYTHING
+    if not _active(user):
+        return NOTHING
+    return _record_links_q(user, links)
 
 
 def restrict(queryset, user, **links):
@@ -197,3 +275,223 @@ def get_or_404(scoped_queryset, **lookup):
 ESTATE_LINKS = {"estate": ""}
 FIRM_LINKS = {"firm": ""}
 AGENCY_LINKS = {"agency": ""}
+
+
+# --- named rules ------------------------------------------------------------------------------------
+
+def issued_by_q(user, path="issuing_agency"):
+    """Q selecting what was issued inside the user's own agency subtree (only they may change it):
+    a campaign (``path="issuing_agency"``), its tasks (``"action__campaign__issuing_agency"``)."""
+    if sees_everything(user):
+        return EVERYTHING
+    if not (_active(user) and user.agency_id):
+        return NOTHING
+    return Q(**{f"{path}__path__startswith": user.agency.path})
+
+
+def is_issued_by(user, issuing_agency):
+    """:func:`issued_by_q` for one object already loaded (no query beyond the user's agency)."""
+    if sees_everything(user):
+        return True
+    return bool(_active(user) and user.agency_id) and issuing_agency.path.startswith(user.agency.path)
+
+
+def issued_q(user, path="issuing_agency", shared_when=None, prefix=""):
+    """Q selecting what an agency issued that the user may see: issued inside their subtree, or
+    issued above them (their own agency's ancestors; for a firm user, the ancestors of the district
+    that supervises the firm) once ``shared_when`` holds (a campaign once published)."""
+    if sees_everything(user):
+        return EVERYTHING
+    if not _active(user):
+        return NOTHING
+    full = f"{prefix}{path}"
+    shared = Q(**{f"{prefix}{key}": value for key, value in (shared_when or {}).items()})
+    if user.agency_id:
+        agency = user.agency
+        q = Q(**{f"{full}__path__startswith": agency.path})
+        if shared_when is not None:
+            q = q | (shared & Q(**{f"{full}__in": _path_ids(agency)}))
+        return q
+    if user.firm_id and shared_when is not None:
+        district = user.firm.district
+        return shared & Q(**{f"{full}__in": _path_ids(district)}) if district is not None else NOTHING
+    return NOTHING
+
+
+def in_area_q(user, *, district="district", street="street", agency="agency"):
+    """For agency staff, the work located in their area (by its district, street or own agency).
+
+    The scope also shows a district the firms from elsewhere that manage estates in it; their
+    firm-level work belongs to the progress and overdue figures of the firm's own district, not to
+    this one's. Everything for anybody else (their scope already decides)."""
+    if sees_everything(user) or not (_active(user) and user.agency_id):
+        return EVERYTHING
+    path = user.agency.path
+    return (Q(**{f"{district}__path__startswith": path}) | Q(**{f"{street}__path__startswith": path})
+            | Q(**{f"{agency}__path__startswith": path}))
+
+
+def in_area(queryset, user, **paths):
+    return queryset.filter(in_area_q(user, **paths))
+
+
+def reviewable_by_q(user, reviewer="reviewer"):
+    """Q selecting the work whose reviewing agency is the user's agency or below it."""
+    if sees_everything(user):
+        return EVERYTHING
+    if not (_active(user) and user.agency_id):
+        return NOTHING
+    return Q(**{f"{reviewer}__path__startswith": user.agency.path})
+
+
+def reviewer_error(user, reviewer):
+    """Why the user may not review work reviewed by the agency `reviewer` ("" when they may):
+    ``"login"``, ``"firm"`` (firms never review) or ``"agency"`` (another agency reviews it)."""
+    if not (user and user.is_active):
+        return "login"
+    if user.is_superuser:
+        return ""
+    if user.firm_id:
+        return "firm"
+    if not user.agency_id or not reviewer.path.startswith(user.agency.path):
+        return "agency"
+    return ""
+
+
+def acts_for(user, obj, *, estate="estate", firm="firm", agency="agency"):
+    """Whether the user does the work of the party `obj` names (submits its evidence): the firm
+    managing its estate, else its firm, else its agency (exactly, not the agencies above it)."""
+    if user is None or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    if getattr(obj, f"{estate}_id", None):
+        return bool(user.firm_id) and user.firm_id == getattr(obj, estate).firm_id
+    if getattr(obj, f"{firm}_id", None):
+        return user.firm_id == getattr(obj, f"{firm}_id")
+    return bool(user.agency_id) and user.agency_id == getattr(obj, f"{agency}_id", None)
+
+
+# --- declarations ---------------------------------------------------------------------------------
+
+DECLARATION_KEYS = frozenset({"estate", "firm", "agency", "via", "issuer", "shared_when", "user",
+                              "shared_when_null", "rule"})
+
+
+class ScopeDeclarationError(TypeError):
+    pass
+
+
+def declaration(model):
+    """The ``scope_links`` a model declares (None when it declares none)."""
+    links = getattr(model, "scope_links", None)
+    if links is None:
+        return None
+    if not isinstance(links, dict) or not links:
+        raise ScopeDeclarationError(f"{model.__name__}.scope_links must be a non-empty dict")
+    unknown = set(links) - DECLARATION_KEYS
+    if unknown:
+        raise ScopeDeclarationError(f"{model.__name__}.scope_links: unknown key(s) {sorted(unknown)}")
+    if "rule" in links and len(links) > 1:
+        raise ScopeDeclarationError(f"{model.__name__}.scope_links: 'rule' stands alone")
+    if "shared_when" in links and "issuer" not in links:
+        raise ScopeDeclarationError(f"{model.__name__}.scope_links: 'shared_when' needs 'issuer'")
+    return links
+
+
+def is_declared(model):
+    return declaration(model) is not None
+
+
+def _related_model(model, path):
+    for name in path.split("__"):
+        model = model._meta.get_field(name).related_model
+    return model
+
+
+def visible_q(model, user, prefix=""):
+    """Q selecting the rows of `model` (at `prefix`, when reached through another model) the user may
+    see, from the model's declaration. A model without one raises: scoping is never silently off."""
+    links = declaration(model)
+    if links is None:
+        raise ScopeDeclarationError(f"{model._meta.label} declares no scope_links (see estates/scoping.py)")
+    if sees_everything(user):
+        return EVERYTHING
+    if not _active(user):
+        return NOTHING
+    if "rule" in links:
+        if prefix:
+            raise ScopeDeclarationError(f"{model._meta.label} has its own rule: it cannot be reached through 'via'")
+        rule = links["rule"]
+        return (import_string(rule) if isinstance(rule, str) else rule)(user)
+    q = _record_links_q(user, links, prefix)
+    for path in _paths(links.get("via")):
+        q = q | visible_q(_related_model(model, path), user, prefix=f"{prefix}{path}__")
+    for path in _paths(links.get("issuer")):
+        q = q | issued_q(user, path, links.get("shared_when"), prefix=prefix)
+    for path in _paths(links.get("user")):
+        q = q | Q(**{f"{prefix}{path}": user.pk})
+    for path in _paths(links.get("shared_when_null")):
+        q = q | Q(**{f"{prefix}{path}__isnull": True})
+    return q
+
+
+def visible(model_or_queryset, user):
+    """The rows the user may see: ``visible(Campaign, user)`` or ``visible(qs, user)``."""
+    if isinstance(model_or_queryset, models.QuerySet):
+        queryset = model_or_queryset
+    else:
+        queryset = model_or_queryset._default_manager.all()
+    return queryset.filter(visible_q(queryset.model, user))
+
+
+def visible_or_404(model_or_queryset, user, **lookup):
+    return get_or_404(visible(model_or_queryset, user), **lookup)
+
+
+class ScopedQuerySet(models.QuerySet):
+    """Base of the querysets of declared models: ``Model.objects.visible_to(user)``."""
+
+    def visible_to(self, user):
+        return self.filter(visible_q(self.model, user))
+
+
+ScopedManager = models.Manager.from_queryset(ScopedQuerySet, "ScopedManager")
+
+
+# --- residents' personal data -----------------------------------------------------------------------
+
+def personal_data_managers(public=None, queryset_class=ScopedQuerySet):
+    """``public_objects`` and ``private_objects`` for a model holding residents' personal data,
+    which gets *no* ``objects``, so that every query says which it means (DemocracyClub
+    EveryElection does the same for its elections)::
+
+        class Suggestion(models.Model):
+            scope_links = {"estate": "estate"}
+            public_objects, private_objects = scoping.personal_data_managers(public={"published": True})
+
+            class Meta:
+                base_manager_name = "private_objects"   # related lookups and the admin's deletes
+
+    ``public_objects`` holds only the rows fit for a public page (``public``: lookups or a Q; none
+    at all when not given) and defers nothing else; ``private_objects`` every row, for services and
+    for bureau pages, which must still call ``visible_to(user)``. A model that declares ``objects``
+    besides these defeats the point: tests/test_scope_declarations.py checks the example.
+    """
+    if public is None:
+        condition = NOTHING
+    elif isinstance(public, Q):
+        condition = public
+    else:
+        condition = Q(**public)
+
+    class PublicManager(models.Manager.from_queryset(queryset_class)):
+        def get_queryset(self):
+            return super().get_queryset().filter(condition)
+
+    class PrivateManager(models.Manager.from_queryset(queryset_class)):
+        pass
+
+    PublicManager.__qualname__ = PublicManager.__name__ = "PublicManager"
+    PrivateManager.__qualname__ = PrivateManager.__name__ = "PrivateManager"
+    return PublicManager(), PrivateManager()

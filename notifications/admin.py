@@ -13,10 +13,10 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from core.admin import ReadOnlyAdminMixin, ScopedAdmin
+from core.admin import ReadOnlyAdminMixin
 from core.text import join_list
 from core.xlsx_admin import XlsxAdminMixin
-from estates import scoping
+from estates.scoped_admin import ScopedAdmin
 
 from . import selectors, services
 from .forms import ManualReminderForm
@@ -38,7 +38,6 @@ class DeliveryAdminMixin(ReadOnlyAdminMixin):
 @admin.register(Reminder)
 class ReminderAdmin(XlsxAdminMixin, DeliveryAdminMixin, ScopedAdmin):
     xlsx_exclude = ("remind_again",)
-    scope_links = selectors.REMINDER_LINKS
     list_display = ("date", "kind", "state", "task_title", "party", "due_date", "attempts", "sent_at",
                     "recipients_short", "error_short", "remind_again")
     list_filter = ("state", "kind", "date", "campaign")
@@ -156,7 +155,6 @@ class ReminderAdmin(XlsxAdminMixin, DeliveryAdminMixin, ScopedAdmin):
 
 @admin.register(Digest)
 class DigestAdmin(XlsxAdminMixin, DeliveryAdminMixin, ScopedAdmin):
-    scope_links = selectors.DIGEST_LINKS
     list_display = ("week", "date", "user", "agency", "state", "overdue_count", "attempts", "sent_at",
                     "recipients_short", "error_short")
     list_filter = ("state", "week", "agency")
@@ -172,10 +170,4 @@ class ReminderPolicyAdmin(XlsxAdminMixin, ScopedAdmin):
     raw_id_fields = ("campaign", "task")
     fields = ("campaign", "task", "enabled", "days_before", "on_due_day", "overdue_every", "in_workdays")
 
-    def get_queryset(self, request):
-        qs = ReminderPolicy.objects.select_related("campaign", "task")
-        user = request.user
-        return qs.filter(
-            scoping.scope_q(user, agency="campaign__issuing_agency")
-            | scoping.scope_q(user, agency="task__action__campaign__issuing_agency")
-        )
+    list_select_related = ("campaign", "task")  # scoped by ReminderPolicy.scope_links: the issuer's subtree

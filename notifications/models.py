@@ -24,6 +24,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from estates.scoping import ScopedManager
+
 
 class Notification(models.Model):
     class Category(models.TextChoices):
@@ -41,6 +43,9 @@ class Notification(models.Model):
     link = models.CharField(_("链接"), max_length=300, blank=True)
     read_at = models.DateTimeField(_("阅读时间"), null=True, blank=True)
     created_at = models.DateTimeField(_("时间"), default=timezone.now)
+
+    scope_links = {"user": "user"}  # one user's own
+    objects = ScopedManager()
 
     class Meta:
         verbose_name = _("站内通知")
@@ -97,6 +102,10 @@ class ReminderPolicy(models.Model):
         help_text=_("按法定工作日计算天数（节假日和调休以平台日历为准），期限落在节假日的顺延到下一个工作日。"),
     )
     updated_at = models.DateTimeField(_("修改时间"), auto_now=True)
+
+    # Set by the issuer of the campaign (or of the task's campaign), not by those who follow it.
+    scope_links = {"agency": ("campaign__issuing_agency", "task__action__campaign__issuing_agency")}
+    objects = ScopedManager()
 
     class Meta:
         verbose_name = _("提醒规则")
@@ -194,6 +203,9 @@ class Reminder(Delivery):
         related_name="+",
     )
 
+    scope_links = {"via": "obligation"}
+    objects = ScopedManager()
+
     class Meta:
         verbose_name = _("提醒记录")
         verbose_name_plural = pgettext_lazy("plural", "提醒记录")
@@ -224,6 +236,9 @@ class Digest(Delivery):
     week = models.DateField(_("周（周一）"))
     date = models.DateField(_("汇总日期"))
     overdue_count = models.PositiveIntegerField(_("逾期事项数"), default=0)
+
+    scope_links = {"agency": "agency"}
+    objects = ScopedManager()
 
     class Meta:
         verbose_name = _("逾期汇总记录")

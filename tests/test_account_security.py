@@ -34,9 +34,10 @@ from campaigns.models import (
     RecordPhoto,
     Training,
 )
-from core.admin import ScopedAdmin
 from core.models import Job
+from estates import scoping
 from estates.models import Coordinator
+from estates.scoped_admin import ScopedAdmin
 from notifications.models import Reminder
 from tests import campaign_factories as cf
 from tests import factories as f
@@ -106,7 +107,8 @@ def records(world, settings):
     w.firm_manager = f.UserFactory(username="firm-manager", firm=w.firm, role=User.Role.MANAGER)
     w.kinds[User] = {"firm": w.firm_manager}
     # A job (an export, its file) belongs to whoever started it and their organisation, nobody else.
-    w.kinds[Job] = {"job": Job.objects.create(kind="export", owner=w.firm_user, firm=w.firm)}
+    w.kinds[Job] = {"job": Job.objects.create(kind="export", owner=w.firm_user,
+                                                     organisation=w.firm_user.organisation_key)}
     return w
 
 
@@ -132,9 +134,23 @@ def test_every_scoped_admin_with_record_links_is_in_this_file():
     """A new record model with a scoped admin must join RECORD_KINDS (and the fixture above)."""
     covered = {model for model, _ in RECORD_KINDS}
     for model, model_admin in admin.site._registry.items():
-        links = getattr(model_admin, "scope_links", {}) if isinstance(model_admin, ScopedAdmin) else {}
-        if any(kind in ("estate", "firm") and path for kind, path in links.items()):
+        if isinstance(model_admin, ScopedAdmin) and _reaches_estate_or_firm(model):
             assert model in covered, f"{model.__name__}: add records of it to tests/test_account_security.py"
+
+
+def _reaches_estate_or_firm(model):
+    """Whether the model's scope declaration links it to an estate or a firm (directly or through "via")."""
+    links = scoping.declaration(model) or {}
+    if any(kind in ("estate", "firm") and path for kind, path in links.items()):
+        return True
+    vias = links.get("via") or ()
+    for path in (vias,) if isinstance(vias, str) else vias:
+        target = model
+        for name in path.split("__"):
+            target = target._meta.get_field(name).related_model
+        if _reaches_estate_or_firm(target):
+            return True
+    return False
 
 
 def _admin_rows(client, model, user):

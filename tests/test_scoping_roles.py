@@ -25,11 +25,11 @@ from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 from accounts.models import User
 from campaigns import admin as campaign_admin
 from campaigns.models import Campaign
-from core.admin import ScopedAdmin
 from documents.models import NoticeKind, NoticeTemplate
 from estates import admin as estate_admin
 from estates import scoping
 from estates.models import Agency, Estate, PropertyFirm
+from estates.scoped_admin import ScopedAdmin
 from tests import campaign_factories as cf
 from tests import factories as f
 

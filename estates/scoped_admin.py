@@ -1,0 +1,236 @@
+"""The base of every bureau-side ModelAdmin, next to the scoping rule it applies.
+
+``ScopedAdmin`` scopes, from the model declarations of estates/scoping.py and without a line in
+the subclass:
+
+* the changelist, the change form, history, delete and the admin's actions (``get_queryset``,
+  even when a subclass overrides it: the override's result is filtered too);
+* the choices of every foreign key and many-to-many field, by the *target* model's declaration,
+  raw-id fields included (their label is not shown for an id outside the scope);
+* raw-id lookups and autocomplete, which Django answers with the *target* model's admin (scoped
+  by its own declaration; ``ancestor_choice_fields`` of the source admin add the agencies above);
+* every list filter by a relation (``"campaign"``, ``"task__action"``, ``(field, RelatedOnlyFieldListFilter)``):
+  only related objects in scope are offered.
+
+An object outside the user's scope answers 404 (never the page, never a redirect that confirms
+the object exists).
+"""
+
+import functools
+
+from django.contrib.admin import RelatedFieldListFilter, RelatedOnlyFieldListFilter
+from django.contrib.admin.exceptions import NotRegistered
+from django.contrib.admin.options import TO_FIELD_VAR
+from django.contrib.admin.utils import NotRelationField, get_fields_from_path, unquote
+from django.contrib.admin.widgets import ForeignKeyRawIdWidget
+from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.db.models import Q
+from django.http import Http404
+from simple_history.admin import SimpleHistoryAdmin
+
+from core.admin import BureauPermissionMixin, ReadOnlyAdminMixin  # noqa: F401 - ReadOnlyAdminMixin re-exported
+from core.admin_guards import BadParameterAdminMixin
+
+from . import scoping
+
+_PENDING = "_scoped_admin_pending"
+
+
+def _always_scoped(get_queryset):
+    """Wrap a subclass's own get_queryset so that its result is scoped whatever it does (calls
+    ``super(ScopedAdmin, self)``, starts from another manager or a selector). Scoped once: the
+    base's get_queryset, reached from inside the override, leaves the filtering to the wrapper."""
+
+    @functools.wraps(get_queryset)
+    def wrapper(self, request):
+        if getattr(request, _PENDING, False):
+            return get_queryset(self, request)
+        setattr(request, _PENDING, True)
+        try:
+            queryset = get_queryset(self, request)
+        finally:
+            setattr(request, _PENDING, False)
+        return self.scope_queryset(request, queryset)
+
+    wrapper.always_scoped = True
+    return wrapper
+
+
+class ScopedForeignKeyRawIdWidget(ForeignKeyRawIdWidget):
+    """A raw-id widget that names only an object inside the scope (the label shown next to a
+    foreign id typed into the field would tell its name)."""
+
+    def __init__(self, *args, scoped_queryset=None, **kwargs):
+        self.scoped_queryset = scoped_queryset
+        super().__init__(*args, **kwargs)
+
+    def label_and_url_for_value(self, value):
+        if self.scoped_queryset is not None and value not in (None, ""):
+            key = self.rel.get_related_field().name
+            try:
+                if not self.scoped_queryset.filter(**{key: value}).exists():
+                    return "", ""
+            except (ValueError, TypeError, ValidationError, OverflowError):
+                return "", ""  # a malformed id: no label, as Django does
+        return super().label_and_url_for_value(value)
+
+
+class ScopedAdmin(BadParameterAdminMixin, BureauPermissionMixin, SimpleHistoryAdmin):
+    """A ModelAdmin whose every queryset is scoped to the user's organisation by the model's
+    ``scope_links`` declaration (estates/scoping.py); nothing to write in the subclass."""
+
+    show_full_result_count = False
+    list_per_page = 50
+
+    # Foreign keys to Agency in which a user may also pick the agencies above their own: a street
+    # officer files an estate under their own district. Never list a field that grants rights.
+    ancestor_choice_fields: tuple = ()
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        own = cls.__dict__.get("get_queryset")
+        if own is not None and not getattr(own, "always_scoped", False):
+            cls.get_queryset = _always_scoped(own)
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if getattr(request, _PENDING, False):
+            return queryset  # inside a subclass's override: the wrapper scopes its result
+        return self.scope_queryset(request, queryset)
+
+    def scope_queryset(self, request, queryset):
+        q = scoping.visible_q(self.model, request.user)
+        if self._autocomplete_offers_ancestors(request):
+            q |= scoping.agency_ancestors_q(request.user)
+        return queryset.filter(q)
+
+    def _autocomplete_offers_ancestors(self, request):
+        """True when this admin answers the autocomplete of a field listed in ``ancestor_choice_fields``
+        of the admin that owns the field (Django resolves the target admin's get_queryset)."""
+        match = getattr(request, "resolver_match", None)
+        if match is None or match.url_name != "autocomplete":
+            return False
+        from django.apps import apps
+
+        try:
+            source_model = apps.get_model(request.GET.get("app_label", ""), request.GET.get("model_name", ""))
+            source_admin = self.admin_site.get_model_admin(source_model)
+        except (LookupError, ValueError, NotRegistered):
+            return False
+        return request.GET.get("field_name") in getattr(source_admin, "ancestor_choice_fields", ())
+
+    def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
+        # Django redirects to the index with "doesn't exist"; out-of-scope must be a plain 404.
+        raise Http404
+
+    def _require_in_scope(self, request, object_id):
+        """404 before any permission check: Django checks permissions first (403 on delete, on POSTs to
+        read-only admins) and simple-history falls back to the history rows of objects outside the scope."""
+        if scoping.sees_everything(request.user):
+            return
+        to_field = request.POST.get(TO_FIELD_VAR, request.GET.get(TO_FIELD_VAR))
+        if self.get_object(request, unquote(object_id), to_field) is None:
+            raise Http404
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        self._require_in_scope(request, object_id)
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        self._require_in_scope(request, object_id)
+        return super().delete_view(request, object_id, extra_context)
+
+    def history_view(self, request, object_id, extra_context=None):
+        self._require_in_scope(request, object_id)
+        return super().history_view(request, object_id, extra_context)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        self._require_in_scope(request, object_id)
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+    # --- choices -----------------------------------------------------------------------------
+
+    def related_choice_q(self, db_field, request):
+        """The scope of a choice field (a foreign key, a many-to-many, a list filter by a relation):
+        the target model's declaration (plus the ancestors of ``ancestor_choice_fields``). None: the
+        target declares no scope (the working-day calendar), nothing to narrow."""
+        related = getattr(db_field, "related_model", None)
+        if related is None or not scoping.is_declared(related):
+            return None
+        q = scoping.visible_q(related, request.user)
+        if db_field.name in self.ancestor_choice_fields and related._meta.label == "estates.Agency":
+            q |= scoping.agency_ancestors_q(request.user)
+        return q
+
+    _registry_choice_q = related_choice_q  # the issue-14 name
+
+    def get_list_filter(self, request):
+        """Filters by a relation offer only the related objects in scope (Django's own lists them all)."""
+        return [_scoped_related_filter(self, entry) for entry in super().get_list_filter(request)]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        q = self.related_choice_q(db_field, request)
+        raw_id = db_field.name in self.raw_id_fields and "widget" not in kwargs
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if field is not None and q is not None:
+            field.queryset = field.queryset.filter(q)
+            if raw_id:
+                widget = ScopedForeignKeyRawIdWidget(db_field.remote_field, self.admin_site,
+                                                     using=kwargs.get("using"), scoped_queryset=field.queryset)
+                widget.is_required, widget.attrs = field.widget.is_required, field.widget.attrs
+                field.widget = widget
+        return field
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        # A task's districts and the like: the same scope as a foreign key's choices.
+        q = self.related_choice_q(db_field, request)
+        field = super().formfield_for_manytomany(db_field, request, **kwargs)
+        if field is not None and q is not None:
+            field.queryset = field.queryset.filter(q)  # Django's many-to-many raw-id widget shows no labels
+        return field
+
+
+class ScopedRelatedFieldListFilter(RelatedFieldListFilter):
+    """RelatedFieldListFilter whose choices follow the target's declaration (ScopedAdmin.related_choice_q)."""
+
+    def field_choices(self, field, request, model_admin):
+        q = model_admin.related_choice_q(field, request)
+        if q is None:
+            return super().field_choices(field, request, model_admin)
+        ordering = self.field_admin_ordering(field, request, model_admin)
+        return field.get_choices(include_blank=False, ordering=ordering, limit_choices_to=q)
+
+
+class ScopedRelatedOnlyFieldListFilter(RelatedOnlyFieldListFilter):
+    """RelatedOnlyFieldListFilter (the related objects of the listed rows) within the target's scope."""
+
+    def field_choices(self, field, request, model_admin):
+        q = model_admin.related_choice_q(field, request)
+        if q is None:
+            return super().field_choices(field, request, model_admin)
+        pk_qs = model_admin.get_queryset(request).distinct().values_list(f"{self.field_path}__pk", flat=True)
+        ordering = self.field_admin_ordering(field, request, model_admin)
+        return field.get_choices(include_blank=False, ordering=ordering,
+                                 limit_choices_to=q & Q(pk__in=pk_qs))
+
+
+def _scoped_related_filter(model_admin, entry):
+    """A list_filter entry naming a relation of the model (``"campaign"``, ``"task__action"``, or a
+    ``(path, RelatedFieldListFilter / RelatedOnlyFieldListFilter)`` pair) becomes a scoped filter."""
+    if isinstance(entry, str):
+        path, filter_class = entry, None
+    elif isinstance(entry, list | tuple) and len(entry) == 2 and isinstance(entry[0], str):
+        path, filter_class = entry
+    else:
+        return entry
+    try:
+        field = get_fields_from_path(model_admin.model, path)[-1]
+    except (FieldDoesNotExist, NotRelationField, AttributeError, LookupError):  # not a model field: Django reports it itself
+        return entry
+    if not (getattr(field, "is_relation", False) and field.related_model is not None):
+        return entry
+    if filter_class is None or filter_class is RelatedFieldListFilter:
+        return (path, ScopedRelatedFieldListFilter)
+    if filter_class is RelatedOnlyFieldListFilter:
+        return (path, ScopedRelatedOnlyFieldListFilter)
+    return entry
