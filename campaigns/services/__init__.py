@@ -33,9 +33,11 @@ Decisions worth knowing:
   never cleared, so a late first submission stays late after a return and resubmission.
 * **Review.** The reviewing agency (``Obligation.reviewer``) or an agency above it may
   accept or return; firms never review; nobody reviews their own submission.
-* **Records** (trainings, activities, coordinators) recount the matching obligations of
-  published campaigns — same party, same record kind, the period containing the record's
-  date — and set ``count_achieved``; when it reaches the task's ``min_count`` an open or
+* **Records** of any registered kind (campaigns/record_kinds.py: trainings, activities and
+  coordinators are campaigns' own; later apps register theirs) recount the matching obligations
+  of published campaigns — same party, same record kind, the period containing the record's
+  date — through ``records_changed``, the one service an app calls, and set ``count_achieved``
+  (one query for any number of obligations); when it reaches the task's ``min_count`` an open or
   returned obligation is submitted automatically (event ``auto_submit``) for the reviewer.
   Filing a record never takes back a submission.
 * **Correcting or withdrawing a record** (trainings, activities) is for the organisation that
