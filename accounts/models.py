@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
+from core.models import generic_key
 from estates.scoping import ScopedQuerySet
 
 
@@ -59,6 +60,16 @@ class User(AbstractUser):
     @property
     def organisation(self):
         return self.agency or self.firm
+
+    @property
+    def organisation_key(self):
+        """The generic key of the organisation ("estates.agency:12"), from its id alone (no query): how core's
+        records (a Job's ``organisation``) name it without knowing the registry. "" for none."""
+        for name in ("agency", "firm"):
+            pk = getattr(self, f"{name}_id")
+            if pk:
+                return generic_key(self._meta.get_field(name).related_model, pk)
+        return ""
 
     @property
     def is_bureau(self):

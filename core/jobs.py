@@ -118,14 +118,16 @@ class Progress:
         self(start + (end - start) * fraction, message)
 
 
-def _organisation_of(user):
-    return {"agency": user.agency if user.agency_id else None, "firm": user.firm if user.firm_id else None}
+def organisation_key_of(user):
+    """The generic key of the user's organisation (core.models.generic_key), from its id alone: no query.
+    "" for a user of no organisation (a superuser without one)."""
+    return getattr(user, "organisation_key", "") or ""
 
 
 def job_start(*, kind, user, params=None, title=""):
     """Create a job for ``user`` (and their organisation) and queue it after commit."""
     get_job_function(kind)  # unknown kinds fail here, in the request, not in the worker
-    job = Job(kind=kind, owner=user, params=params or {}, title=title[:200], **_organisation_of(user))
+    job = Job(kind=kind, owner=user, params=params or {}, title=title[:200], organisation=organisation_key_of(user))
     job.full_clean()
     with transaction.atomic():
         job.save()
@@ -171,7 +173,7 @@ def job_run(job_id):
     # whose worker died (still "running" after the lease) is taken again.
     claimable = Q(state=Job.State.PENDING) | Q(state=Job.State.RUNNING, started_at__lt=now - JOB_LEASE)
     claimed = Job.objects.filter(claimable, pk=job_id).update(state=Job.State.RUNNING, started_at=now, progress=0)
-    job = Job.objects.select_related("owner", "agency", "firm").get(pk=job_id)
+    job = Job.objects.select_related("owner").get(pk=job_id)
     if not claimed:  # already run (redelivered task) or being run elsewhere
         return job
     with translation.override(settings.LANGUAGE_CODE):
@@ -236,10 +238,9 @@ def job_visible_q(user):
     if user.is_superuser:
         return Q()
     q = Q(owner=user)
-    if user.agency_id:
-        q |= Q(agency_id=user.agency_id)
-    if user.firm_id:
-        q |= Q(firm_id=user.firm_id)
+    organisation = organisation_key_of(user)
+    if organisation:
+        q |= Q(organisation=organisation)
     return q
 
 

@@ -8,6 +8,11 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 
+def generic_key(model, pk):
+    """The generic key of a row of any model: "<app_label>.<model_name>:<pk>" (e.g. "estates.agency:12")."""
+    return f"{model._meta.label_lower}:{pk}"
+
+
 class Job(models.Model):
     """A long job run off the request (import, PDF batch, export, report).
 
@@ -29,9 +34,11 @@ class Job(models.Model):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("发起人"), on_delete=models.CASCADE, related_name="jobs"
     )
-    # The organisation the result belongs to: its users may download it too.
-    agency = models.ForeignKey("estates.Agency", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
-    firm = models.ForeignKey("estates.PropertyFirm", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    # The organisation the result belongs to (its users may download it too), as a generic key
+    # "<app_label>.<model>:<pk>" (generic_key above; the user model's ``organisation_key``): core knows no
+    # domain app, so it keeps no foreign key to the registry's agencies and firms. Empty: the owner's alone.
+    # A job outlives no organisation for long: every result expires (``expires_at``).
+    organisation = models.CharField(max_length=100, blank=True, db_index=True, editable=False)
     state = models.CharField(_("状态"), max_length=10, choices=State.choices, default=State.PENDING, db_index=True)
     progress = models.PositiveSmallIntegerField(_("进度"), default=0)
     message = models.TextField(_("说明"), blank=True)

@@ -187,7 +187,7 @@ def test_batch_job_refuses_another_district_before_queueing(world):
 def test_worker_reapplies_the_owners_scope(world, django_capture_on_commit_callbacks):
     # A job whose scope the owner lost meanwhile (e.g. moved to another district) fails cleanly.
     job = Job.objects.create(kind="documents.letters_batch", owner=world.other_district_user,
-                             agency=world.other_district,
+                             organisation=world.other_district_user.organisation_key,
                              params={"kinds": ["open_letter"], "campaign_id": None,
                                      "scope": {"district_id": world.district.pk}})
     from core.jobs import job_run
@@ -210,7 +210,7 @@ def test_firm_portal_batch_prints_own_estates_whatever_is_posted(world, client):
     job = Job.objects.get()
     assert response.status_code == 302 and response.url == reverse("jobs:detail", args=[job.pk])
     assert job.params["scope"] == {"firm_id": world.firm.pk}
-    assert job.firm == world.firm
+    assert job.organisation == f"estates.propertyfirm:{world.firm.pk}"
 
 
 def test_firm_portal_query_count_does_not_grow_with_estates(world, client):

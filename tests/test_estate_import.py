@@ -428,7 +428,8 @@ def test_admin_import_page_shows_error_table_and_stores_marked_copy(world, clien
     content = response.content.decode()
     assert "没有保存任何数据" in content and "不是整数" in content
     job = Job.objects.get(kind="xlsx-import-errors")
-    assert (job.owner, job.agency, job.state) == (world.district_user, world.district, Job.State.DONE)
+    assert (job.owner, job.organisation, job.state) == (world.district_user, f"estates.agency:{world.district.pk}",
+                                                      Job.State.DONE)
     assert job.expires_at is not None and job.result_name.endswith(".xlsx")
     marked = load_workbook(job.result.open("rb"))
     cell = marked.active.cell(row=2, column=ESTATE_HEADERS.index("户数") + 1)

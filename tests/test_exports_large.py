@@ -83,7 +83,7 @@ def test_export_job_stores_an_xlsx_for_the_organisation(world, campaign, django_
         job = services.obligations_export_start(user=world.district_user, campaign=campaign, filter="overdue")
     job.refresh_from_db()
     assert job.state == Job.State.DONE, job.message
-    assert job.result_name.endswith(".xlsx") and job.agency == world.district
+    assert job.result_name.endswith(".xlsx") and job.organisation == f"estates.agency:{world.district.pk}"
 
 
 def test_export_refuses_another_districts_narrowing(world, campaign):
@@ -102,4 +102,4 @@ def test_export_page_counts_then_starts_the_job(world, campaign, client):
     response = client.post(url, {"campaign": campaign.pk, "filter": "overdue"})
     job = Job.objects.get()
     assert response.url == reverse("jobs:detail", args=[job.pk])
-    assert job.params["filter"] == "overdue" and job.firm == world.firm
+    assert job.params["filter"] == "overdue" and job.organisation == f"estates.propertyfirm:{world.firm.pk}"

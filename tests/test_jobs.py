@@ -5,6 +5,7 @@ import time
 from datetime import timedelta
 
 import pytest
+from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 
@@ -69,8 +70,26 @@ def test_job_is_not_queued_before_commit(world, django_capture_on_commit_callbac
 
 
 def test_job_belongs_to_the_users_organisation(world, start):
-    assert start(world.firm_user).firm == world.firm
-    assert start(world.district_user).agency == world.district
+    # A generic key (core knows no registry model): "<app_label>.<model>:<pk>" of the user's organisation.
+    assert start(world.firm_user).organisation == f"estates.propertyfirm:{world.firm.pk}"
+    assert start(world.district_user).organisation == f"estates.agency:{world.district.pk}"
+    assert start(f.UserFactory(is_superuser=True)).organisation == ""
+
+
+def test_the_users_organisation_key_costs_no_query(world, django_assert_num_queries):
+    user = type(world.firm_user).objects.get(pk=world.firm_user.pk)
+    with django_assert_num_queries(0):
+        assert user.organisation_key == f"estates.propertyfirm:{world.firm.pk}"
+        assert jobs.job_visible_q(user) is not None
+
+
+def test_a_colleague_of_the_organisation_sees_the_job_and_nobody_else(world, start):
+    job = start(world.firm_user)
+    colleague = f.UserFactory(firm=world.firm)
+    assert jobs.job_get(user=colleague, pk=job.pk) == job
+    for outsider in (world.other_firm_user, world.district_user):
+        with pytest.raises(Http404):
+            jobs.job_get(user=outsider, pk=job.pk)
 
 
 def test_progress_is_written_while_the_job_runs(world, start):
@@ -186,7 +205,8 @@ def test_cleanup_is_on_the_beat_schedule(settings):
 
 
 def test_pending_job_download_redirects_to_progress(world, client):
-    job = Job.objects.create(kind="tests.echo", owner=world.firm_user, firm=world.firm)
+    job = Job.objects.create(kind="tests.echo", owner=world.firm_user,
+                             organisation=world.firm_user.organisation_key)
     client.force_login(world.firm_user)
     response = client.get(reverse("jobs:download", args=[job.pk]))
     assert response.status_code == 302 and response.url == reverse("jobs:detail", args=[job.pk])

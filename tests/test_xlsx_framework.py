@@ -237,8 +237,8 @@ def test_too_many_rows_are_refused(db):
 def test_marked_copy_is_stored_as_a_job_of_the_user(world):
     result = run([["名" * 30]], user=world.district_user, headers=["名称"])
     job = result.job
-    assert (job.kind, job.state, job.owner, job.agency, job.firm) == (
-        "xlsx-import-errors", Job.State.DONE, world.district_user, world.district, None)
+    assert (job.kind, job.state, job.owner, job.organisation) == (
+        "xlsx-import-errors", Job.State.DONE, world.district_user, f"estates.agency:{world.district.pk}")
     hours = (job.expires_at - timezone.now()).total_seconds() / 3600
     from django.conf import settings
 

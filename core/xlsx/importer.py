@@ -208,13 +208,13 @@ class Importer:
 
 def store_marked_copy_job(*, user, name, content, title=""):
     """Keep the marked copy as a finished Job the user (and their organisation) downloads."""
-    from core.jobs import job_attach_file
+    from core.jobs import job_attach_file, organisation_key_of
     from core.models import Job
 
     now = timezone.now()
     job = Job(
         kind=ERROR_JOB_KIND, title=str(title)[:200], owner=user, state=Job.State.DONE, progress=100,
-        agency_id=user.agency_id, firm_id=user.firm_id, started_at=now, finished_at=now,
+        organisation=organisation_key_of(user), started_at=now, finished_at=now,
         message=_("导入未完成：请按标注修改后重新上传。"),
     )
     job_attach_file(job, name=name, content=content)
