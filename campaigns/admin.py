@@ -30,6 +30,7 @@ from django.utils.translation import gettext_lazy
 from core.admin import ReadOnlyAdminMixin
 from core.text import join_messages, labelled, with_note
 from core.xlsx_admin import XlsxAdminMixin
+from estates import scoping
 from estates.admin_filters import DistrictFilter, StreetFilter
 from estates.models import PropertyFirm
 from estates.scoped_admin import ScopedAdmin
@@ -53,17 +54,11 @@ OBLIGATION_LINKS = {"estate": "estate", "firm": "firm", "agency": "agency"}
 
 def _issued_by_me(user, campaign):
     """Whether the campaign was issued inside the user's agency subtree (only then may they change it)."""
-    if user.is_superuser:
-        return True
-    return bool(user.agency_id) and campaign.issuing_agency.path.startswith(user.agency.path)
+    return scoping.is_issued_by(user, campaign.issuing_agency)
 
 
 def _own_campaigns(user, queryset):
-    if user.is_superuser:
-        return queryset
-    if not user.agency_id:
-        return queryset.none()
-    return queryset.filter(issuing_agency__path__startswith=user.agency.path)
+    return queryset.filter(scoping.issued_by_q(user))
 
 
 # --- list filters ------------------------------------------------------------------------------
@@ -824,7 +819,3 @@ class ActivityAdmin(XlsxAdminMixin, ReadOnlyAdminMixin, ScopedAdmin):
     def has_view_permission(self, request, obj=None):
         return self._is_bureau(request)
 
-
-
-# The reminder log, digests, policies and the manual reminder page (models of the notifications app).
-from . import admin_reminders  # noqa: E402, F401

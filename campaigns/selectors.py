@@ -46,30 +46,13 @@ def _today(today):
     return today or timezone.localdate()
 
 
-def _ancestor_ids(agency):
-    """Ids of an agency and its ancestors, read from the materialised path."""
-    return [int(part) for part in agency.path.split("/") if part]
-
-
 # --- campaigns ---------------------------------------------------------------------------------
 
 def campaign_list(*, user):
     """Campaigns the user may see: every campaign issued inside their agency's subtree, and
     published or closed campaigns issued above them (a district sees the city's campaign;
-    a firm sees the campaigns of its district and city)."""
-    qs = Campaign.objects.select_related("issuing_agency")
-    if scoping.sees_everything(user):
-        return qs
-    if not (user and user.is_authenticated and user.is_active):
-        return qs.none()
-    live = Q(status__in=[Campaign.Status.PUBLISHED, Campaign.Status.CLOSED])
-    if user.agency_id:
-        agency = user.agency
-        return qs.filter(Q(issuing_agency__path__startswith=agency.path)
-                         | (live & Q(issuing_agency_id__in=_ancestor_ids(agency))))
-    if user.firm_id:
-        return qs.filter(live, issuing_agency_id__in=_ancestor_ids(user.firm.district))
-    return qs.none()
+    a firm sees the campaigns of its district and city): Campaign.scope_links."""
+    return Campaign.objects.visible_to(user).select_related("issuing_agency")
 
 
 def campaign_get(*, user, pk):
@@ -129,12 +112,8 @@ def _in_area(qs, user):
     """For agency staff, keep the obligations located in their area (by the obligation's
     district, street or own agency). The scoping rule also shows a district the firms from
     elsewhere that manage estates in it; their firm-level work belongs to the progress and
-    overdue figures of the firm's own district, not to this one's."""
-    if scoping.sees_everything(user) or not (user and user.is_active and user.agency_id):
-        return qs
-    path = user.agency.path
-    return qs.filter(Q(district__path__startswith=path) | Q(street__path__startswith=path)
-                     | Q(agency__path__startswith=path))
+    overdue figures of the firm's own district, not to this one's (scoping.in_area_q)."""
+    return scoping.in_area(qs, user)
 
 
 def _scoped_in_area(campaign, user):
@@ -287,12 +266,12 @@ def obligation_get(*, user, pk, today=None):
 
 def review_queue(*, user, campaign=None):
     """Submitted obligations this user may review: those whose reviewing agency is the
-    user's agency or below it, minus their own submissions. Oldest submission first."""
+    user's agency or below it (scoping.reviewable_by_q), minus their own submissions. Oldest
+    submission first."""
     qs = Obligation.objects.filter(state=State.SUBMITTED)
-    if not scoping.sees_everything(user):
-        if not (user and user.is_active and user.agency_id):
-            return qs.none()
-        qs = qs.filter(reviewer__path__startswith=user.agency.path)
+    if not (scoping.sees_everything(user) or (user and user.is_active and user.agency_id)):
+        return qs.none()
+    qs = qs.filter(scoping.reviewable_by_q(user))
     if campaign is not None:
         qs = qs.filter(campaign=campaign)
     return qs.exclude(submitted_by=user).select_related(*LIST_RELATED, "submitted_by").order_by("submitted_at", "pk")
@@ -307,7 +286,7 @@ def reviewed_elsewhere(*, user, campaign=None):
     qs = _in_area(scoping.restrict(Obligation.objects.filter(state=State.SUBMITTED), user, **OBLIGATION_LINKS), user)
     if campaign is not None:
         qs = qs.filter(campaign=campaign)
-    rows = list(qs.exclude(reviewer__path__startswith=user.agency.path).values("reviewer_id")
+    rows = list(qs.exclude(scoping.reviewable_by_q(user)).values("reviewer_id")
                 .annotate(count=Count("pk")).order_by("reviewer__path"))
     agencies = Agency.objects.in_bulk([row["reviewer_id"] for row in rows])
     return [{"reviewer": agencies[row["reviewer_id"]], "count": row["count"]} for row in rows]

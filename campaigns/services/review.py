@@ -6,7 +6,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from notifications.events import emit
+from estates import scoping
 
 from ..models import (
     Campaign,
@@ -22,26 +22,18 @@ CHUNK = 2000  # obligation rows per INSERT batch: bounds the rows held in memory
 
 
 def _can_submit(user, obligation):
-    if user is None or not user.is_active:
-        return False
-    if user.is_superuser:
-        return True
-    if obligation.estate_id:
-        return bool(user.firm_id) and user.firm_id == obligation.estate.firm_id
-    if obligation.firm_id:
-        return user.firm_id == obligation.firm_id
-    return bool(user.agency_id) and user.agency_id == obligation.agency_id
+    """The party's own users do its work: the firm managing its estate, else its firm, else its agency."""
+    return scoping.acts_for(user, obligation)
 
 
 def _check_reviewer(user, obligation):
-    if user is None or not user.is_active:
+    error = scoping.reviewer_error(user, obligation)
+    if error == "login":
         raise ValidationError(_("请先登录。"))
-    if not user.is_superuser:
-        if user.firm_id:
-            raise ValidationError(_("物业服务企业不能审核任务。"))
-        reviewer = obligation.reviewer
-        if not user.agency_id or not reviewer.path.startswith(user.agency.path):
-            raise ValidationError(_("只有审核单位（%(agency)s）可以审核该任务。") % {"agency": reviewer})
+    if error == "firm":
+        raise ValidationError(_("物业服务企业不能审核任务。"))
+    if error == "agency":
+        raise ValidationError(_("只有审核单位（%(agency)s）可以审核该任务。") % {"agency": obligation.reviewer})
     if obligation.submitted_by_id and obligation.submitted_by_id == user.pk:
         raise ValidationError(_("不能审核本人提交的任务。"))
 
@@ -128,7 +120,6 @@ def obligation_submit(*, obligation, user, text="", count=None, files=(), now=No
     obligation.save()
     kind = ObligationEvent.Kind.RESUBMIT if from_state == State.RETURNED else ObligationEvent.Kind.SUBMIT
     _event(obligation, kind, user, from_state, note=text[:500], at=now)
-    emit("campaigns.obligation_submitted", obligation_ids=[obligation.pk], at=now)
     return evidence
 
 
@@ -142,7 +133,6 @@ def obligation_accept(*, obligation, user, note="", now=None):
     obligation.reviewed_at, obligation.reviewed_by, obligation.review_note = now, user, note.strip()
     obligation.save()
     _event(obligation, ObligationEvent.Kind.ACCEPT, user, State.SUBMITTED, note=note.strip(), at=now)
-    emit("campaigns.obligation_accepted", obligation_ids=[obligation.pk], note=note.strip(), at=now)
     return obligation
 
 
@@ -159,7 +149,6 @@ def obligation_return(*, obligation, user, reason, now=None):
     obligation.reviewed_at, obligation.reviewed_by, obligation.review_note = now, user, reason
     obligation.save()
     _event(obligation, ObligationEvent.Kind.RETURN, user, State.SUBMITTED, note=reason, at=now)
-    emit("campaigns.obligation_returned", obligation_ids=[obligation.pk], reason=reason, at=now)
     return obligation
 
 
@@ -196,10 +185,6 @@ def _review_many(*, obligations, user, to_state, event_kind, note, now):
                              from_state=State.SUBMITTED, to_state=to_state, note=note) for pk in ok],
             batch_size=CHUNK,
         )
-        if to_state == State.ACCEPTED:
-            emit("campaigns.obligation_accepted", obligation_ids=ok, note=note, at=now)
-        else:
-            emit("campaigns.obligation_returned", obligation_ids=ok, reason=note, at=now)
     return len(ok), refused
 
 

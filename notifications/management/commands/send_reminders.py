@@ -12,7 +12,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from campaigns import reminders as services
+from notifications import services
 
 
 def _date(value):
