@@ -22,7 +22,7 @@ from campaigns.forms import TaskAdminForm
 from campaigns.models import Obligation, ObligationEvent, PartyKind, RecordKind, Recurrence, Task
 from tests import factories as f
 from tests.campaign_factories import ActionFactory, CampaignFactory, TaskFactory, publish
-from tests.toyapp.apps import KIND
+from tests.toyapp.apps import KIND, MESSAGE_KIND
 from tests.toyapp.models import Cleanup
 from tests.toyapp.services import cleanup_record, cleanup_withdraw
 
@@ -231,6 +231,24 @@ def test_an_obligation_of_a_kind_no_longer_registered_still_opens(client, world,
     assert response.status_code == 200 and response.context["records"] is None
     assert services.records_changed(kind=KIND, estate=world.estate, on_date=cleanups.today, user=world.firm_user,
                                     note="") == []
+
+
+# --- the toy app's message kind -------------------------------------------------------------------
+
+def test_a_filed_cleanup_tells_the_street_office_once(world, cleanups, django_capture_on_commit_callbacks):
+    from notifications import outbox
+    from notifications.models import Notification, OutboxMessage
+    from notifications.registry import get_message_kind
+
+    assert get_message_kind(MESSAGE_KIND).render is not None
+    with django_capture_on_commit_callbacks(execute=True):
+        cleanup = clean(world, cleanups.today, note="清理楼道杂物")
+    row = OutboxMessage.objects.get(kind=MESSAGE_KIND)
+    assert (row.key, row.recipient_kind, row.agency_id) == (f"cleanup/{cleanup.pk}", "agency", world.street.pk)
+    note = Notification.objects.get(title__startswith="【小区清洁】")  # the street office's one user
+    assert note.user == world.street_user and "月湖花园" in note.title and "清理楼道杂物" in note.body
+    outbox.flush()  # the hourly flush finds nothing left to send
+    assert Notification.objects.filter(title__startswith="【小区清洁】").count() == 1
 
 
 # --- batch counting --------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
 KIND = "toy_cleanup"
+MESSAGE_KIND = "toyapp.cleanup_filed"
 
 
 class ToyAppConfig(AppConfig):
@@ -21,3 +22,10 @@ class ToyAppConfig(AppConfig):
         # Cleanups count towards the obligations of their estate and of the firm managing it.
         cleanups = record_kinds.DatedRecords(Cleanup.objects.all, parties={"estate": "estate", "firm": "estate__firm"})
         record_kinds.register(record_kinds.RecordKindSpec(key=KIND, label=_("小区清洁"), **cleanups.hooks()))
+
+        from notifications.registry import register_message_kind
+
+        from .messages import render_cleanup_filed
+
+        # The street office hears of each cleanup filed at an estate of its street (in-app and email).
+        register_message_kind(MESSAGE_KIND, label=_("小区清洁已登记"), render=render_cleanup_filed)

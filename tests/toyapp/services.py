@@ -5,15 +5,17 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from campaigns.services import records_changed, records_locked
+from notifications import outbox
+from notifications.registry import Recipient
 
-from .apps import KIND
+from .apps import KIND, MESSAGE_KIND
 from .models import Cleanup
 
 
 @transaction.atomic
 def cleanup_record(*, user, estate, date, note=""):
     """File a cleanup of an estate the user's firm manages; it counts towards the estate's and the firm's
-    cleanup obligations."""
+    cleanup obligations, and the estate's street office is told (once: the outbox key is the cleanup)."""
     if not user.is_superuser and user.firm_id != estate.firm_id:
         raise ValidationError(_("只能登记本企业管理的小区的记录。"))
     cleanup = Cleanup(estate=estate, date=date, note=note, created_by=user)
@@ -21,6 +23,9 @@ def cleanup_record(*, user, estate, date, note=""):
     cleanup.save()
     records_changed(kind=KIND, estate=estate, firm=estate.firm_id, on_date=date, user=user,
                     note=_("已登记清洁：%(note)s（%(date)s）") % {"note": note, "date": date})
+    if estate.street_id:
+        outbox.enqueue(MESSAGE_KIND, key=f"cleanup/{cleanup.pk}", recipients=[Recipient.agency(estate.street_id)],
+                       payload={"estate": estate.name, "date": date.isoformat(), "note": note})
     return cleanup
 
 
