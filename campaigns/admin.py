@@ -819,3 +819,7 @@ class ActivityAdmin(XlsxAdminMixin, ReadOnlyAdminMixin, ScopedAdmin):
     def has_view_permission(self, request, obj=None):
         return self._is_bureau(request)
 
+
+
+# The reminder log, digests, policies and the manual reminder page (models of the notifications app).
+from . import admin_reminders  # noqa: E402, F401

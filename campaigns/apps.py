@@ -10,3 +10,5 @@ class CampaignsConfig(AppConfig):
         from . import builtin_record_kinds, signals  # noqa: F401  (signals connects the registry → obligations receivers)
 
         builtin_record_kinds.register()
+        # The campaigns' clients of the notification service: reminder senders, message kinds, event handlers.
+        from . import messaging, reminders  # noqa: F401

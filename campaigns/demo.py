@@ -163,3 +163,13 @@ def demo_campaign_step(command, **options):
 
 
 register_demo_step(20, demo_campaign_step)
+
+
+def _demo_reminders_step(command, **options):
+    # Imported when run: the reminders module registers its senders with the outbox.
+    from .reminders import demo_reminders_step
+
+    demo_reminders_step(command, **options)
+
+
+register_demo_step(30, _demo_reminders_step, name="campaigns.reminders.demo_reminders_step")

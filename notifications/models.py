@@ -316,6 +316,11 @@ class OutboxMessage(Delivery):
         "self", verbose_name=_("所属汇总"), null=True, blank=True, on_delete=models.SET_NULL, related_name="items",
     )
 
+    # A message to an organisation follows it (an agency's subtree; a firm's supervising district and
+    # the firm); one to a user is that user's. Bare addresses (no account) only the superuser sees.
+    scope_links = {"agency": "agency", "firm": "firm", "user": "user"}
+    objects = ScopedManager()
+
     class Meta:
         verbose_name = _("消息记录")
         verbose_name_plural = pgettext_lazy("plural", "消息记录")

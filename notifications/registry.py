@@ -116,7 +116,7 @@ def register_message_kind(key, *, render, recipients=None, channels=None, digest
         raise ValueError(f"recipients of {key!r} must be callable")
     if digest not in DIGEST_PERIODS:
         raise ValueError(f"digest of {key!r} must be one of {DIGEST_PERIODS}")
-    kind = MessageKind(key=key, render=render, label=str(label or key), recipients=recipients,
+    kind = MessageKind(key=key, render=render, label=label or key, recipients=recipients,
                        channels=tuple(channels) if channels is not None else None, digest=digest)
     _kinds[key] = kind
     return kind

@@ -1,8 +1,10 @@
 """Celery tasks of the notification service: each parses its input and makes one service call.
 
-``send_batch`` sends the rows one claim token owns; on an SMTP failure it takes its failed rows
-back and retries with exponential backoff (REMINDER_RETRY_BACKOFF seconds, doubled each time).
-Whatever is still failed after the retries is claimed by the next sweep or flush.
+``send_batch`` sends the rows one claim token owns, for any registered sender (the outbox, the
+campaigns' reminder log); on an SMTP failure it takes its failed rows back and retries with
+exponential backoff (REMINDER_RETRY_BACKOFF seconds, doubled each time). Whatever is still
+failed after the retries is claimed by the next sweep or the hourly flush. The campaigns' daily
+sweeps are their own tasks (campaigns/tasks.py).
 """
 
 import datetime
@@ -10,7 +12,7 @@ import datetime
 from celery import shared_task
 from django.conf import settings
 
-from . import services
+from . import outbox
 
 
 def _day(value):
@@ -21,25 +23,16 @@ def _day(value):
 def send_batch(self, kind, token, today=None):
     if self.request.retries:
         # Take back this batch's failed rows, unless a sweep claimed them in the meantime.
-        services.reclaim_failed(services.SENDERS[kind][0], token=token)
-    result = services.send_batch(kind=kind, token=token, today=_day(today))
+        outbox.reclaim_failed(outbox.sender(kind).model, token=token)
+    result = outbox.send_batch(kind=kind, token=token, today=_day(today))
     if result.retry and not self.request.is_eager and self.request.retries < self.max_retries:
         countdown = getattr(settings, "REMINDER_RETRY_BACKOFF", 60) * 2 ** self.request.retries
         raise self.retry(countdown=countdown)
     return result.__dict__
 
 
-@shared_task(name="notifications.sweep_reminders")
-def sweep_reminders(today=None):
-    return services.sweep_reminders(today=_day(today)).__dict__ | {"today": str(_day(today) or "")}
-
-
-@shared_task(name="notifications.sweep_digest")
-def sweep_digest(today=None):
-    return services.sweep_digest(today=_day(today)).__dict__ | {"today": str(_day(today) or "")}
-
-
 @shared_task(name="notifications.flush")
 def flush(today=None):
-    result = services.flush(today=_day(today))
+    """Hourly: fold yesterday's held events into their digests, send whatever is claimable."""
+    result = outbox.flush(today=_day(today))
     return result.__dict__ | {"today": str(result.today)}

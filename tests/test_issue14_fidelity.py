@@ -9,9 +9,9 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
+from campaigns import reminders as reminder_services
 from campaigns import selectors, services
 from campaigns.models import Campaign, EvidenceFile, Obligation, PartyKind, Recurrence, Task
-from notifications import services as reminder_services
 from notifications.models import Reminder
 from tests import factories as f
 from tests.campaign_factories import CHENGDU, NINGBO, load_ningbo, photo, publish

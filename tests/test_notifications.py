@@ -9,6 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from campaigns import reminders
 from core.models import CalendarDay
 from notifications import services
 from notifications.models import Notification, Reminder, ReminderPolicy
@@ -137,7 +138,7 @@ def test_the_list_needs_a_login(client, db):
 def _sent_reminders(cast):
     cast.obligation(TODAY)
     cast.obligation(TODAY, estate=cast.w.other_estate, reviewer=cast.w.other_district)
-    services.sweep_reminders(today=TODAY)
+    reminders.sweep_reminders(today=TODAY)
 
 
 def test_the_reminder_log_shows_a_district_only_its_reminders(client, cast):
@@ -174,11 +175,11 @@ def test_the_reminder_log_runs_the_same_queries_for_few_and_many(client, cast):
         return len(ctx)
 
     cast.obligation(TODAY)
-    services.sweep_reminders(today=TODAY)
+    reminders.sweep_reminders(today=TODAY)
     few = count()
     for _ in range(8):
         cast.obligation(TODAY, estate=f.EstateFactory(street=cast.w.street, firm=cast.w.firm))
-    services.sweep_reminders(today=TODAY)
+    reminders.sweep_reminders(today=TODAY)
     assert count() == few
 
 
@@ -232,7 +233,7 @@ def test_resending_a_reminder_to_nobody_says_so(client, world):
     cast = Cast(world)
     ob = cast.obligation(TODAY, estate=f.EstateFactory(code="HS078", street=world.street,
                                                       firm=f.FirmFactory(name="空号物业", district=world.district)))
-    reminder, _created = services.remind_now(obligation=ob, requested_by=world.district_user)
+    reminder, _created = reminders.remind_now(obligation=ob, requested_by=world.district_user)
     reminder.refresh_from_db()
     assert reminder.state == Reminder.State.NO_RECIPIENT
     client.force_login(world.district_user)

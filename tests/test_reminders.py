@@ -11,8 +11,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from campaigns import reminders
 from campaigns.models import Action, Campaign, Obligation, Task
-from notifications import services
+from notifications import outbox
 from notifications.models import Digest, Notification, Reminder, ReminderPolicy
 from tests import factories as f
 
@@ -69,7 +70,7 @@ def cast(world):
 
 
 def sweep(today=TODAY):
-    return services.sweep_reminders(today=today)
+    return reminders.sweep_reminders(today=today)
 
 
 def kinds_sent():
@@ -116,9 +117,9 @@ def test_the_first_overdue_reminder_is_not_held_back_by_the_interval(cast):
     cast.obligation(TODAY - datetime.timedelta(days=1))
     sweep()
     assert kinds_sent() == [("overdue", 1)]
-    services.sweep_reminders(today=TODAY + datetime.timedelta(days=6))  # overdue 7 days: not yet
+    reminders.sweep_reminders(today=TODAY + datetime.timedelta(days=6))  # overdue 7 days: not yet
     assert kinds_sent() == [("overdue", 1)]
-    services.sweep_reminders(today=TODAY + datetime.timedelta(days=7))  # 1 + 7
+    reminders.sweep_reminders(today=TODAY + datetime.timedelta(days=7))  # 1 + 7
     assert kinds_sent() == [("overdue", 1), ("overdue", 8)]
 
 
@@ -145,9 +146,9 @@ def test_working_day_reminders_skip_the_national_day_holiday(cast):
                                   in_workdays=True)
     # Deadline Thu 9 Oct 2025; 1–8 Oct are holidays, so one working day before is Tue 30 Sep.
     cast.obligation(D("2025-10-09"))
-    services.sweep_reminders(today=D("2025-09-29"))
+    reminders.sweep_reminders(today=D("2025-09-29"))
     assert Reminder.objects.count() == 0
-    services.sweep_reminders(today=D("2025-09-30"))
+    reminders.sweep_reminders(today=D("2025-09-30"))
     assert kinds_sent() == [("before", 1)]
 
 
@@ -155,9 +156,9 @@ def test_a_deadline_on_a_holiday_moves_to_the_next_working_day(cast):
     ReminderPolicy.objects.create(campaign=cast.campaign, days_before="", on_due_day=True, overdue_every=0,
                                   in_workdays=True)
     cast.obligation(D("2025-10-03"))  # a holiday: due on Thu 9 Oct
-    services.sweep_reminders(today=D("2025-10-03"))
+    reminders.sweep_reminders(today=D("2025-10-03"))
     assert Reminder.objects.count() == 0
-    services.sweep_reminders(today=D("2025-10-09"))
+    reminders.sweep_reminders(today=D("2025-10-09"))
     assert kinds_sent() == [("due", 0)]
 
 
@@ -167,13 +168,13 @@ def test_working_day_overdue_reminders_count_a_make_up_sunday(cast):
     # Due Fri 26 Sep 2025; Sun 28 Sep is a make-up working day, so it is the first working day
     # after the deadline (the first overdue reminder), and two working days later is Tue 30 Sep.
     cast.obligation(D("2025-09-26"))
-    services.sweep_reminders(today=D("2025-09-27"))  # Saturday: no reminders on days off
+    reminders.sweep_reminders(today=D("2025-09-27"))  # Saturday: no reminders on days off
     assert Reminder.objects.count() == 0
-    services.sweep_reminders(today=D("2025-09-28"))
+    reminders.sweep_reminders(today=D("2025-09-28"))
     assert kinds_sent() == [("overdue", 1)]
-    services.sweep_reminders(today=D("2025-09-29"))
+    reminders.sweep_reminders(today=D("2025-09-29"))
     assert kinds_sent() == [("overdue", 1)]
-    services.sweep_reminders(today=D("2025-09-30"))
+    reminders.sweep_reminders(today=D("2025-09-30"))
     assert kinds_sent() == [("overdue", 1), ("overdue", 3)]
 
 
@@ -269,7 +270,7 @@ def test_returned_work_is_reminded(cast):
 
 def test_a_reminder_stored_before_the_work_was_accepted_is_skipped(cast):
     ob = cast.obligation(TODAY)
-    services.insert_due_reminders(today=TODAY)
+    reminders.insert_due_reminders(today=TODAY)
     Obligation.objects.filter(pk=ob.pk).update(state="accepted")
     sweep()
     assert Reminder.objects.get().state == "skipped"
@@ -278,16 +279,16 @@ def test_a_reminder_stored_before_the_work_was_accepted_is_skipped(cast):
 
 def test_a_claimed_reminder_whose_work_was_submitted_meanwhile_is_skipped_at_send_time(cast):
     ob = cast.obligation(TODAY)
-    services.insert_due_reminders(today=TODAY)
-    token, _ = services.claim_batch(Reminder)
+    reminders.insert_due_reminders(today=TODAY)
+    token, _ = outbox.claim_batch(Reminder)
     Obligation.objects.filter(pk=ob.pk).update(state="submitted")
-    services.send_reminder_batch(token=token, today=TODAY)
+    reminders.send_reminder_batch(token=token, today=TODAY)
     assert Reminder.objects.get().state == "skipped" and mail.outbox == []
 
 
 def test_a_moved_deadline_skips_the_stale_reminder(cast):
     ob = cast.obligation(TODAY)
-    services.insert_due_reminders(today=TODAY)
+    reminders.insert_due_reminders(today=TODAY)
     Obligation.objects.filter(pk=ob.pk).update(due_date=TODAY + datetime.timedelta(days=20))
     sweep()
     assert Reminder.objects.get().state == "skipped"
@@ -334,7 +335,7 @@ def test_a_day_the_sweep_did_not_run_is_caught_up_exactly_once(cast):
 def test_the_first_sweep_ever_has_nothing_to_catch_up(cast):
     cast.obligation(TODAY + datetime.timedelta(days=7))
     assert sweep().missed_days == []
-    assert services.sweep_reminders(today=TODAY + datetime.timedelta(days=1)).missed_days == []  # consecutive
+    assert reminders.sweep_reminders(today=TODAY + datetime.timedelta(days=1)).missed_days == []  # consecutive
 
 
 def test_a_dry_run_counts_the_catch_up_and_records_nothing(cast):
@@ -342,7 +343,7 @@ def test_a_dry_run_counts_the_catch_up_and_records_nothing(cast):
 
     sweep(TODAY)
     cast.obligation(TODAY + datetime.timedelta(days=8))  # 7 days before on D+1
-    result = services.sweep_reminders(today=TODAY + datetime.timedelta(days=2), dry_run=True)
+    result = reminders.sweep_reminders(today=TODAY + datetime.timedelta(days=2), dry_run=True)
     assert result.planned == {"caught_up": 1}
     assert list(SweepRun.objects.values_list("date", flat=True)) == [TODAY]
     assert Reminder.objects.count() == 0
@@ -351,7 +352,7 @@ def test_a_dry_run_counts_the_catch_up_and_records_nothing(cast):
 def test_missed_days_beyond_the_catch_up_limit_are_logged(cast, settings, caplog):
     settings.REMINDER_CATCH_UP_DAYS = 2
     sweep(TODAY)
-    result = services.sweep_reminders(today=TODAY + datetime.timedelta(days=5))
+    result = reminders.sweep_reminders(today=TODAY + datetime.timedelta(days=5))
     assert result.missed_days == [TODAY + datetime.timedelta(days=3), TODAY + datetime.timedelta(days=4)]
     assert result.not_caught_up == 2
     assert "did not run on 4 day(s)" in caplog.text
@@ -359,18 +360,18 @@ def test_missed_days_beyond_the_catch_up_limit_are_logged(cast, settings, caplog
 
 def test_the_unique_key_refuses_a_second_row(cast):
     ob = cast.obligation(TODAY)
-    services.insert_due_reminders(today=TODAY)
-    services.insert_due_reminders(today=TODAY)
+    reminders.insert_due_reminders(today=TODAY)
+    reminders.insert_due_reminders(today=TODAY)
     assert Reminder.objects.filter(obligation=ob).count() == 1
 
 
 def test_two_claims_of_the_same_rows_only_one_wins(cast):
     cast.obligation(TODAY)
     cast.obligation(TODAY, estate=cast.w.estate2)
-    services.insert_due_reminders(today=TODAY)
+    reminders.insert_due_reminders(today=TODAY)
     pks = list(Reminder.objects.values_list("pk", flat=True))
-    first, won = services.claim_batch(Reminder, pks=pks)
-    second, lost = services.claim_batch(Reminder, pks=pks)
+    first, won = outbox.claim_batch(Reminder, pks=pks)
+    second, lost = outbox.claim_batch(Reminder, pks=pks)
     assert (won, lost) == (2, 0) and second is None
     assert set(Reminder.objects.values_list("claim_token", flat=True)) == {first}
 
@@ -379,11 +380,11 @@ def test_a_claim_loses_rows_taken_between_its_select_and_its_update(cast, monkey
     """The race itself: both claimers selected the same candidates; the second UPDATE re-checks
     the state and wins nothing."""
     cast.obligation(TODAY)
-    services.insert_due_reminders(today=TODAY)
+    reminders.insert_due_reminders(today=TODAY)
     now = timezone.now()
-    winner, _ = services.claim_batch(Reminder, now=now)
+    winner, _ = outbox.claim_batch(Reminder, now=now)
     # Replay the loser's UPDATE with the candidates it had selected before the winner updated.
-    claimable = services._claimable(now=now, started=now)
+    claimable = outbox._claimable(now=now, started=now)
     updated = Reminder.objects.filter(pk__in=list(Reminder.objects.values_list("pk", flat=True))).filter(
         claimable).update(state="sending")
     assert updated == 0
@@ -392,30 +393,30 @@ def test_a_claim_loses_rows_taken_between_its_select_and_its_update(cast, monkey
 
 def test_a_claim_younger_than_the_lease_is_not_taken_again(cast):
     cast.obligation(TODAY)
-    services.insert_due_reminders(today=TODAY)
-    services.claim_batch(Reminder)
-    assert services.claim_batch(Reminder) == (None, 0)
+    reminders.insert_due_reminders(today=TODAY)
+    outbox.claim_batch(Reminder)
+    assert outbox.claim_batch(Reminder) == (None, 0)
 
 
 def test_a_crashed_workers_claim_is_taken_again_after_the_lease(cast, settings):
     cast.obligation(TODAY)
-    services.insert_due_reminders(today=TODAY)
-    crashed, _ = services.claim_batch(Reminder)  # the worker dies before sending
+    reminders.insert_due_reminders(today=TODAY)
+    crashed, _ = outbox.claim_batch(Reminder)  # the worker dies before sending
     later = timezone.now() + datetime.timedelta(seconds=settings.REMINDER_LEASE_SECONDS + 1)
-    retaken, count = services.claim_batch(Reminder, now=later)
+    retaken, count = outbox.claim_batch(Reminder, now=later)
     assert count == 1 and retaken != crashed
-    services.send_reminder_batch(token=retaken, today=TODAY)
+    reminders.send_reminder_batch(token=retaken, today=TODAY)
     assert Reminder.objects.get().state == "sent" and len(mail.outbox) == 1
 
 
 def test_the_worker_that_lost_its_lease_writes_nothing(cast, settings):
     cast.obligation(TODAY)
-    services.insert_due_reminders(today=TODAY)
-    slow, _ = services.claim_batch(Reminder)
+    reminders.insert_due_reminders(today=TODAY)
+    slow, _ = outbox.claim_batch(Reminder)
     later = timezone.now() + datetime.timedelta(seconds=settings.REMINDER_LEASE_SECONDS + 1)
-    fresh, _ = services.claim_batch(Reminder, now=later)
-    services.send_reminder_batch(token=fresh, today=TODAY)
-    result = services.send_reminder_batch(token=slow, today=TODAY)
+    fresh, _ = outbox.claim_batch(Reminder, now=later)
+    reminders.send_reminder_batch(token=fresh, today=TODAY)
+    result = reminders.send_reminder_batch(token=slow, today=TODAY)
     assert result.claimed == 0
     assert Notification.objects.count() == 1 and len(mail.outbox) == 1
 
@@ -469,7 +470,7 @@ def test_a_stale_before_reminder_is_skipped_once_the_deadline_passed(cast, setti
     cast.obligation(TODAY + datetime.timedelta(days=1))
     sweep()
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    services.sweep_reminders(today=TODAY + datetime.timedelta(days=3))
+    reminders.sweep_reminders(today=TODAY + datetime.timedelta(days=3))
     assert Reminder.objects.get(kind="before").state == "skipped"
 
 
@@ -478,7 +479,7 @@ def test_a_stale_before_reminder_is_skipped_once_the_deadline_passed(cast, setti
 
 def _insert_queries(today):
     with CaptureQueriesContext(connection) as ctx:
-        services.insert_due_reminders(today=today)
+        reminders.insert_due_reminders(today=today)
     return len(ctx)
 
 
@@ -499,10 +500,10 @@ def test_sending_costs_a_fixed_number_of_writes_per_row(cast):
         Obligation.objects.all().delete()
         for _ in range(n):
             cast.obligation(TODAY, estate=f.EstateFactory(street=cast.w.street, firm=cast.w.firm))
-        services.insert_due_reminders(today=TODAY)
-        token, _ = services.claim_batch(Reminder)
+        reminders.insert_due_reminders(today=TODAY)
+        token, _ = outbox.claim_batch(Reminder)
         with CaptureQueriesContext(connection) as ctx:
-            services.send_reminder_batch(token=token, today=TODAY)
+            reminders.send_reminder_batch(token=token, today=TODAY)
         return len(ctx)
 
     # Fixed reads (rows, users, templates) plus, per row, the mark-sent UPDATE and the in-app INSERT
@@ -525,7 +526,7 @@ def test_the_digest_lists_every_overdue_obligation_grouped_by_firm_and_estate(ca
     cast.obligation(D("2025-06-03"), estate=third_estate)
     cast.obligation(D("2025-06-20"), estate=third_estate, task=box)  # not overdue
     cast.obligation(D("2025-06-01"), estate=cast.w.estate2, task=box, state="accepted")  # done
-    services.sweep_digest(today=FRIDAY)
+    reminders.sweep_digest(today=FRIDAY)
     message = next(m for m in mail.outbox if m.to == [cast.w.district_user.email])
     body = message.body
     assert "共 4 项逾期" in message.subject
@@ -538,25 +539,25 @@ def test_the_digest_html_part_has_a_section_per_firm(cast):
     second_firm = f.FirmFactory(name="天一物业", district=cast.w.district)
     cast.obligation(D("2025-06-01"))
     cast.obligation(D("2025-06-03"), estate=f.EstateFactory(code="HS003", street=cast.w.street, firm=second_firm))
-    services.sweep_digest(today=FRIDAY)
+    reminders.sweep_digest(today=FRIDAY)
     html, _mimetype = mail.outbox[0].alternatives[0]
     assert html.count("<h2") == 2 and "天一物业" in html and "月湖物业" in html
 
 
 def test_the_digest_goes_to_the_reviewing_agency_only(cast):
     cast.obligation(D("2025-06-01"))
-    services.sweep_digest(today=FRIDAY)
+    reminders.sweep_digest(today=FRIDAY)
     assert [m.to for m in mail.outbox] == [[cast.w.district_user.email]]
     assert Digest.objects.get().agency == cast.w.district
 
 
 def test_the_digest_goes_out_once_per_officer_and_week(cast):
     cast.obligation(D("2025-06-01"))
-    services.sweep_digest(today=FRIDAY)
-    services.sweep_digest(today=FRIDAY)
-    services.sweep_digest(today=FRIDAY + datetime.timedelta(days=1))  # same week
+    reminders.sweep_digest(today=FRIDAY)
+    reminders.sweep_digest(today=FRIDAY)
+    reminders.sweep_digest(today=FRIDAY + datetime.timedelta(days=1))  # same week
     assert len(mail.outbox) == 1
-    services.sweep_digest(today=FRIDAY + datetime.timedelta(days=7))
+    reminders.sweep_digest(today=FRIDAY + datetime.timedelta(days=7))
     assert len(mail.outbox) == 2
 
 
@@ -564,7 +565,7 @@ def test_the_digest_respects_email_opt_out(cast):
     cast.w.district_user.email_notifications = False
     cast.w.district_user.save()
     cast.obligation(D("2025-06-01"))
-    services.sweep_digest(today=FRIDAY)
+    reminders.sweep_digest(today=FRIDAY)
     assert mail.outbox == []
     assert Notification.objects.get(user=cast.w.district_user).category == "digest"
 
@@ -585,7 +586,7 @@ def test_the_command_sends_the_digest_on_friday_only(cast):
 def test_a_manual_reminder_goes_to_the_firm_at_once(cast, django_capture_on_commit_callbacks):
     ob = cast.obligation(TODAY + datetime.timedelta(days=20))
     with django_capture_on_commit_callbacks(execute=True):
-        reminder, created = services.remind_now(obligation=ob, requested_by=cast.w.district_user, today=TODAY)
+        reminder, created = reminders.remind_now(obligation=ob, requested_by=cast.w.district_user, today=TODAY)
     assert created
     reminder.refresh_from_db()
     assert reminder.state == "sent" and mail.outbox[0].to == [cast.w.firm_user.email]
@@ -595,16 +596,16 @@ def test_a_manual_reminder_goes_to_the_firm_at_once(cast, django_capture_on_comm
 def test_a_second_manual_reminder_the_same_day_is_not_sent(cast, django_capture_on_commit_callbacks):
     ob = cast.obligation(TODAY)
     with django_capture_on_commit_callbacks(execute=True):
-        services.remind_now(obligation=ob, requested_by=cast.w.district_user, today=TODAY)
-        _, created = services.remind_now(obligation=ob, requested_by=cast.w.district_user, today=TODAY)
+        reminders.remind_now(obligation=ob, requested_by=cast.w.district_user, today=TODAY)
+        _, created = reminders.remind_now(obligation=ob, requested_by=cast.w.district_user, today=TODAY)
     assert not created and len(mail.outbox) == 1
 
 
 def test_a_forced_manual_reminder_is_sent_again(cast, django_capture_on_commit_callbacks):
     ob = cast.obligation(TODAY)
     with django_capture_on_commit_callbacks(execute=True):
-        services.remind_now(obligation=ob, requested_by=cast.w.district_user, today=TODAY)
-        _, created = services.remind_now(obligation=ob, requested_by=cast.w.district_user, today=TODAY,
+        reminders.remind_now(obligation=ob, requested_by=cast.w.district_user, today=TODAY)
+        _, created = reminders.remind_now(obligation=ob, requested_by=cast.w.district_user, today=TODAY,
                                          force=True)
     assert created and len(mail.outbox) == 2
 
@@ -612,7 +613,7 @@ def test_a_forced_manual_reminder_is_sent_again(cast, django_capture_on_commit_c
 def test_a_manual_reminder_for_accepted_work_is_refused(cast):
     ob = cast.obligation(TODAY, state="accepted")
     with pytest.raises(ValidationError):
-        services.remind_now(obligation=ob, requested_by=cast.w.district_user, today=TODAY)
+        reminders.remind_now(obligation=ob, requested_by=cast.w.district_user, today=TODAY)
 
 
 # --- running it ----------------------------------------------------------------------------------
@@ -673,7 +674,7 @@ def test_an_unreachable_broker_gives_the_claimed_rows_back(cast, monkeypatch):
     assert reminder.state == "failed" and "redis down" in reminder.last_error
     app.conf.task_always_eager = True
     monkeypatch.undo()
-    services.sweep_reminders(today=TODAY)
+    reminders.sweep_reminders(today=TODAY)
     assert Reminder.objects.get().state == "sent" and len(mail.outbox) == 1
 
 
@@ -681,7 +682,7 @@ def test_the_demo_step_notifies_the_demo_accounts_once(cast):
     from io import StringIO
 
     from accounts.models import User
-    from notifications.demo import demo_reminders_step
+    from campaigns.reminders import demo_reminders_step
 
     class Command:
         stdout = StringIO()
@@ -696,6 +697,6 @@ def test_the_demo_step_notifies_the_demo_accounts_once(cast):
 def test_the_digest_lists_a_firms_own_work_before_its_estates(cast):
     cast.obligation(D("2025-06-01"))  # estate 月湖花园 of 月湖物业
     cast.obligation(D("2025-06-02"), firm=cast.w.firm)  # the firm's own task
-    services.sweep_digest(today=FRIDAY)
+    reminders.sweep_digest(today=FRIDAY)
     body = mail.outbox[0].body
     assert body.index("企业层面任务") < body.index("月湖花园")

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from estates.models import Estate
+from notifications.events import emit
 
 from ..models import (
     OPEN_STATES,
@@ -45,6 +46,7 @@ def campaign_publish(*, campaign, user=None):
     campaign.published_at = timezone.now()
     campaign.published_by = user
     campaign.save(update_fields=["status", "published_at", "published_by"])
+    emit("campaigns.new_work", campaign_id=campaign.pk, origin="publish", at=campaign.published_at)
     return created
 
 

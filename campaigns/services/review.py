@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from estates import scoping
+from notifications.events import emit
 
 from ..models import (
     Campaign,
@@ -120,6 +121,7 @@ def obligation_submit(*, obligation, user, text="", count=None, files=(), now=No
     obligation.save()
     kind = ObligationEvent.Kind.RESUBMIT if from_state == State.RETURNED else ObligationEvent.Kind.SUBMIT
     _event(obligation, kind, user, from_state, note=text[:500], at=now)
+    emit("campaigns.obligation_submitted", obligation_ids=[obligation.pk], at=now)
     return evidence
 
 
@@ -133,6 +135,7 @@ def obligation_accept(*, obligation, user, note="", now=None):
     obligation.reviewed_at, obligation.reviewed_by, obligation.review_note = now, user, note.strip()
     obligation.save()
     _event(obligation, ObligationEvent.Kind.ACCEPT, user, State.SUBMITTED, note=note.strip(), at=now)
+    emit("campaigns.obligation_accepted", obligation_ids=[obligation.pk], note=note.strip(), at=now)
     return obligation
 
 
@@ -149,6 +152,7 @@ def obligation_return(*, obligation, user, reason, now=None):
     obligation.reviewed_at, obligation.reviewed_by, obligation.review_note = now, user, reason
     obligation.save()
     _event(obligation, ObligationEvent.Kind.RETURN, user, State.SUBMITTED, note=reason, at=now)
+    emit("campaigns.obligation_returned", obligation_ids=[obligation.pk], reason=reason, at=now)
     return obligation
 
 
@@ -185,6 +189,10 @@ def _review_many(*, obligations, user, to_state, event_kind, note, now):
                              from_state=State.SUBMITTED, to_state=to_state, note=note) for pk in ok],
             batch_size=CHUNK,
         )
+        if to_state == State.ACCEPTED:
+            emit("campaigns.obligation_accepted", obligation_ids=ok, note=note, at=now)
+        else:
+            emit("campaigns.obligation_returned", obligation_ids=ok, reason=note, at=now)
     return len(ok), refused
 
 

@@ -6,6 +6,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from notifications.events import emit
+
 from ..models import (
     Campaign,
     Obligation,
@@ -43,6 +45,9 @@ def task_add(*, action, user=None, districts=(), today=None, **fields):
     if campaign.status == Campaign.Status.PUBLISHED:
         created = _bulk_insert(_obligations(campaign, [task], _parties(campaign, kinds={task.party_kind}),
                                             min_period_end=today))
+    if created:
+        emit("campaigns.new_work", campaign_id=campaign.pk, task_ids=[task.pk], origin=f"task/{task.pk}",
+             at=timezone.now())
     return task, created
 
 

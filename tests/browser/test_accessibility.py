@@ -138,7 +138,7 @@ def _demo_objects(user):
     from campaigns.demo import load_demo_campaign
     from campaigns.models import Activity, Training
     from core.models import Job
-    from notifications import services as notification_services
+    from campaigns import reminders as notification_services
 
     load_demo_campaign()
     with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"):

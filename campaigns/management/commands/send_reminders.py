@@ -12,7 +12,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from notifications import services
+from campaigns import reminders as services
 
 
 def _date(value):

@@ -35,10 +35,10 @@ from django.test.utils import override_settings
 from django.utils import timezone
 
 from accounts.models import User
+from campaigns import reminders as services
 from campaigns.models import Action, Campaign, Obligation, Task
 from estates.demo import build_city
 from estates.models import Estate
-from notifications import services
 from notifications.models import Notification, Reminder
 from notifications.policy import default_rule, due_dates_for
 

@@ -1,0 +1,163 @@
+"""Bureau-side admin of the campaigns' reminders: the reminder and digest logs (read-only,
+scoped), reminder policies, and the manual reminder page (one service call). The models are
+the notification service's (app label ``notifications``, so the admin URLs keep their names);
+the campaigns own these pages because they know what an obligation is (campaigns/reminders.py).
+Imported by campaigns/admin.py."""
+
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db.models import Count
+from django.http import Http404
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from core.text import join_list
+from core.xlsx_admin import XlsxAdminMixin
+from estates.scoped_admin import ScopedAdmin
+from notifications.admin_mixins import DeliveryAdminMixin
+from notifications.forms import ManualReminderForm
+from notifications.models import Digest, Reminder, ReminderPolicy
+
+from . import reminders as services
+
+
+@admin.register(Reminder)
+class ReminderAdmin(XlsxAdminMixin, DeliveryAdminMixin, ScopedAdmin):
+    xlsx_exclude = ("remind_again",)
+    list_display = ("date", "kind", "state", "task_title", "party", "due_date", "attempts", "sent_at",
+                    "recipients_short", "error_short", "remind_again")
+    list_filter = ("state", "kind", "date", "campaign")
+    search_fields = ("obligation__task__title", "obligation__estate__name", "obligation__firm__name",
+                     "obligation__agency__name", "recipients")
+    list_select_related = ("obligation__task", "obligation__estate", "obligation__firm", "obligation__agency")
+    actions = ["resend_selected"]
+
+    def get_queryset(self, request):
+        return services.reminder_log(user=request.user)
+
+    @admin.display(description=gettext_lazy("工作任务"), ordering="obligation__task__title")
+    def task_title(self, obj):
+        return obj.obligation.task.title
+
+    @admin.display(description=gettext_lazy("责任主体"))
+    def party(self, obj):
+        return obj.obligation.party
+
+    @admin.display(description=gettext_lazy("催办"))
+    def remind_again(self, obj):
+        url = reverse("admin:notifications_reminder_remind") + f"?obligation={obj.obligation_id}"
+        return format_html('<a href="{}">{}</a>', url, _("催办"))
+
+    @admin.action(description=gettext_lazy("立即重发所选的失败提醒"))
+    def resend_selected(self, request, queryset):
+        pks = list(queryset.values_list("pk", flat=True))
+        count = services.resend(Reminder, pks=pks)
+        if not count:
+            self.message_user(request, _("所选提醒中没有可重发的（已发送、已跳过或已达重试上限）。"), messages.WARNING)
+            return
+        # Say what came of it, as the manual reminder does: a resend to nobody is not "sent".
+        states = dict(Reminder.objects.filter(pk__in=pks).values_list("state").annotate(n=Count("pk")).order_by())
+        State = Reminder.State
+        sent, nobody, failed, skipped = (states.get(s, 0) for s in (State.SENT, State.NO_RECIPIENT, State.FAILED,
+                                                                     State.SKIPPED))
+        queued = states.get(State.SENDING, 0) + states.get(State.PENDING, 0)
+        text = _("已重发 %(count)s 条：发送成功 %(sent)s 条，无接收人 %(nobody)s 条，"
+                 "发送失败 %(failed)s 条，已跳过 %(skipped)s 条，排队中 %(queued)s 条。")
+        self.message_user(request, text % {"count": count, "sent": sent, "nobody": nobody, "failed": failed,
+                                           "skipped": skipped, "queued": queued},
+                          messages.SUCCESS if not (nobody or failed) else messages.WARNING)
+
+    def _report_manual(self, request, reminder, obligation):
+        """Say what really happened to the reminder just made: sent (to whom), nobody to receive it
+        (who to add), failed, or queued for the worker (with a broker the send is not done yet)."""
+        reminder.refresh_from_db()
+        party = obligation.party
+        if reminder.state == Reminder.State.SENT:
+            self.message_user(request, _("已向“%(party)s”发送催办提醒，接收人：%(to)s。")
+                              % {"party": party, "to": reminder.recipients}, messages.SUCCESS)
+        elif reminder.state == Reminder.State.NO_RECIPIENT:
+            self.message_user(request, _("催办提醒未发出：%(reason)s") % {"reason": reminder.last_error},
+                              messages.ERROR)
+        elif reminder.state == Reminder.State.FAILED:
+            self.message_user(request, _("向“%(party)s”发送催办提醒失败（%(error)s），系统稍后会自动重试。")
+                              % {"party": party, "error": reminder.last_error}, messages.ERROR)
+        elif reminder.state == Reminder.State.SKIPPED:
+            self.message_user(request, _("催办提醒未发送：%(reason)s") % {"reason": reminder.last_error},
+                              messages.WARNING)
+        else:
+            self.message_user(request, _("催办提醒已排队，将发送给“%(party)s”的用户：%(to)s。")
+                              % {"party": party, "to": self._recipient_names(obligation)}, messages.INFO)
+
+    @staticmethod
+    def _recipient_names(obligation):
+        users = services.reminder_recipients(obligation=obligation)
+        return join_list(u.get_full_name() or u.username for u in users) or _("（无）")
+
+    def get_urls(self):
+        return [
+            path("remind/", self.admin_site.admin_view(self.remind_view), name="notifications_reminder_remind"),
+        ] + super().get_urls()
+
+    def remind_view(self, request):
+        if not self.has_view_permission(request):
+            raise Http404
+        initial = {"obligation": request.GET.get("obligation")}
+        form = ManualReminderForm(request.POST or None, initial=initial)
+        obligation = None
+        if request.method == "POST" and form.is_valid():
+            obligation = services.obligation_for_reminder(user=request.user, pk=form.cleaned_data["obligation"])
+        elif str(initial["obligation"] or "").isdigit():
+            obligation = services.obligation_for_reminder(user=request.user, pk=int(initial["obligation"]))
+        if obligation is not None and request.method == "POST":
+            try:
+                reminder, created = services.remind_now(
+                    obligation=obligation, requested_by=request.user, force=form.cleaned_data["force"]
+                )
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                if created:
+                    self._report_manual(request, reminder, obligation)
+                else:
+                    self.message_user(
+                        request,
+                        _("今天已向“%(party)s”催办过该任务（%(state)s），未重复发送；如需再发，请勾选“再发一次”。")
+                        % {"party": obligation.party, "state": reminder.get_state_display()},
+                        messages.WARNING,
+                    )
+                return redirect("admin:notifications_reminder_changelist")
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("人工催办"),
+            "form": form,
+            "obligation": obligation,
+            # Who would receive it, or who must be added first: said before the officer clicks.
+            "recipients": services.reminder_recipients(obligation=obligation) if obligation else [],
+            "no_recipient_reason": services.no_recipient_reason(obligation) if obligation else "",
+        }
+        return TemplateResponse(request, "admin/notifications/reminder/remind.html", context)
+
+
+@admin.register(Digest)
+class DigestAdmin(XlsxAdminMixin, DeliveryAdminMixin, ScopedAdmin):
+    list_display = ("week", "date", "user", "agency", "state", "overdue_count", "attempts", "sent_at",
+                    "recipients_short", "error_short")
+    list_filter = ("state", "week", "agency")
+    search_fields = ("user__username", "user__first_name", "user__last_name", "recipients")
+    list_select_related = ("user", "agency")
+
+
+@admin.register(ReminderPolicy)
+class ReminderPolicyAdmin(XlsxAdminMixin, ScopedAdmin):
+    city_only_write = True
+    list_display = ("__str__", "enabled", "days_before", "on_due_day", "overdue_every", "in_workdays", "updated_at")
+    list_filter = ("enabled", "in_workdays")
+    raw_id_fields = ("campaign", "task")
+    fields = ("campaign", "task", "enabled", "days_before", "on_due_day", "overdue_every", "in_workdays")
+
+    list_select_related = ("campaign", "task")  # scoped by ReminderPolicy.scope_links: the issuer's subtree
