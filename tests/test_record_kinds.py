@@ -251,6 +251,24 @@ def test_a_filed_cleanup_tells_the_street_office_once(world, cleanups, django_ca
     assert Notification.objects.filter(title__startswith="【小区清洁】").count() == 1
 
 
+# --- the toy app's scope links ---------------------------------------------------------------------
+
+def test_cleanups_are_seen_by_whoever_sees_their_estate(world):
+    today = timezone.localdate()
+    mine, next_street = clean(world, today), clean(world, today, estate=world.estate2)
+    theirs = cleanup_record(user=world.other_firm_user, estate=world.other_estate, date=today)
+
+    def seen(user):
+        return set(Cleanup.objects.visible_to(user).values_list("pk", flat=True))
+
+    assert seen(world.firm_user) == {mine.pk, next_street.pk}
+    assert seen(world.other_firm_user) == {theirs.pk}
+    assert seen(world.street_user) == {mine.pk}  # HS002 lies in another street of the district
+    assert seen(world.district_user) == {mine.pk, next_street.pk}
+    assert seen(world.other_district_user) == {theirs.pk}
+    assert seen(world.city_user) == {mine.pk, next_street.pk, theirs.pk}
+
+
 # --- batch counting --------------------------------------------------------------------------------
 
 def _recount_queries(world, cleanups, estates):

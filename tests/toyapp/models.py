@@ -5,12 +5,14 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from estates import scoping
 from estates.models import Estate
 
 
 class Cleanup(models.Model):
     # Scope declaration (estates/scoping.py): a record located at an estate follows the estate.
     scope_links = {"estate": "estate"}
+    objects = scoping.ScopedManager()  # Cleanup.objects.visible_to(user)
 
     estate = models.ForeignKey(Estate, verbose_name=_("小区"), on_delete=models.CASCADE, related_name="+")
     date = models.DateField(_("清洁日期"))
