@@ -8,7 +8,8 @@ publishes it, reporting:
   plain way (SQLite ``executemany``; PostgreSQL multi-row VALUES) — what the database itself
   costs — and our ratio to it;
 * memory: Python allocations at their peak during a second, traced publish (tracemalloc,
-  so the timed run is not slowed by tracing), per obligation; and the process's peak RSS.
+  so the timed run is not slowed by tracing), per obligation; and the peak RSS over the timed publish
+  (core/bench.py measures every benchmark).
 
 Everything runs inside a transaction that is rolled back at the end (``--keep`` keeps it),
 so it needs a database without estates: e.g.
@@ -17,9 +18,7 @@ Targets (issue 3): under 60 s, under 2 KB of memory per obligation.
 """
 
 import gc
-import resource
 import time
-import tracemalloc
 from pathlib import Path
 
 from django.conf import settings
@@ -28,6 +27,7 @@ from django.db import connection, transaction
 
 from campaigns import services
 from campaigns.models import Obligation
+from core.bench import current_rss_mb, measure, traced_peak
 from estates.demo import build_city
 from estates.models import Estate
 
@@ -38,19 +38,6 @@ TARGET_BYTES_PER_OBLIGATION = 2048
 
 class _Rollback(Exception):
     pass
-
-
-class QueryCounter:
-    def __init__(self):
-        self.count = 0
-
-    def __call__(self, execute, sql, params, many, context):
-        self.count += 1
-        return execute(sql, params, many, context)
-
-
-def _rss_mb():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
 
 
 class Command(BaseCommand):
@@ -86,29 +73,24 @@ class Command(BaseCommand):
           f"in {time.perf_counter() - t:.1f} s")
         campaign = services.campaign_load_template(path=TEMPLATE, issuing_agency=city.city)
         gc.collect()
-        rss_before = _rss_mb()
+        rss_before = current_rss_mb()
 
         # 1. the timed publish, in a savepoint so it can be repeated under tracing
-        counter = QueryCounter()
         with transaction.atomic():
-            with connection.execute_wrapper(counter):
-                t = time.perf_counter()
+            with measure() as m:
                 count = services.campaign_publish(campaign=campaign)
-                seconds = time.perf_counter() - t
+            seconds = m.seconds
             rows = Obligation.objects.filter(campaign=campaign).count()
             floor_rows = None if no_floor else list(
                 Obligation.objects.filter(campaign=campaign).values_list(*self._columns()))
             transaction.set_rollback(True)
-        rss_after = _rss_mb()
 
         # 2. the same publish under tracemalloc: peak Python allocations
-        gc.collect()
-        tracemalloc.start()
         with transaction.atomic():
-            services.campaign_publish(campaign=campaign)
-            _current, peak = tracemalloc.get_traced_memory()
+            with traced_peak() as traced:
+                services.campaign_publish(campaign=campaign)
             transaction.set_rollback(True)
-        tracemalloc.stop()
+        peak = traced.peak_bytes
 
         # 3. the floor: the same rows through the raw cursor
         floor = None
@@ -118,13 +100,13 @@ class Command(BaseCommand):
 
         per = peak / count if count else 0
         w(f"Database: {vendor}")
-        w(f"Publish: {count} obligations ({rows} in the table) in {seconds:.2f} s, {counter.count} queries, "
-          f"one transaction ({count / seconds:,.0f} obligations/s)")
+        w(f"Publish: {count} obligations ({rows} in the table) in {seconds:.2f} s (CPU {m.cpu:.2f} s), "
+          f"{m.queries} queries, one transaction ({count / seconds:,.0f} obligations/s)")
         if floor:
             w(f"Floor (raw insert of the same rows): {floor:.2f} s → ratio {seconds / floor:.2f}×")
         w(f"Memory: peak Python allocations during publish {peak / 1024 / 1024:.1f} MiB "
           f"= {per:.0f} bytes per obligation (traced run)")
-        w(f"Process peak RSS: {rss_after:.0f} MiB (before publish {rss_before:.0f} MiB)")
+        w(f"Peak RSS over the publish: {m.peak_mb:.0f} MiB (before publish {rss_before:.0f} MiB)")
         ok_time, ok_mem = seconds < TARGET_SECONDS, per < TARGET_BYTES_PER_OBLIGATION
         w(f"Targets: time < {TARGET_SECONDS} s {'OK' if ok_time else 'MISSED'}; "
           f"memory < {TARGET_BYTES_PER_OBLIGATION} B/obligation {'OK' if ok_mem else 'MISSED'}")

@@ -2,55 +2,18 @@
 
 Every benchmark runs in a fresh database next to the configured one (a SQLite file in a
 temporary folder, or a new PostgreSQL database), migrated at the start and dropped at the
-end, so real data is never touched. Peak memory is the process's resident high-water mark
-(VmHWM) measured over the timed step only: it is reset just before (``/proc/self/clear_refs``)
-so the seeding does not count.
+end, so real data is never touched. Time, queries and peak memory are measured by core/bench.py,
+the one helper of every benchmark command.
 """
 
 import os
 import random
-import resource
 import tempfile
-import time
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
 from django.db import connection
-
-
-def current_rss_mb():
-    return _status_mb("VmRSS")
-
-
-def _status_mb(key):
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith(key + ":"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def reset_peak():
-    try:
-        Path("/proc/self/clear_refs").write_text("5")
-        return True
-    except OSError:
-        return False
-
-
-@contextmanager
-def measured():
-    """Yields a dict that gets ``seconds``, ``cpu`` and ``peak_mb`` of the block."""
-    result = {}
-    reset_peak()
-    t0, c0 = time.perf_counter(), time.process_time()
-    yield result
-    result["seconds"] = time.perf_counter() - t0
-    result["cpu"] = time.process_time() - c0
-    result["peak_mb"] = _status_mb("VmHWM")
 
 
 @contextmanager

@@ -15,7 +15,9 @@ import os
 
 from django.core.management.base import BaseCommand
 
-from ._bench import current_rss_mb, measured, ratio, seed_city, throwaway_database
+from core.bench import current_rss_mb, measure
+
+from ._bench import ratio, seed_city, throwaway_database
 
 FLOOR_SECONDS, FLOOR_MB = 11.4, 28  # openpyxl write_only, 100,000 rows × 12
 TARGET = "peak memory under 300 MB"
@@ -31,9 +33,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, rows, **options):
         from campaigns import services as campaign_services
+        from campaigns.exports import obligations_export
         from campaigns.models import Action, Campaign, Obligation, PartyKind, Task
         from core.jobs import temporary_path
-        from campaigns.exports import obligations_export
 
         with throwaway_database(self.stdout, "bench-export"):
             city, user = seed_city(estates=math.ceil(rows / TASKS))
@@ -54,7 +56,7 @@ class Command(BaseCommand):
             self.stdout.write(f"seeded {total} obligations; RSS before the export {current_rss_mb():.0f} MB")
             path = temporary_path(".xlsx")
             try:
-                with measured() as m:
+                with measure() as m:
                     written = obligations_export(user=user, path=path, campaign=campaign)
                 size_mb = os.path.getsize(path) / 1024 / 1024
             finally:

@@ -11,7 +11,9 @@ import io
 
 from django.core.management.base import BaseCommand
 
-from ._bench import current_rss_mb, measured, ratio, seed_city, throwaway_database
+from core.bench import current_rss_mb, measure
+
+from ._bench import ratio, seed_city, throwaway_database
 
 FLOOR_SECONDS, FLOOR_MB, FLOOR_PDF_MB = 16.1, 443, 1.2  # 300 letters as one document
 TARGET = "under 60 s, PDF under 2 MB"
@@ -35,7 +37,7 @@ class Command(BaseCommand):
             city, user = seed_city(estates=estates)
             selection = selectors.print_estates(user=user)
             self.stdout.write(f"seeded {selection.count()} estates; RSS before rendering {current_rss_mb():.0f} MB")
-            with measured() as m:
+            with measure() as m:
                 pdf = services.notices_pdf(kinds=[NoticeKind.OPEN_LETTER], campaign=None, estates=selection)
             pages = len(PdfReader(io.BytesIO(pdf)).pages)
             # WeasyPrint alone on the very same HTML, measured now: the floor under today's load.
@@ -43,7 +45,7 @@ class Command(BaseCommand):
                                                        estates=selection))
             bodies = render_fragments("print/notices/notice.html", documents)
             html = documents_html(bodies, [1] * len(bodies), print_context())
-            with measured() as alone:
+            with measure() as alone:
                 html_to_pdf(html)
         scale = estates / 300
         size_mb = len(pdf) / 1024 / 1024

@@ -15,11 +15,11 @@ import datetime
 import io
 
 from django.core.management.base import BaseCommand
-from django.db import connection
 from django.template.loader import render_to_string
-from django.test.utils import CaptureQueriesContext
 
-from ._bench import current_rss_mb, measured, ratio, seed_campaign, seed_city, throwaway_database
+from core.bench import current_rss_mb, measure
+
+from ._bench import ratio, seed_campaign, seed_city, throwaway_database
 
 FLOOR_MS_A_PAGE = 46
 TARGET = "under 30 s"
@@ -47,9 +47,9 @@ class Command(BaseCommand):
             obligations = Obligation.objects.filter(campaign=campaign).count()
             self.stdout.write(f"seeded {estates} estates, {len(city.firms)} firms, {obligations} obligations; "
                               f"RSS before the report {current_rss_mb():.0f} MB")
-            with CaptureQueriesContext(connection) as queries, measured() as data_m:
+            with measure() as data_m:
                 selectors.campaign_report_data(user=user, campaign=campaign, agency=city.city, as_of=as_of)
-            with measured() as m:
+            with measure() as m:
                 pdf = services.campaign_report_pdf(user=user, campaign=campaign, agency=city.city, as_of=as_of)
             pages = len(PdfReader(io.BytesIO(pdf)).pages)
             # WeasyPrint alone on this very report's HTML: what the library costs for it today.
@@ -57,11 +57,11 @@ class Command(BaseCommand):
                                                               as_of=as_of)
             html = render_to_string("print/campaign_report.html",
                                     print_context(context, issuer=city.city.name, title=title))
-            with measured() as alone:
+            with measure() as alone:
                 html_to_pdf(html)
         floor = pages * FLOOR_MS_A_PAGE / 1000
         self.stdout.write(
-            f"data alone: {data_m['seconds']:.2f} s, {len(queries)} queries. "
+            f"data alone: {data_m['seconds']:.2f} s, {data_m.queries} queries. "
             f"city report: {pages} pages, {m['seconds']:.1f} s (CPU {m['cpu']:.1f} s), "
             f"peak RSS {m['peak_mb']:.0f} MB, PDF {len(pdf) / 1024:.0f} KB"
         )

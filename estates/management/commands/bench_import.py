@@ -5,7 +5,7 @@
 Builds a small city (estates.demo.build_city: districts, streets, communities, firms),
 writes an N-estate workbook with the import template's columns, imports it as a city
 officer, then imports the same file again (every row unchanged). Prints, for each run,
-elapsed time, peak RSS (resource.getrusage) and query count, next to the openpyxl floor
+elapsed time, peak RSS over that import and query count (core/bench.py), next to the openpyxl floor
 from ../shared/FLOORS.md. It runs in a throwaway database (a fresh SQLite file, or a
 new PostgreSQL database when DATABASE_URL points at PostgreSQL), migrated at the start
 and dropped at the end, so real data is never touched. Peak RSS is the whole process's
@@ -14,7 +14,6 @@ and dropped at the end, so real data is never touched. Peak RSS is the whole pro
 
 import os
 import random
-import resource
 import tempfile
 import time
 from pathlib import Path
@@ -22,8 +21,8 @@ from pathlib import Path
 from django.core.files import File
 from django.core.management.base import BaseCommand
 from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
+from core.bench import current_rss_mb, measure
 from core.xlsx import write_xlsx_path
 from estates.demo import build_city, landline
 from estates.importers import CATEGORY_LABELS, ESTATE_SPEC, EstateImporter
@@ -32,20 +31,6 @@ from estates.importers import CATEGORY_LABELS, ESTATE_SPEC, EstateImporter
 FLOOR = "openpyxl read 5,000 rows × 12 columns, read_only, values_only: 0.51 s, 28 MB"
 FLOOR_SECONDS_PER_5000 = 0.51
 TARGET = "under 20 s and under 300 MB"
-
-
-def _peak_rss_mb():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
-
-
-def _current_rss_mb():
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return float("nan")
 
 
 class Command(BaseCommand):
@@ -71,7 +56,7 @@ class Command(BaseCommand):
                     f"{path.stat().st_size / 1024:.0f} KB, written in {time.perf_counter() - t0:.2f} s"
                 )
                 self.stdout.write(f"floor: {FLOOR}; target: {TARGET}")
-                self.stdout.write(f"RSS before importing: {_current_rss_mb():.0f} MB (Django, migrations, city)")
+                self.stdout.write(f"RSS before importing: {current_rss_mb():.0f} MB (Django, migrations, city)")
                 self._read_floor(path)
                 first = self._import(user, path, "first import (all new)")
                 second = self._import(user, path, "re-import (all unchanged)")
@@ -118,16 +103,16 @@ class Command(BaseCommand):
         )
 
     def _import(self, user, path, label):
-        with path.open("rb") as fh, CaptureQueriesContext(connection) as queries:
+        with path.open("rb") as fh:
             upload = File(fh, name="bench.xlsx")
-            t0, c0 = time.perf_counter(), time.process_time()
-            result = EstateImporter(user=user).run(upload, store_marked_copy=False)
-            elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
+            with measure() as m:
+                result = EstateImporter(user=user).run(upload, store_marked_copy=False)
+        elapsed, cpu = m.seconds, m.cpu
         counts = result.counts
         ratio = elapsed / (FLOOR_SECONDS_PER_5000 * max(1, result.rows) / 5000)
         self.stdout.write(
             f"{label}: {result.rows} rows in {elapsed:.2f} s (CPU {cpu:.2f} s; {ratio:.1f}× the read floor), "
-            f"peak RSS {_peak_rss_mb():.0f} MB, {len(queries)} queries; "
+            f"peak RSS {m.peak_mb:.0f} MB, {m.queries} queries; "
             f"created {counts.created}, updated {counts.updated}, unchanged {counts.unchanged}, "
             f"errors {len(result.errors)}"
         )
