@@ -820,6 +820,5 @@ class ActivityAdmin(XlsxAdminMixin, ReadOnlyAdminMixin, ScopedAdmin):
         return self._is_bureau(request)
 
 
-
 # The reminder log, digests, policies and the manual reminder page (models of the notifications app).
 from . import admin_reminders  # noqa: E402, F401
