@@ -383,11 +383,17 @@ def roster_upload(request):
     form = RosterUploadForm(request.POST or None, request.FILES or None)
     result = None
     if request.method == "POST" and form.is_valid():
+        from core.xlsx.import_job import import_upload
+
         try:
-            result = CoordinatorRosterImporter(user=request.user).run(form.cleaned_data["file"])
+            # A large roster becomes a long job: its page shows the progress, then the same result.
+            result = import_upload(CoordinatorRosterImporter, user=request.user, upload=form.cleaned_data["file"],
+                                   title=_("上传协调员名册"))
         except xlsx.UploadRefused as exc:
             form.add_error("file", str(exc))
         else:
+            if result.running_job is not None:
+                return redirect("jobs:detail", pk=result.running_job.pk)
             if result.ok:
                 messages.success(request, _("名册已导入：备案 %(c)s 个，未变化 %(n)s 个。") % {
                     "c": result.counts.created, "n": result.counts.unchanged})

@@ -217,6 +217,9 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
 # Upload limits used by the forms (bytes).
 MAX_IMPORT_UPLOAD_SIZE = env.int("MAX_IMPORT_UPLOAD_SIZE", default=10 * 1024 * 1024)
+# Excel imports with more data rows than this run as a long job with a progress bar (core/xlsx/import_job.py):
+# about 10 s of work in the request at most.
+XLSX_IMPORT_JOB_ROWS = env.int("XLSX_IMPORT_JOB_ROWS", default=2000)
 # Seconds the admin preview of a notice text may spend laying out its PDF (documents.services).
 NOTICE_PREVIEW_TIME_LIMIT = env.float("NOTICE_PREVIEW_TIME_LIMIT", default=15)
 MAX_EVIDENCE_UPLOAD_SIZE = env.int("MAX_EVIDENCE_UPLOAD_SIZE", default=10 * 1024 * 1024)

@@ -10,6 +10,7 @@ from django.views.decorators.cache import never_cache
 
 from . import jobs
 from .models import Job
+from .xlsx import import_job
 
 
 def _base_template(user):
@@ -37,6 +38,8 @@ def _status(job):
         "expires_at": job.expires_at.isoformat() if job.expires_at else None,
         # What the page shows: local time in the page's own format, not the browser's clock and locale.
         "expires_display": _local(job.expires_at),
+        # An import's result (counts or errors) is part of the page: reload it once the job ends.
+        "reload_when_finished": job.kind == import_job.KIND,
     }
 
 
@@ -44,7 +47,8 @@ def _status(job):
 @login_required
 def job_detail(request, pk):
     job = jobs.job_get(user=request.user, pk=pk)
-    context = {"job": job, "status": _status(job), "base_template": _base_template(request.user)}
+    context = {"job": job, "status": _status(job), "base_template": _base_template(request.user),
+               "import_result": import_job.job_import_result(job) if job.state == Job.State.DONE else None}
     return render(request, "core/job_detail.html", context)
 
 

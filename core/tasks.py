@@ -3,6 +3,7 @@
 from celery import shared_task
 
 from . import jobs
+from .xlsx import import_job  # noqa: F401  (registers the job kind "core.xlsx_import" in the worker)
 
 
 @shared_task(name="core.run_job", acks_late=True, ignore_result=True)

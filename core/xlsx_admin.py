@@ -11,7 +11,9 @@ The changelist gets "下载导入模板", "导入 Excel" (users who may add and 
 "导出 Excel" (users who may view) buttons. Export writes the changelist's own queryset:
 filtered, searched, ordered and scoped exactly as the list the user is looking at.
 The import page shows the counts, or the error table and a download of the marked copy
-(a ``core.models.Job`` file, served by ``jobs:download``).
+(a ``core.models.Job`` file, served by ``jobs:download``). An upload above
+``settings.XLSX_IMPORT_JOB_ROWS`` rows is imported by a long job instead (core/xlsx/import_job.py):
+the user goes to its progress page, which then shows the same counts or errors and marked copy.
 
 Without an ``xlsx_exporter`` the export is generic: the columns of the admin's
 ``list_display`` (headers from ``label_for_field``, values from ``lookup_field``; booleans
@@ -117,11 +119,17 @@ class XlsxAdminMixin:
         result = None
         form = XlsxUploadForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
+            from core.xlsx.import_job import import_upload
+
             try:
-                result = self.xlsx_importer(user=request.user).run(form.cleaned_data["file"])
+                # A large file becomes a long job: its page shows the progress, then this page's result.
+                result = import_upload(self.xlsx_importer, user=request.user, upload=form.cleaned_data["file"],
+                                       title=_("导入%(name)s") % {"name": self._name()})
             except xlsx.UploadRefused as exc:
                 form.add_error("file", str(exc))
             else:
+                if result.running_job is not None:
+                    return HttpResponseRedirect(reverse("jobs:detail", args=[result.running_job.pk]))
                 if result.ok:
                     messages.success(request, _("导入完成：新增 %(c)s 条，更新 %(u)s 条，未变化 %(n)s 条。") % {
                         "c": result.counts.created, "u": result.counts.updated, "n": result.counts.unchanged})

@@ -31,6 +31,7 @@ class Importer:
 
     def __init__(self, *, user=None):
         self.user = user
+        self._progress = None
         self._errors = []
         self._sheet_errors = False  # header problems: rows cannot be checked meaningfully
         self._header_number = 1  # the Excel row of the header (title rows may sit above it)
@@ -60,17 +61,37 @@ class Importer:
             row.errors.append(error)
         self._errors.append(error)
 
+    #: rows between two progress reports (a report is one UPDATE of the job row)
+    progress_every = 500
+
+    def _report(self, percent, message):
+        if self._progress is not None:
+            self._progress(int(percent), message)
+
+    def _report_step(self, done, total, start, end, message):
+        if self._progress is not None and done % self.progress_every == 0:
+            fraction = min(1, done / total) if total else 0
+            self._report(start + (end - start) * fraction, message)
+
     # the run -------------------------------------------------------------------------------------
-    def run(self, upload, *, store_marked_copy=True) -> ImportResult:
-        """Validate the whole upload; save all rows in one transaction or nothing."""
+    def run(self, upload, *, store_marked_copy=True, progress=None) -> ImportResult:
+        """Validate the whole upload; save all rows in one transaction or nothing.
+
+        ``progress`` (a ``core.jobs.Progress`` or any ``callable(percent, message)``) hears how far the
+        import is: reading 0–40 %, checking 40–80 %, then marking the errors or saving."""
+        self._progress = progress
         check_upload(upload)
         rows = self.read(upload)
         result = ImportResult(rows=len(rows))
         if rows and not self._sheet_errors:
+            self._report(40, _("正在检查 %(n)s 行……") % {"n": f"{len(rows):,}"})
             self.prepare(rows)
-            for row in rows:
+            for index, row in enumerate(rows, start=1):
                 self.validate(row)
+                self._report_step(index, len(rows), 40, 80, _("已检查 %(done)s / %(total)s 行……") % {
+                    "done": f"{index:,}", "total": f"{len(rows):,}"})
         if self._errors:
+            self._report(85, _("发现错误，正在生成标注文件……"))
             columns = {c.label: i for i, c in enumerate(self.spec.columns)}
             result.errors = sorted(self._errors, key=lambda e: (e.row, columns.get(e.column, -1)))
             result.marked_copy = mark_errors(upload, self.spec, result.errors, header_number=self._header_number)
@@ -81,6 +102,7 @@ class Importer:
                     title=labelled(self.spec.title, self.marked_name),
                 )
             return result
+        self._report(85, _("检查通过，正在保存……"))
         try:
             with transaction.atomic():
                 result.counts = self.save(rows)
@@ -98,6 +120,7 @@ class Importer:
             if sheet is None:
                 raise UploadRefused(_("文件中没有工作表。"))
             lines = sheet.iter_rows(values_only=True)
+            expected = sheet.max_row or 0  # from the sheet's dimension tag: an estimate, for progress only
             header, lines = self._find_header(lines)
             if header is None:
                 return []
@@ -114,6 +137,7 @@ class Importer:
                         _("数据超过 %(n)s 行，请拆分成多个文件分批导入。") % {"n": f"{self.max_rows:,}"}
                     )
                 rows.append(self._parse_row(number, values, positions))
+                self._report_step(len(rows), expected, 0, 40, _("已读取 %(n)s 行……") % {"n": f"{len(rows):,}"})
             if not rows and not self._errors:
                 self._add_error(None, None, _("表格中没有数据行。"))
             return rows

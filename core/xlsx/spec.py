@@ -145,7 +145,11 @@ class ImportResult:
     errors: list = field(default_factory=list)
     marked_copy: bytes | None = None
     marked_name: str = ""
-    job: Any = None
+    job: Any = None  # the finished Job holding the marked copy
+    #: the Job importing a large upload in the background (core/xlsx/import_job.py); nothing else is set then
+    running_job: Any = None
+    #: all the errors a background import found (``errors`` holds the first of them)
+    error_count: int | None = None
 
     @property
     def ok(self):

@@ -65,6 +65,25 @@ def _open_read_only(upload):
         ) from None
 
 
+def count_rows(upload):
+    """How many rows the first sheet of a checked upload has, cheaply: the sheet's own dimension tag
+    (openpyxl read-only ``max_row``) when the writer stored one, else one pass over the rows without
+    parsing them. Title and header rows are counted too: this is for choosing the request or a job."""
+    workbook = _open_read_only(upload)
+    try:
+        sheet = workbook.worksheets[0] if workbook.worksheets else None
+        if sheet is None:
+            return 0
+        if sheet.max_row:
+            return sheet.max_row
+        return sum(1 for _row in sheet.iter_rows(values_only=True))
+    except Exception:  # a sheet openpyxl cannot stream: the import itself will say so
+        return 0
+    finally:
+        workbook.close()
+        upload.seek(0)
+
+
 def _header_key(value):
     return normalize_text(value).replace(" ", "").replace("*", "").replace("＊", "")
 

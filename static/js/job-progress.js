@@ -12,6 +12,8 @@
     document.getElementById("job-state").textContent = s.state_display;
     document.getElementById("job-message").textContent = s.message;
     if (s.done || s.failed) {
+      // An import's page shows its counts or its errors, rendered by the server: load it once more.
+      if (s.reload_when_finished && s.done) { window.location.reload(); return true; }
       bar.classList.remove("progress-bar-striped", "progress-bar-animated");
       bar.classList.add(s.failed ? "bg-danger" : "bg-success");
       if (s.failed) document.getElementById("job-message").classList.add("text-danger");
