@@ -9,7 +9,6 @@ that notifications/ imports nothing from campaigns/.
 
 import datetime
 import re
-import smtplib
 from pathlib import Path
 
 import pytest
@@ -227,7 +226,10 @@ def letter(world, campaign):
     return Obligation.objects.get(task=task, estate=world.estate)
 
 
-def submit(ob, user, day=D(2011, 7, 30)):
+SUBMITTED_ON = D(2011, 7, 30)
+
+
+def submit(ob, user, day=SUBMITTED_ON):
     return campaign_services.obligation_submit(obligation=ob, user=user, now=at(day), text="已张贴",
                                                files=[(PHOTO, photo())])
 
