@@ -3,9 +3,11 @@ campaigns/record_kinds.py), and campaigns' own records (trainings, activities, c
 correcting and withdrawing them."""
 
 
+from collections.abc import Iterable
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Model, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -83,9 +85,9 @@ def _ids(value):
     """Ids of a party argument: a model instance, an id, or an iterable of either; None → none."""
     if value is None:
         return []
-    if isinstance(value, (list, tuple, set, frozenset)) or hasattr(value, "model"):
-        return [getattr(v, "pk", v) for v in value if v is not None]
-    return [getattr(value, "pk", value)]
+    if isinstance(value, (Model, str)) or not isinstance(value, Iterable):
+        return [getattr(value, "pk", value)]
+    return [getattr(v, "pk", v) for v in value if v is not None]
 
 
 def _party_q(*, estate=None, firm=None, agency=None):
