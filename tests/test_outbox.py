@@ -352,3 +352,24 @@ def test_notifications_imports_nothing_from_campaigns():
     pattern = re.compile(r"^\s*(from\s+campaigns[\s.]|import\s+campaigns\b)", re.MULTILINE)
     offenders = [str(p.relative_to(root.parent)) for p in root.rglob("*.py") if pattern.search(p.read_text())]
     assert offenders == []
+
+
+# --- the message log -----------------------------------------------------------------------------------
+
+
+def test_the_message_log_shows_a_district_the_messages_of_its_organisations_only(client, world, ping):
+    from django.urls import reverse
+
+    outbox.enqueue(PING, key="mine", recipients=[Recipient.firm(world.firm)], payload={"text": "本区企业"})
+    outbox.enqueue(PING, key="theirs", recipients=[Recipient.firm(world.other_firm)], payload={"text": "外区企业"})
+    outbox.enqueue(PING, key="bare", recipients=[Recipient.bare("x@example.org", "email")], payload={"text": "住户"})
+    outbox.flush()
+    client.force_login(world.district_user)
+    response = client.get(reverse("admin:notifications_outboxmessage_changelist"))
+    html = response.content.decode()
+    assert response.status_code == 200 and "【测试】本区企业" in html and "测试消息" in html
+    assert "外区企业" not in html and "x@example.org" not in html
+    foreign = rows(key="theirs").get()
+    assert client.get(reverse("admin:notifications_outboxmessage_change", args=[foreign.pk])).status_code == 404
+    client.force_login(world.firm_user)
+    assert client.get(reverse("admin:notifications_outboxmessage_changelist")).status_code in (302, 403, 404)
