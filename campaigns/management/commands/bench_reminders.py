@@ -7,7 +7,7 @@ Then it runs the full sweep — plan, insert, claim, send (Celery eager, in-proc
 Django's in-memory backend) — at two table sizes with the same D due reminders:
 first with ``--small`` obligations (default 10,000), then with all N. It reports for each:
 time, queries (plan + insert, and in all), and for the large one the Python allocation peak
-(tracemalloc, in a separate traced run) and the process's peak RSS.
+(tracemalloc, in a separate traced run) and the peak RSS over the sweep (core/bench.py).
 
 The floor is what the database itself costs for the same work: the sweep's indexed SELECT of the
 due obligations and the raw ``executemany`` INSERT of the same reminder and in-app rows.
@@ -24,9 +24,7 @@ import itertools
 import math
 import os
 import random
-import resource
 import time
-import tracemalloc
 
 from django.core import mail
 from django.core.management.base import BaseCommand, CommandError
@@ -37,6 +35,7 @@ from django.utils import timezone
 from accounts.models import User
 from campaigns import reminders as services
 from campaigns.models import Action, Campaign, Obligation, Task
+from core.bench import QueryCounter, measure, traced_peak
 from estates.demo import build_city
 from estates.models import Estate
 from notifications.models import Notification, Reminder
@@ -49,19 +48,6 @@ TARGET_SECONDS = 5
 
 class _Rollback(Exception):
     pass
-
-
-class QueryCounter:
-    def __init__(self):
-        self.count = 0
-
-    def __call__(self, execute, sql, params, many, context):
-        self.count += 1
-        return execute(sql, params, many, context)
-
-
-def _rss_mb():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 class Command(BaseCommand):
@@ -152,32 +138,30 @@ class Command(BaseCommand):
 
     def _sweep(self, label):
         self._reset()
-        plan_counter, all_counter = QueryCounter(), QueryCounter()
-        with connection.execute_wrapper(all_counter):
-            t0, c0 = time.perf_counter(), time.process_time()
-            with connection.execute_wrapper(plan_counter):
+        with measure() as whole:
+            t0 = time.perf_counter()
+            with QueryCounter() as plan_counter:
                 plan = services.plan_due_reminders(today=TODAY)
                 inserted = services.insert_due_reminders(today=TODAY, plan=plan)
             t_insert = time.perf_counter() - t0
             result = services.sweep_reminders(today=TODAY)
-            elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
+        elapsed, cpu = whole.seconds, whole.cpu
+        self._peak_rss = whole.peak_mb
         total = Obligation.objects.count()
         self.stdout.write(
             f"{label:>6}: {total:>7,} obligations, {inserted:,} reminders due -> sent {result.sent:,}, "
             f"{len(mail.outbox):,} emails, {Notification.objects.count():,} in-app | "
             f"plan+insert {t_insert:.2f} s / {plan_counter.count} queries | "
-            f"whole sweep {elapsed:.2f} s (CPU of this process {cpu:.2f} s) / {all_counter.count} queries "
+            f"whole sweep {elapsed:.2f} s (CPU of this process {cpu:.2f} s) / {whole.queries} queries "
             f"({result.batches} batches)"
         )
-        return elapsed, cpu, plan_counter.count, all_counter.count
+        return elapsed, cpu, plan_counter.count, whole.queries
 
     def _traced(self):
         self._reset()
-        tracemalloc.start()
-        services.sweep_reminders(today=TODAY)
-        _size, peak = tracemalloc.get_traced_memory()
-        tracemalloc.stop()
-        return peak
+        with traced_peak() as traced:
+            services.sweep_reminders(today=TODAY)
+        return traced.peak_bytes
 
     def _floor(self, due_dates):
         """The database's own cost: the indexed SELECT and raw INSERTs of the same rows."""
@@ -219,6 +203,7 @@ class Command(BaseCommand):
         seeding += time.perf_counter() - t0
         self.stdout.write(f"{obligations:,} obligations inserted in {seeding:.1f} s (not part of the sweep)")
         large_time, large_cpu, large_plan_q, large_q = self._sweep("large")
+        large_rss = self._peak_rss
         peak = self._traced()
         floor = self._floor(sorted(due_dates_for(default_rule(), TODAY)))
         self.stdout.write("")
@@ -231,7 +216,8 @@ class Command(BaseCommand):
                           f"(plan+insert {small_plan_q} / {large_plan_q}) -> "
                           f"{'independent of the table size' if same else 'DIFFERENT'}")
         self.stdout.write(f"memory: Python allocations peak {peak / 1024 / 1024:.1f} MiB during the sweep "
-                          f"({peak / due / 1024:.1f} KiB per reminder); process peak RSS {_rss_mb():.0f} MiB")
+                          f"({peak / due / 1024:.1f} KiB per reminder); "
+                          f"peak RSS over the large sweep {large_rss:.0f} MiB")
         self.stdout.write(f"floor (raw SELECT + executemany INSERT of the same rows, no mail): {floor:.2f} s -> "
                           f"ratio {large_time / floor:.1f}x. FLOORS.md has no matching row; nearest: "
                           f"'Celery 5 + Redis, 2,000 tasks each inserting a row: 2.5 s'.")
