@@ -40,11 +40,10 @@ from notifications.outbox import SweepResult, Undeliverable, claim_batch, dispat
 from notifications.policy import default_rule, due_dates_for, overdue_horizon
 
 from . import reminder_messages as rendering
-from .models import Campaign, Obligation, ObligationQuerySet, Task
+from .models import OPEN_STATES, Campaign, Obligation, Task
 
 log = logging.getLogger(__name__)
 State = Delivery.State
-OPEN_STATES = ObligationQuerySet.OPEN_STATES
 
 
 def catch_up_days():
