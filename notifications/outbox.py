@@ -389,12 +389,20 @@ def send_batch(*, kind, token, today=None):
     return sender(kind).send(token=uuid.UUID(str(token)), today=today)
 
 
+def digest_hour():
+    """The hourly flush folds the daily digests from this hour on (local time), so that they
+    arrive in the morning rather than just after midnight."""
+    return _conf("OUTBOX_DIGEST_HOUR", 8)
+
+
 def flush(*, today=None, started=None):
     """Send whatever is claimable (hourly): new messages, failed rows and crashed workers' rows;
-    first fold the held events of digest kinds into their daily digests."""
+    first fold the held events of digest kinds into their daily digests (from
+    ``OUTBOX_DIGEST_HOUR`` on, or whenever ``today`` is given, as by a catch-up run)."""
+    if today is not None or timezone.localtime().hour >= digest_hour():
+        fold_digests(today=today)
     today = today or timezone.localdate()
     result = SweepResult(today=today)
-    fold_digests(today=today)
     for entry in list(_senders.values()):
         if entry.before_flush:
             entry.before_flush()

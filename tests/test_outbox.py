@@ -373,3 +373,15 @@ def test_the_message_log_shows_a_district_the_messages_of_its_organisations_only
     assert client.get(reverse("admin:notifications_outboxmessage_change", args=[foreign.pk])).status_code == 404
     client.force_login(world.firm_user)
     assert client.get(reverse("admin:notifications_outboxmessage_changelist")).status_code in (302, 403, 404)
+
+
+def test_the_hourly_flush_folds_the_daily_digest_from_the_morning_on(world, letter, settings, monkeypatch):
+    submit(letter, world.firm_user)
+    tomorrow = at(D(2011, 7, 31), 0) + datetime.timedelta(minutes=15)
+    monkeypatch.setattr(timezone, "now", lambda: tomorrow)
+    settings.OUTBOX_DIGEST_HOUR = 8
+    outbox.flush()  # 00:15: the submissions wait
+    assert mail.outbox == [] and rows(key=outbox.DIGEST_KEY).count() == 0
+    monkeypatch.setattr(timezone, "now", lambda: tomorrow + datetime.timedelta(hours=8))
+    outbox.flush()  # 08:15
+    assert [m.to for m in mail.outbox] == [[world.district_user.email]]
