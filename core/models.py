@@ -13,6 +13,15 @@ def generic_key(model, pk):
     return f"{model._meta.label_lower}:{pk}"
 
 
+class JobQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """The jobs the user may follow (the declared rule, core.jobs.job_visible_q): the same method as the
+        querysets of estates.scoping.ScopedQuerySet, which core does not import."""
+        from core.jobs import job_visible_q
+
+        return self.filter(job_visible_q(user))
+
+
 class Job(models.Model):
     """A long job run off the request (import, PDF batch, export, report).
 
@@ -52,6 +61,7 @@ class Job(models.Model):
     # Its own rule (the owner and the owner's organisation, not the registry): core/jobs.py. A dotted
     # path, so that core imports nothing of estates/scoping.py, which reads it.
     scope_links = {"rule": "core.jobs.job_visible_q"}
+    objects = JobQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("后台任务")
