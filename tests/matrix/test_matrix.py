@@ -1,0 +1,228 @@
+"""The URL x role matrix: every URL pattern of the project, requested as every role of the cast.
+
+Patterns come from the resolver (``get_resolver()``, recursively, the admin site's ``get_urls`` of every
+ModelAdmin included), never from a hand-kept list; each must have a declaration in
+tests/matrix/expectations.py (``test_every_url_pattern_declares_who_may_open_it``), and a test of that
+test adds a pattern to a copy of the URLconf and watches it fail. Then each (pattern, role) is one case
+(``test_matrix[<pattern>-<role>]``): the page is requested with an object the role must see and with
+the nearest one it must not see, the answers are compared with the declaration, and a page that
+answers 200 must not betray anything hidden from the role (roles.Thing markers and admin addresses, in
+HTML, JSON and Excel). POST cases follow: admin bulk actions with foreign ids mixed in, and portal
+POSTs on foreign objects, both leaving the foreign rows as they were.
+"""
+
+import io
+import os
+import re
+from urllib.parse import quote
+
+import pytest
+from django.apps import apps
+from django.contrib import admin
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from tests.matrix import expectations as ex
+from tests.matrix.roles import ROLES, SUPERUSER
+
+# MATRIX_PROBE=<file>: write what each case answers to the file (to write a declaration), assert nothing.
+PROBE = os.environ.get("MATRIX_PROBE", "")
+
+
+def _probe(line):
+    with open(f"{PROBE}.{os.environ.get('PYTEST_XDIST_WORKER', 'main')}", "a", encoding="utf-8") as out:
+        out.write(line + "\n")
+
+
+# --- the resolver --------------------------------------------------------------------------------
+
+def walk(resolver=None, prefix="", namespace=""):
+    """(key, route, pattern) of every concrete URL pattern: key is ``namespace:name``, or the route when the
+    pattern has no name (the admin's object redirect and catch-all)."""
+    resolver = resolver or get_resolver()
+    for pattern in resolver.url_patterns:
+        if isinstance(pattern, URLResolver):
+            ns = f"{namespace}:{pattern.namespace}".strip(":") if pattern.namespace else namespace
+            yield from walk(pattern, prefix + str(pattern.pattern), ns)
+        elif isinstance(pattern, URLPattern):
+            route = prefix + str(pattern.pattern)
+            key = f"{namespace}:{pattern.name}".strip(":") if pattern.name else route
+            yield key, route, pattern
+
+
+def undeclared(resolver=None):
+    table = ex.declarations()
+    return sorted({key for key, _route, _pattern in walk(resolver)} - set(table))
+
+
+def pattern_keys():
+    return sorted({key for key, _route, _pattern in walk()})
+
+
+_ROUTES = None
+
+
+def route_of(key):
+    global _ROUTES
+    if _ROUTES is None:
+        _ROUTES = {k: r for k, r, _p in walk()}
+    return _ROUTES[key]
+
+
+_PARAM = re.compile(r"<(?:(?P<conv>[^>:]+):)?(?P<name>\w+)>")
+
+
+def fill_route(route, kwargs):
+    """The address of a route with its parameters (regex routes of the admin are filled by position)."""
+    if route.startswith("admin/") and "^" in route:  # the simple-history version page, app index
+        if "history" in route:
+            head = route.split("^")[0]
+            return "/" + head + f"{quote(str(kwargs['object_id']))}/history/{kwargs['history_id']}/"
+        return f"/admin/{kwargs['app_label']}/"
+    if "(?P<url>" in route:
+        return "/admin/" + kwargs.get("url", "no-such-page/")
+    return "/" + _PARAM.sub(lambda m: quote(str(kwargs[m["name"]]), safe=""), route)
+
+
+def params_of(route):
+    return [m["name"] for m in _PARAM.finditer(route)]
+
+
+def kwargs_for(expect, route, thing):
+    """Path parameters for one object of the cast."""
+    if expect.fill == "history":
+        record = thing.obj.history.order_by("pk").first() if hasattr(thing.obj, "history") else None
+        return {"object_id": thing.obj.pk, "history_id": record.history_id if record else 999999}
+    if callable(expect.fill):
+        return expect.fill(thing)
+    names = params_of(route)
+    assert len(names) == 1, f"{route}: say how to fill {names}"
+    return {names[0]: thing.obj.pk}
+
+
+# --- outcomes ------------------------------------------------------------------------------------
+
+def outcome(response):
+    status = response.status_code
+    if status in (301, 302):
+        location = response["Location"]
+        if location.startswith(("/accounts/login/", "/admin/login/")):
+            return ex.LOGIN
+        if location == "/":
+            return ex.HOME
+        return ex.REDIRECT
+    return str(status)
+
+
+def page_text(response):
+    """What a user could read in the answer: HTML or JSON text, or every cell of an Excel file."""
+    content_type = response.get("Content-Type", "")
+    if response.streaming:
+        body = b"".join(response.streaming_content)
+    else:
+        body = response.content
+    if "spreadsheetml" in content_type:
+        from openpyxl import load_workbook
+
+        book = load_workbook(io.BytesIO(body), read_only=True)
+        return "\n".join(str(cell) for sheet in book.worksheets for row in sheet.iter_rows(values_only=True)
+                         for cell in row if cell is not None)
+    if content_type.startswith(("text/", "application/json")):
+        return body.decode("utf-8", "replace")
+    return ""  # PDFs, images: their content is the object itself, already checked by the status
+
+
+def betrayed(cast, role, text):
+    """The hidden things of the role whose marker or admin address appears in the text."""
+    found = []
+    for thing in cast.hidden_from(role):
+        tells = [m for m in thing.markers if m in text] + [u for u in thing.urls if f'"{u}"' in text]
+        if tells:
+            found.append(f"{thing.key} ({', '.join(tells)})")
+    return found
+
+
+def login(client, cast, role):
+    user = cast.users[role]
+    client.logout()
+    if user is not None:
+        client.force_login(user)
+
+
+def model_of(label):
+    return apps.get_model(label) if label else None
+
+
+def requests_for(cast, key, expect, role):
+    """[(which, url, expected outcome)] of one case: with the role's own object and with a foreign one."""
+    route = route_of(key)
+    wanted = expect.roles[role] if expect.roles else None
+    own_expected, foreign_expected = wanted if isinstance(wanted, tuple) else (wanted, wanted)
+    if not params_of(route) and expect.fill != "history" and "^" not in route and "(?P" not in route:
+        return [("page", fill_route(route, {}), own_expected)]
+    if expect.model is None:
+        if callable(expect.fill):
+            return [("page", fill_route(route, expect.fill(None)), own_expected)]
+        raise AssertionError(f"{key}: the declaration needs model= to fill {route}")
+    model = model_of(expect.model)
+    out = []
+    mine = cast.mine(model, role)
+    if mine is not None:
+        out.append((f"own {mine.key}", fill_route(route, kwargs_for(expect, route, mine)), own_expected))
+    if role != SUPERUSER and not (out and own_expected == foreign_expected and own_expected not in (None, ex.OK)):
+        foreign = cast.foreign(model, role)
+        if foreign is not None:
+            out.append((f"foreign {foreign.key}", fill_route(route, kwargs_for(expect, route, foreign)),
+                        foreign_expected))
+    return out
+
+
+CASES = [(key, role) for key in pattern_keys() for role in ROLES]
+
+
+@pytest.mark.django_db
+def test_every_url_pattern_declares_who_may_open_it():
+    missing = undeclared()
+    assert not missing, "URL patterns without a declaration in tests/matrix/expectations.py:\n" + "\n".join(missing)
+    table = ex.declarations()
+    for key in pattern_keys():
+        expect = table[key]
+        if expect.not_requested:
+            continue
+        assert set(expect.roles) == set(ROLES), f"{key}: no outcome for {set(ROLES) - set(expect.roles)}"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("key", "role"), CASES)
+def test_matrix(cast, key, role):
+    table = ex.declarations()
+    expect = table.get(key)
+    if expect is None and not PROBE:
+        pytest.fail(f"{key} has no declaration in tests/matrix/expectations.py")
+    if expect is not None and expect.not_requested:
+        pytest.skip(expect.not_requested)
+    expect = expect or ex.Expect(roles=None, model=guess_model(key))
+    client = cast.clients[role]
+    problems = []
+    for which, url, expected in requests_for(cast, key, expect, role):
+        response = client.get(url, expect.query)
+        got = outcome(response)
+        if PROBE:
+            _probe(f"{key} | {role} | {which} | {got}")
+        elif got != expected:
+            problems.append(f"{which}: {url} answered {got}, declared {expected}")
+        if got == ex.OK and expect.leaks_checked:
+            leaks = betrayed(cast, role, page_text(response))
+            if leaks:
+                problems.append(f"{which}: {url} shows what {role} must not see: {'; '.join(leaks)}")
+                if PROBE:
+                    _probe(f"LEAK {key} | {role} | {which} | {leaks}")
+    assert not problems, "\n".join(problems)
+
+
+def guess_model(key):
+    """Probe mode only: the admin model of an undeclared admin pattern."""
+    for model in admin.site._registry:
+        if key.startswith(f"admin:{model._meta.app_label}_{model._meta.model_name}_") or \
+                key.startswith(f"admin/{model._meta.app_label}/{model._meta.model_name}/"):
+            return model._meta.label
+    return None
