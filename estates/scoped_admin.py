@@ -9,6 +9,7 @@ the subclass:
   raw-id fields included (their label is not shown for an id outside the scope);
 * raw-id lookups and autocomplete, which Django answers with the *target* model's admin (scoped
   by its own declaration; ``ancestor_choice_fields`` of the source admin add the agencies above);
+* the choice fields of its inlines, the same way;
 * every list filter by a relation (``"campaign"``, ``"task__action"``, ``(field, RelatedOnlyFieldListFilter)``):
   only related objects in scope are offered.
 
@@ -73,6 +74,35 @@ class ScopedForeignKeyRawIdWidget(ForeignKeyRawIdWidget):
             except (ValueError, TypeError, ValidationError, OverflowError):
                 return "", ""  # a malformed id: no label, as Django does
         return super().label_and_url_for_value(value)
+
+
+def related_choice_q(db_field, request, ancestor_choice_fields=()):
+    related = getattr(db_field, "related_model", None)
+    if related is None or not scoping.is_declared(related):
+        return None
+    q = scoping.visible_q(related, request.user)
+    if db_field.name in ancestor_choice_fields and related._meta.label == "estates.Agency":
+        q |= scoping.agency_ancestors_q(request.user)
+    return q
+
+
+def _scope_inline_choices(inline):
+    """Narrow the foreign-key and many-to-many choices of an inline instance (made per request) by the
+    targets' declarations."""
+    for name in ("formfield_for_foreignkey", "formfield_for_manytomany"):
+        original = getattr(inline, name)
+        if getattr(original, "always_scoped", False):
+            continue
+
+        def scoped(db_field, request, _original=original, **kwargs):
+            field = _original(db_field, request, **kwargs)
+            q = related_choice_q(db_field, request, getattr(inline, "ancestor_choice_fields", ()))
+            if field is not None and q is not None:
+                field.queryset = field.queryset.filter(q)
+            return field
+
+        scoped.always_scoped = True
+        setattr(inline, name, scoped)
 
 
 class ScopedAdmin(BadParameterAdminMixin, BureauPermissionMixin, SimpleHistoryAdmin):
@@ -154,13 +184,14 @@ class ScopedAdmin(BadParameterAdminMixin, BureauPermissionMixin, SimpleHistoryAd
         """The scope of a choice field (a foreign key, a many-to-many, a list filter by a relation):
         the target model's declaration (plus the ancestors of ``ancestor_choice_fields``). None: the
         target declares no scope (the working-day calendar), nothing to narrow."""
-        related = getattr(db_field, "related_model", None)
-        if related is None or not scoping.is_declared(related):
-            return None
-        q = scoping.visible_q(related, request.user)
-        if db_field.name in self.ancestor_choice_fields and related._meta.label == "estates.Agency":
-            q |= scoping.agency_ancestors_q(request.user)
-        return q
+        return related_choice_q(db_field, request, self.ancestor_choice_fields)
+
+    def get_inline_instances(self, request, obj=None):
+        # Inlines are plain InlineModelAdmins: their choice fields get the same scope, without a line there.
+        inlines = super().get_inline_instances(request, obj)
+        for inline in inlines:
+            _scope_inline_choices(inline)
+        return inlines
 
     _registry_choice_q = related_choice_q  # the issue-14 name
 
@@ -225,7 +256,8 @@ def _scoped_related_filter(model_admin, entry):
         return entry
     try:
         field = get_fields_from_path(model_admin.model, path)[-1]
-    except (FieldDoesNotExist, NotRelationField, AttributeError, LookupError):  # not a model field: Django reports it itself
+    except (FieldDoesNotExist, NotRelationField, AttributeError, LookupError):
+        # not a model field: Django reports it itself
         return entry
     if not (getattr(field, "is_relation", False) and field.related_model is not None):
         return entry

@@ -443,8 +443,20 @@ def test_the_task_form_lists_no_district_of_another_city(client, scene):
 bare_site = AdminSite(name="bare")
 
 
+class BareActivityInline(admin.TabularInline):
+    model = Activity
+    fields = ("kind", "date", "title", "firm")
+    extra = 1
+
+    def has_view_permission(self, request, obj=None):
+        return True  # users have no Django model permissions; the project's inlines say the same
+
+    has_add_permission = has_change_permission = has_view_permission
+
+
 class BareEstateAdmin(ScopedAdmin):
     search_fields = ("name", "code")
+    inlines = [BareActivityInline]
 
 
 class BareCoordinatorAdmin(ScopedAdmin):
@@ -516,6 +528,13 @@ def test_a_new_admin_without_scoping_code_is_scoped(client, scene, role):
         "app_label": "campaigns", "model_name": "activity", "field_name": "estate", "term": ""})
     assert response.status_code == 200
     assert {int(item["id"]) for item in response.json()["results"]} == estates
+
+    # An inline's choices (an activity's firm on the estate's page) follow the target's declaration too.
+    own_estate = Estate.objects.filter(pk__in=estates).first()
+    response = client.get(reverse("admin:estates_estate_change", args=[own_estate.pk], current_app="bare"))
+    assert response.status_code == 200
+    formset = response.context["inline_admin_formsets"][0].formset
+    assert _ids(formset.forms[-1].fields["firm"].queryset) == firms
 
     # A get_queryset override that forgets the scope is scoped all the same.
     response = client.get(reverse("admin:estates_propertyfirm_changelist", current_app="bare"))
