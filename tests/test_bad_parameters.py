@@ -262,7 +262,11 @@ def test_a_number_too_large_for_the_database_is_a_400_not_a_500(cast):
     client = Client(raise_request_exception=False)
     client.force_login(cast.root)
     response = client.get("/admin/campaigns/obligation/", {"id__in": HUGE})
-    assert response.status_code in (302, 400)
+    # SQLite overflows (answered 400 or the admin's ?e=1 redirect); PostgreSQL compares the bigint with a numeric and
+    # simply finds nothing. Either way no 500, and no row.
+    assert response.status_code in (200, 302, 400)
+    if response.status_code == 200:
+        assert response.context["cl"].result_count == 0
 
 
 def test_the_history_of_a_model_without_change_history_is_the_admin_change_log(client, cast):
