@@ -22,7 +22,7 @@ from django.contrib import admin
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from tests.matrix import expectations as ex
-from tests.matrix.roles import ROLES, SUPERUSER
+from tests.matrix.roles import CITY, DISTRICT, ROLES, STREET, SUPERUSER
 
 # MATRIX_PROBE=<file>: write what each case answers to the file (to write a declaration), assert nothing.
 PROBE = os.environ.get("MATRIX_PROBE", "")
@@ -226,3 +226,130 @@ def guess_model(key):
                 key.startswith(f"admin/{model._meta.app_label}/{model._meta.model_name}/"):
             return model._meta.label
     return None
+
+
+# --- the test of the test: a new page without a declaration fails the coverage check -------------
+
+@pytest.mark.django_db
+def test_a_new_url_pattern_without_a_declaration_fails_the_coverage_check(settings):
+    settings.ROOT_URLCONF = "tests.matrix.urls_with_undeclared"
+    assert undeclared() == ["matrix_undeclared_page"]
+    with pytest.raises(AssertionError, match="matrix_undeclared_page"):
+        test_every_url_pattern_declares_who_may_open_it()
+
+
+# --- the four leaks of issue 15, as matrix cases of their own --------------------------------------
+
+def _get(cast, role, url, params=None):
+    response = cast.clients[role].get(url, params or {})
+    assert response.status_code == 200, (url, response.status_code)
+    return page_text(response)
+
+
+@pytest.mark.django_db
+def test_leak_a_districts_reminder_list_never_offers_another_districts_draft_campaign(cast):
+    from notifications.models import Reminder
+
+    # A reminder of the other district's draft campaign exists (the filter used to list every campaign).
+    draft = cast["draft_d2"].obj
+    Reminder.objects.create(obligation=cast["ob_eb"].obj, campaign=draft, kind=Reminder.Kind.MANUAL,
+                            date=cast["ob_eb"].obj.due_date, due_date=cast["ob_eb"].obj.due_date, seq=7)
+    for role, foreign in ((DISTRICT, "MX-draftD2"), ("district2", "MX-draftD1"), (CITY, "MX-draftC2")):
+        assert foreign not in _get(cast, role, "/admin/notifications/reminder/"), role
+
+
+@pytest.mark.django_db
+def test_leak_a_street_officers_filters_list_only_agencies_of_their_street(cast):
+    hidden = ["MX-str2", "MX-str3", "MX-dist2", "MX-city2", "MX-dist3", "MX-str4"]
+    for url in ("/admin/campaigns/training/", "/admin/notifications/digest/", "/admin/estates/estate/",
+                "/admin/campaigns/obligation/", "/admin/accounts/user/", "/admin/estates/agency/"):
+        text = _get(cast, STREET, url)
+        assert not [name for name in hidden if name in text], url
+
+
+@pytest.mark.django_db
+def test_leak_a_city_officer_cannot_save_a_reminder_policy_for_another_citys_campaign(cast):
+    from notifications.models import ReminderPolicy
+
+    before = set(ReminderPolicy.objects.values_list("pk", "campaign_id"))
+    for foreign in ("draft_c2", "live2"):
+        response = cast.clients[CITY].post("/admin/notifications/reminderpolicy/add/", {
+            "campaign": cast[foreign].obj.pk, "enabled": "on", "days_before": "7,3,1", "on_due_day": "on",
+            "overdue_every": "3"})
+        assert response.status_code in (200, 404), response.status_code  # the form's error, or nothing at all
+    assert set(ReminderPolicy.objects.values_list("pk", "campaign_id")) == before
+
+
+@pytest.mark.django_db
+def test_leak_the_task_form_lists_no_district_of_another_city(cast):
+    text = _get(cast, CITY, "/admin/campaigns/task/add/")
+    assert "MX-dist1" in text and "MX-dist3" not in text
+    text = _get(cast, DISTRICT, "/admin/campaigns/task/add/")
+    assert "MX-dist2" not in text and "MX-dist3" not in text
+
+
+# --- POST cases: foreign rows never change ----------------------------------------------------------
+
+def _snapshot(model, pks):
+    return {row["pk"]: row for row in model._default_manager.filter(pk__in=pks).values("pk", *[
+        f.attname for f in model._meta.concrete_fields if f.attname != "id"])}
+
+
+def _bureau_actions():
+    return [(model._meta.label, role) for model in admin.site._registry
+            for role in ("street", "street2", DISTRICT, "district2", CITY)]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("label", "role"), _bureau_actions())
+def test_admin_bulk_actions_leave_foreign_rows_unchanged(cast, rf, label, role):
+    """Every action the role's changelist offers, POSTed with the role's own ids and foreign ids mixed in."""
+    from django.core import mail
+
+    model = model_of(label)
+    model_admin = admin.site._registry[model]
+    own = [t.obj.pk for t in cast.of(model) if role in t.seen_by]
+    foreign = [t.obj.pk for t in cast.of(model) if role not in t.seen_by]
+    if not foreign:
+        pytest.skip("no object of this kind is hidden from the role")
+    request = rf.get("/")
+    request.user = cast.users[role]
+    actions = list(model_admin.get_actions(request))
+    url = f"/admin/{model._meta.app_label}/{model._meta.model_name}/"
+    foreign_users = {t.obj.email for t in cast.of(model) if role not in t.seen_by and hasattr(t.obj, "email")}
+    for action in actions:
+        before = _snapshot(model, foreign)
+        mail.outbox = []
+        response = cast.clients[role].post(url, {"action": action, "_selected_action": own + foreign, "index": 0,
+                                                 "post": "yes", "reason": "MX 退回", "new_year": 2099})
+        assert response.status_code < 500, (action, response.status_code)
+        assert _snapshot(model, foreign) == before, f"{action} changed rows {role} must not see"
+        assert not [m for m in mail.outbox if set(m.to) & foreign_users], f"{action} mailed foreign users"
+
+
+def _portal_post_cases():
+    table = ex.declarations()
+    cases = []
+    for key, expect in sorted(table.items()):
+        if not expect.model or not (key.startswith(("campaigns:", "portal:", "accounts:", "notifications:"))):
+            continue
+        for role in ("firm_a", "firm_b", "firm_two"):
+            cases.append((key, role))
+    return cases
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("key", "role"), _portal_post_cases())
+def test_portal_posts_on_foreign_objects_are_404_and_change_nothing(cast, key, role):
+    expect = ex.declarations()[key]
+    model = model_of(expect.model)
+    # Not merely "not opened by the role" (a firm user does not open its own account in the admin): hidden.
+    foreign = next((t for t in cast.hidden_from(role) if type(t.obj) is model), None)
+    if foreign is None:
+        pytest.skip("no object of this kind is hidden from the role")
+    url = fill_route(route_of(key), kwargs_for(expect, route_of(key), foreign))
+    before = _snapshot(model, [foreign.obj.pk])
+    response = cast.clients[role].post(url, {"action": "deactivate", "text": "MX", "topic": "MX", "title": "MX",
+                                             "hotline": "0574-87000009", "next": "/"})
+    assert response.status_code == 404, (url, response.status_code)
+    assert _snapshot(model, [foreign.obj.pk]) == before
