@@ -152,15 +152,14 @@ def _demo_objects(user):
     returned = mine.filter(state=Obligation.State.RETURNED).first()
     record = mine.exclude(task__record_kind=RecordKind.NONE).exclude(pk=accepted.pk).first()
     now = timezone.now()
-    done = Job.objects.create(kind="campaigns.obligations_export", owner=user, firm=firm, title="任务责任导出",
-                              state=Job.State.DONE, progress=100, message="已导出 1200 条", started_at=now,
+    job = {"kind": "campaigns.obligations_export", "owner": user, "organisation": user.organisation_key,
+           "title": "任务责任导出"}
+    done = Job.objects.create(**job, state=Job.State.DONE, progress=100, message="已导出 1200 条", started_at=now,
                               finished_at=now, expires_at=now + datetime.timedelta(hours=72))
-    running = Job.objects.create(kind="campaigns.obligations_export", owner=user, firm=firm, title="任务责任导出",
-                                 state=Job.State.RUNNING, progress=40, message="已导出 400 / 1000 条",
+    running = Job.objects.create(**job, state=Job.State.RUNNING, progress=40, message="已导出 400 / 1000 条",
                                  started_at=now)
-    failed = Job.objects.create(kind="campaigns.obligations_export", owner=user, firm=firm, title="任务责任导出",
-                                state=Job.State.FAILED, progress=10, message="任务队列暂时不可用，请稍后重新发起。",
-                                started_at=now, finished_at=now)
+    failed = Job.objects.create(**job, state=Job.State.FAILED, progress=10,
+                                message="任务队列暂时不可用，请稍后重新发起。", started_at=now, finished_at=now)
     uid = urlsafe_base64_encode(force_bytes(user.pk))
     return Demo(estate_code=estate.code, open_obligation=open_ob.pk, accepted_obligation=accepted.pk,
                 returned_obligation=returned.pk, record_obligation=record.pk, job_done=str(done.pk),

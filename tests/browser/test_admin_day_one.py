@@ -56,7 +56,8 @@ def test_city_officer_lands_on_their_campaigns_without_technical_blocks(page, li
     running = _campaign(status=Campaign.Status.PUBLISHED)
     draft = _campaign(name="2027年文明物业创建活动（草稿）")
     officer = User.objects.get(username="demo-city")
-    Job.objects.create(kind="campaigns.obligations_export", title="任务责任导出", owner=officer, agency=officer.agency,
+    Job.objects.create(kind="campaigns.obligations_export", title="任务责任导出", owner=officer,
+                       organisation=officer.organisation_key,
                        state=Job.State.DONE, progress=100)
     landing = selectors.bureau_landing(user=officer)
 

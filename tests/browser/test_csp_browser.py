@@ -134,7 +134,8 @@ def test_a_job_progress_page_follows_its_job_under_the_policy(watched, live_serv
 
     page = watched
     user = User.objects.get(username="demo-firm")
-    job = Job.objects.create(kind="campaigns.obligations_export", owner=user, firm=user.firm, title="任务责任导出",
+    job = Job.objects.create(kind="campaigns.obligations_export", title="任务责任导出", owner=user,
+                             organisation=user.organisation_key,
                              state=Job.State.RUNNING, progress=40, message="已导出 400 / 1000 条",
                              started_at=timezone.now())
     _login(page, live_server, "demo-firm", demo_city, "/portal/")
