@@ -24,6 +24,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from core.text import join_list
 from notifications import outbox
 from notifications.channels import Message
 from notifications.events import on
@@ -170,9 +171,9 @@ def _render_new_work(message):
             "campaign": p["campaign"], "count": len(tasks), "due": first_due}
         lines = [_("创建活动：%(campaign)s") % p]
         if p["estate_count"]:
-            where = "、".join(p["estates"])
+            where = join_list(p["estates"])
             if p["estate_count"] > len(p["estates"]):
-                where += _(" 等 %(n)s 个小区") % {"n": p["estate_count"]}
+                where = _("%(names)s 等 %(n)s 个小区") % {"names": where, "n": p["estate_count"]}
             lines.append(_("涉及小区：%(where)s") % {"where": where})
         for t in tasks[:LIST_LIMIT]:
             lines.append(_("· %(title)s（%(count)s 项，完成期限 %(due)s）") % t)

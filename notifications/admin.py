@@ -6,6 +6,7 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from core.text import with_note
 from core.xlsx_admin import XlsxAdminMixin
 from estates.scoped_admin import ScopedAdmin
 
@@ -33,7 +34,7 @@ class OutboxMessageAdmin(XlsxAdminMixin, DeliveryAdminMixin, ScopedAdmin):
     @admin.display(description=gettext_lazy("接收方"))
     def recipient_label(self, obj):
         if obj.recipient_kind == OutboxMessage.RecipientKind.ADDRESS:
-            return f"{obj.address}（{obj.address_channel}）"
+            return with_note(obj.address, obj.address_channel)
         return str(obj.user or obj.agency or obj.firm)
 
     @admin.action(description=gettext_lazy("立即重发所选的失败消息"))

@@ -38,7 +38,7 @@ from core.models import Job
 from estates import scoping
 from estates.models import Coordinator
 from estates.scoped_admin import ScopedAdmin
-from notifications.models import Reminder
+from notifications.models import OutboxMessage, Reminder
 from tests import campaign_factories as cf
 from tests import factories as f
 
@@ -109,6 +109,10 @@ def records(world, settings):
     # A job (an export, its file) belongs to whoever started it and their organisation, nobody else.
     w.kinds[Job] = {"job": Job.objects.create(kind="export", owner=w.firm_user,
                                                      organisation=w.firm_user.organisation_key)}
+    # An outbox message to the firm follows the firm (its supervising district), like firm-level records.
+    w.kinds[OutboxMessage] = {"firm": OutboxMessage.objects.create(
+        kind="campaigns.new_work", key="publish", date=DAY, recipient=f"firm:{w.firm.pk}", recipient_kind="firm",
+        firm=w.firm)}
     return w
 
 
@@ -126,7 +130,7 @@ RECORD_KINDS = [
     (EvidenceFile, ("estate2", "cross", "firm")), (ObligationEvent, ("estate2", "cross", "firm")),
     (Reminder, ("estate2", "cross", "firm")), (Activity, ("estate2", "cross", "firm")),
     (RecordPhoto, ("estate2", "cross", "firm", "training")), (Training, ("firm",)),
-    (Coordinator, ("estate2", "cross")), (User, ("firm",)), (Job, ("job",)),
+    (Coordinator, ("estate2", "cross")), (User, ("firm",)), (Job, ("job",)), (OutboxMessage, ("firm",)),
 ]
 
 
