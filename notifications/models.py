@@ -158,10 +158,6 @@ class Delivery(models.Model):
         # log says who to add, and the next sweep tries again.
         NO_RECIPIENT = "nobody", _("无接收人")
         SKIPPED = "skipped", _("已跳过")
-        # Outbox only: an event of a digest kind waits for its recipient's daily digest (HELD),
-        # then is folded into the digest message (DIGESTED) and never sent on its own.
-        HELD = "held", _("待汇总")
-        DIGESTED = "digested", _("已汇总")
 
     state = models.CharField(_("状态"), max_length=10, choices=State.choices, default=State.PENDING)
     attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
@@ -285,12 +281,26 @@ class OutboxMessage(Delivery):
     unique constraint over nullable foreign keys would not be unique (NULLs differ).
     """
 
+    class State(models.TextChoices):
+        # Delivery.State and two states of its own (an enum with members cannot be extended).
+        PENDING = "pending", _("待发送")
+        SENDING = "sending", _("发送中")
+        SENT = "sent", _("已发送")
+        FAILED = "failed", _("发送失败")
+        NO_RECIPIENT = "nobody", _("无接收人")
+        SKIPPED = "skipped", _("已跳过")
+        # An event of a digest kind waits for its recipient's daily digest (HELD), then is folded
+        # into the digest message (DIGESTED) and never sent on its own.
+        HELD = "held", _("待汇总")
+        DIGESTED = "digested", _("已汇总")
+
     class RecipientKind(models.TextChoices):
         USER = "user", _("用户")
         AGENCY = "agency", _("主管机构")
         FIRM = "firm", _("物业服务企业")
         ADDRESS = "address", _("地址")
 
+    state = models.CharField(_("状态"), max_length=10, choices=State.choices, default=State.PENDING)
     kind = models.CharField(_("消息类型"), max_length=80)
     key = models.CharField(_("业务标识"), max_length=200)
     date = models.DateField(_("日期"))

@@ -446,7 +446,7 @@ def enqueue_many(kind, messages, *, date=None):
     """
     spec = registry.get_message_kind(kind)
     date = date or timezone.localdate()
-    state = State.HELD if spec.digest else State.PENDING
+    state = OutboxMessage.State.HELD if spec.digest else State.PENDING
     now = timezone.now()
     rows = []
     for key, payload, recipients in messages:
@@ -481,7 +481,7 @@ def fold_digests(*, today=None):
     if not kinds:
         return 0
     held = list(
-        OutboxMessage.objects.filter(kind__in=kinds, state=State.HELD, date__lt=today)
+        OutboxMessage.objects.filter(kind__in=kinds, state=OutboxMessage.State.HELD, date__lt=today)
         .values("pk", "kind", "recipient", "recipient_kind", "user_id", "agency_id", "firm_id", "address",
                 "address_channel")
         .order_by("pk")
@@ -507,8 +507,9 @@ def fold_digests(*, today=None):
             recipient__in={r for _k, r in groups},
         )
         for kind, recipient, pk in digests.values_list("kind", "recipient", "pk"):
-            folded += OutboxMessage.objects.filter(pk__in=groups.get((kind, recipient), []), state=State.HELD).update(
-                state=State.DIGESTED, digest_id=pk)
+            items = OutboxMessage.objects.filter(pk__in=groups.get((kind, recipient), []),
+                                                 state=OutboxMessage.State.HELD)
+            folded += items.update(state=OutboxMessage.State.DIGESTED, digest_id=pk)
     return folded
 
 
