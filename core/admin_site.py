@@ -84,7 +84,7 @@ def landing_context(request):
     from core.navigation import landing_panels
 
     user = request.user
-    if not (user.is_active and (user.is_superuser or user.agency_id)):
+    if not getattr(user, "is_bureau", False):  # the user model says who is bureau staff (accounts.User)
         return {}
     panels = landing_panels()
     mine = Job.objects.filter(job_visible_q(user)).filter(owner=user) if user.is_superuser else \
