@@ -111,3 +111,29 @@ def test_a_stranger_job_parameter_is_refused_at_start(world):
 
     with pytest.raises(TypeError):
         obligations_export_start(user=world.city_user, source="admin")
+
+
+def test_the_open_states_are_defined_once():
+    """campaigns.models.OPEN_STATES is the one list of the states that still expect work: no module spells
+    ("open", "returned") or (State.OPEN, State.RETURNED) again."""
+    from campaigns.models import OPEN_STATES, ObligationQuerySet
+
+    assert ObligationQuerySet.OPEN_STATES is OPEN_STATES
+    found = []
+    for app in ("accounts", "campaigns", "core", "documents", "estates", "notifications"):
+        for path in (ROOT / app).rglob("*.py"):
+            if "migrations" in path.parts:
+                continue
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if not isinstance(node, ast.Tuple | ast.List | ast.Set) or len(node.elts) != 2:
+                    continue
+                words = {getattr(e, "value", None) if isinstance(e, ast.Constant) else getattr(e, "attr", None)
+                         for e in node.elts}
+                if words in ({"open", "returned"}, {"OPEN", "RETURNED"}):
+                    found.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert found == ["campaigns/models.py:" + str(_open_states_line())], found
+
+
+def _open_states_line():
+    source = (ROOT / "campaigns" / "models.py").read_text(encoding="utf-8").splitlines()
+    return next(i for i, line in enumerate(source, 1) if line.startswith("OPEN_STATES = "))
