@@ -83,7 +83,9 @@ dates with a date format (aware datetimes in local time), ``Decimal`` stays a nu
 Layout of the package (one module per concern; import from ``core.xlsx``, which re-exports them):
 ``spec`` declarations and results, ``parsers`` cell parsers, ``upload`` refusing and opening an upload,
 ``importer`` the Importer, ``marked`` the marked copy, ``template`` the template, ``cells`` ``text_cell``
-(the one formula-injection guard) and layout helpers, ``export`` write-only streaming.
+(the one formula-injection guard) and layout helpers, ``export`` write-only streaming. ``import_job`` runs
+large imports as long jobs (``import_upload``); import it from ``core.xlsx.import_job`` (it needs the Job model,
+so this package does not load it).
 """
 
 from core.text import join_list, join_messages, labelled  # noqa: F401  (importers use xlsx.join_messages)
