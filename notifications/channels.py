@@ -52,6 +52,11 @@ class Channel:
         """Deliver ``message`` to ``users``; return the addresses reached. Raise on failure."""
         raise NotImplementedError
 
+    def refuse_address(self, address) -> str:
+        """Why this channel will never send to ``address`` ("" when it may): checked before sending,
+        so that a malformed address is logged as skipped instead of failing on every retry."""
+        return ""
+
     def send_to_addresses(self, message: Message, addresses) -> list[str]:
         """Deliver ``message`` to bare addresses of this channel (no account); raise on failure."""
         raise NotImplementedError(f"the {self.name} channel cannot send to bare addresses")
@@ -101,6 +106,16 @@ class EmailChannel(Channel):
             reached += sorted(addresses)
         return reached
 
+    def refuse_address(self, address):
+        from django.core.exceptions import ValidationError
+        from django.core.validators import validate_email
+
+        try:
+            validate_email(address)
+        except ValidationError:
+            return f"not an email address: {address}"
+        return ""
+
     def send_to_addresses(self, message, addresses):
         reached = []
         for address in sorted(set(addresses)):
@@ -117,3 +132,52 @@ class EmailChannel(Channel):
 def external_channels():
     paths = getattr(settings, "NOTIFICATION_CHANNELS", DEFAULT_CHANNELS)
     return [import_string(path)() for path in paths]
+
+
+class RobotChannel(Channel):
+    """Group chat robots (WeCom / DingTalk custom robots): a bare address is the robot's webhook
+    URL; the message goes as plain text (subject, summary, link). Robots have no accounts, so
+    this channel reaches no user. Opt in with
+    ``NOTIFICATION_CHANNELS = [..., "notifications.channels.RobotChannel"]``; only https webhooks
+    of the hosts in ``NOTIFICATION_ROBOT_HOSTS`` are called (default: WeCom's and DingTalk's)."""
+
+    name = "robot"
+    DEFAULT_HOSTS = ("qyapi.weixin.qq.com", "oapi.dingtalk.com")
+
+    def reachable(self, users):
+        return []
+
+    def send(self, message, users):
+        return []
+
+    def refuse_address(self, address):
+        import urllib.parse
+
+        parts = urllib.parse.urlsplit(address)
+        hosts = set(getattr(settings, "NOTIFICATION_ROBOT_HOSTS", self.DEFAULT_HOSTS))
+        if parts.scheme != "https" or parts.hostname not in hosts:
+            # Never call an arbitrary address someone typed in: that would be a request forgery.
+            return f"robot webhook not allowed: {parts.scheme}://{parts.hostname}"
+        return ""
+
+    def send_to_addresses(self, message, addresses):
+        import json
+        import urllib.parse
+        import urllib.request
+
+        content = "\n".join(filter(None, [message.subject, message.summary,
+                                          f"{settings.SITE_URL}{message.link}" if message.link else ""]))
+        body = json.dumps({"msgtype": "text", "text": {"content": content}}).encode()
+        reached = []
+        for url in sorted(set(addresses)):
+            refused = self.refuse_address(url)
+            if refused:  # checked before sending too (outbox._targets); this is the last line of defence
+                raise ValueError(refused)
+            parts = urllib.parse.urlsplit(url)
+            request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
+            with urllib.request.urlopen(request, timeout=getattr(settings, "EMAIL_TIMEOUT", 20)) as response:
+                answer = json.loads(response.read() or b"{}")
+            if answer.get("errcode", 0) != 0:  # both robots answer 200 with an error code
+                raise RuntimeError(f"robot refused the message: {answer}")
+            reached.append(parts.hostname)
+        return reached

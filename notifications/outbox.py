@@ -529,7 +529,7 @@ def _org_users(rows):
     return users
 
 
-def _targets(row, spec, org_users, channel_names):
+def _targets(row, spec, org_users, channels):
     """``(Targets, None)`` or ``(None, reason)`` for one outbox row (see registry.Recipient)."""
     kind = row.recipient_kind
     if kind == "user":
@@ -545,9 +545,12 @@ def _targets(row, spec, org_users, channel_names):
     channel = row.address_channel
     if channel == "none" or (spec.channels is not None and channel not in spec.channels):
         return None, _("该地址暂无可用的发送渠道，已记录，未发送。")
-    if channel not in channel_names:
+    if channel not in channels:
         return None, Undeliverable(_("发送渠道“%(channel)s”尚未开通，无法发送到 %(address)s。")
                                    % {"channel": channel, "address": row.address})
+    refused = channels[channel].refuse_address(row.address)
+    if refused:
+        return None, _("地址无效，不发送：%(reason)s") % {"reason": refused}
     return Targets(addresses=[(channel, row.address)], channels=spec.channels), None
 
 
@@ -561,7 +564,7 @@ def send_outbox_batch(*, token, today=None):
         .order_by("pk")
     )
     org_users = _org_users(rows)
-    channel_names = {ch.name for ch in external_channels()}
+    channels = {ch.name: ch for ch in external_channels()}
     items = defaultdict(list)
     digest_pks = [r.pk for r in rows if r.key == DIGEST_KEY]
     if digest_pks:
@@ -579,7 +582,7 @@ def send_outbox_batch(*, token, today=None):
             row.digest_items = items.get(row.pk, [])
             if not row.digest_items:
                 return None, _("没有需要汇总的事项。")
-        targets, reason = _targets(row, spec, org_users, channel_names)
+        targets, reason = _targets(row, spec, org_users, channels)
         if reason is not None:
             return None, reason
         message = spec.render(row)

@@ -189,6 +189,13 @@ def test_a_bare_email_address_without_an_account_gets_the_mail_and_no_in_app_not
     assert row.state == State.SENT and row.recipient == "email:resident@example.org"
 
 
+def test_a_malformed_bare_email_address_is_skipped_not_retried(world, ping):
+    outbox.enqueue(PING, key="bad", recipients=[Recipient.bare("not-an-address", "email")], payload={"text": "x"})
+    outbox.flush()
+    row = rows().get()
+    assert row.state == State.SKIPPED and "not-an-address" in row.last_error and mail.outbox == []
+
+
 def test_a_phone_number_waits_for_its_channel_and_none_records_without_sending(world, ping):
     outbox.enqueue(PING, key="sms", recipients=[Recipient.bare("13800000000", "sms")], payload={"text": "短信"})
     outbox.enqueue(PING, key="none", recipients=[Recipient.bare("13900000000", "none")], payload={"text": "不发"})
@@ -385,3 +392,39 @@ def test_the_hourly_flush_folds_the_daily_digest_from_the_morning_on(world, lett
     monkeypatch.setattr(timezone, "now", lambda: tomorrow + datetime.timedelta(hours=8))
     outbox.flush()  # 08:15
     assert [m.to for m in mail.outbox] == [[world.district_user.email]]
+
+
+def test_a_group_robot_gets_the_message_through_its_webhook(world, ping, settings, monkeypatch):
+    import json
+    import urllib.request
+
+    settings.NOTIFICATION_CHANNELS = ["notifications.channels.EmailChannel", "notifications.channels.RobotChannel"]
+    posted = []
+
+    class Answer:
+        def __init__(self, body):
+            self.body = body
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def read(self):
+            return self.body
+
+    def urlopen(request, timeout):
+        posted.append((request.full_url, json.loads(request.data)))
+        return Answer(b'{"errcode": 0}')
+
+    monkeypatch.setattr(urllib.request, "urlopen", urlopen)
+    hook = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=abc"
+    outbox.enqueue(PING, key="robot", recipients=[Recipient.bare(hook, "robot")], payload={"text": "群通知"})
+    outbox.enqueue(PING, key="evil", recipients=[Recipient.bare("http://10.0.0.1/hook", "robot")],
+                   payload={"text": "伪造"})
+    outbox.flush()
+    assert [(url, body["text"]["content"].splitlines()[0]) for url, body in posted] == [(hook, "【测试】群通知")]
+    assert rows(key="robot").get().state == State.SENT and mail.outbox == [] and Notification.objects.count() == 0
+    evil = rows(key="evil").get()
+    assert evil.state == State.SKIPPED and "not allowed" in evil.last_error  # never called, never retried
