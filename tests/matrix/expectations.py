@@ -209,6 +209,7 @@ ADMIN_MODELS = {
         "admin:notifications_reminder_remind": Expect(admin_page(BUREAU)),
     }),
     "notifications.Digest": LOG,
+    "notifications.OutboxMessage": AdminRule(add=NOBODY, change=NOBODY, delete=NOBODY, xlsx_import=NOBODY),
     "notifications.ReminderPolicy": AdminRule(add=CITY_UP, change=CITY_UP, xlsx_import=NOBODY),
     "documents.NoticeTemplate": AdminRule(xlsx_import=NOBODY, custom={
         "admin:documents_noticetemplate_print": Expect(admin_page(BUREAU)),

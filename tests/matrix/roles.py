@@ -278,6 +278,19 @@ def build():
             add(f"note_{role}", Notification.objects.create(user=user, title=f"MX-note-{role}-n", link="/"),
                 {role}, f"MX-note-{role}-n")
 
+    # A message to an organisation follows it (an agency's subtree; a firm's supervising district and the firm);
+    # one to a bare address (no account) only the superuser sees.
+    from notifications.models import OutboxMessage
+
+    Kind = OutboxMessage.RecipientKind
+    for key, kind, target, seen_by in [("msg_d1", Kind.AGENCY, d1, D1), ("msg_firm_b", Kind.FIRM, firm_b, D2),
+                                       ("msg_d3", Kind.AGENCY, d3, SUPER), ("msg_phone", Kind.ADDRESS, None, SUPER)]:
+        fields = {"agency": target} if kind == Kind.AGENCY else {"firm": target} if kind == Kind.FIRM else {
+            "address": "13800000009", "address_channel": "sms"}
+        add(key, OutboxMessage.objects.create(kind="mx.test", key=key, date=today, recipient=f"{kind}:{key}",
+                                              recipient_kind=kind, subject=f"MX-msg-{key}", state="failed",
+                                              attempts=1, **fields), seen_by, f"MX-msg-{key}")
+
     # --- notice texts ---------------------------------------------------------------------------------
     add("nt_generic", NoticeTemplate.objects.create(kind=NoticeKind.OPEN_LETTER, title="MX-notice-generic",
                                                     body="正文"), BUREAU)
@@ -291,8 +304,8 @@ def build():
     # --- long jobs with a result file: the owner's organisation sees them -----------------------------
     for role in (FIRM_A, FIRM_B, FIRM_TWO, STREET, STREET2, DISTRICT, DISTRICT2, CITY):
         user = cast.users[role]
-        job = Job(kind="documents.notices", title=f"MX-job-{role}-j", owner=user, agency=user.agency,
-                  firm=user.firm, state=Job.State.DONE, progress=100, result_name="result.pdf",
+        job = Job(kind="documents.notices", title=f"MX-job-{role}-j", owner=user,
+                  organisation=user.organisation_key, state=Job.State.DONE, progress=100, result_name="result.pdf",
                   expires_at=timezone.now() + datetime.timedelta(days=1))
         job.result.save("result.pdf", ContentFile(b"%PDF-1.4\n%%EOF\n"), save=False)
         job.save()
