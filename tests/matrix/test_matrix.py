@@ -353,3 +353,30 @@ def test_portal_posts_on_foreign_objects_are_404_and_change_nothing(cast, key, r
                                              "hotline": "0574-87000009", "next": "/"})
     assert response.status_code == 404, (url, response.status_code)
     assert _snapshot(model, [foreign.obj.pk]) == before
+
+
+# --- autocomplete: the one admin:autocomplete pattern, with the parameters of every autocomplete field -----
+
+def _autocomplete_fields():
+    return sorted((model._meta.label, name) for model, model_admin in admin.site._registry.items()
+                  for name in getattr(model_admin, "autocomplete_fields", ()))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("label", "field_name"), _autocomplete_fields())
+def test_autocomplete_offers_only_the_scope(cast, label, field_name):
+    import json
+
+    model = model_of(label)
+    target = model._meta.get_field(field_name).related_model
+    hidden_ids = {}
+    for role in ("street", "street2", DISTRICT, "district2", CITY):
+        hidden_ids = {str(t.obj.pk): t.key for t in cast.hidden_from(role) if type(t.obj) is target}
+        response = cast.clients[role].get("/admin/autocomplete/", {
+            "app_label": model._meta.app_label, "model_name": model._meta.model_name, "field_name": field_name,
+            "term": ""})
+        if response.status_code == 403:  # the role may not use this form
+            continue
+        assert response.status_code == 200, (role, response.status_code)
+        offered = {item["id"] for item in json.loads(response.content)["results"]}
+        assert not offered & set(hidden_ids), (role, [hidden_ids[i] for i in offered & set(hidden_ids)])
