@@ -22,6 +22,15 @@ RECENT_JOBS = 5
 class SystemAdminMixin:
     """Technical models: visible to superusers only, whatever model permissions a user holds."""
 
+    def get_object(self, request, object_id, from_field=None):
+        # Django's delete view skips its ?_to_field= check for an empty value and then looks the field ""
+        # up (FieldDoesNotExist, a 500): the same 400 as for any field the admin does not allow.
+        from django.contrib.admin.exceptions import DisallowedModelAdminToField
+
+        if from_field is not None and not self.to_field_allowed(request, from_field):
+            raise DisallowedModelAdminToField(f"The field {from_field} cannot be referenced.")
+        return super().get_object(request, object_id, from_field)
+
     def has_module_permission(self, request):
         return request.user.is_active and request.user.is_superuser
 
