@@ -29,6 +29,7 @@ def cast(django_db_setup, django_db_blocker, _cast_media):
         with transaction.atomic():
             built = roles.build()
             built.clients = _clients(built)
+            built.media_root = _cast_media
             yield built
             transaction.set_rollback(True)
 
