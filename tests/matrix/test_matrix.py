@@ -380,3 +380,23 @@ def test_autocomplete_offers_only_the_scope(cast, label, field_name):
         assert response.status_code == 200, (role, response.status_code)
         offered = {item["id"] for item in json.loads(response.content)["results"]}
         assert not offered & set(hidden_ids), (role, [hidden_ids[i] for i in offered & set(hidden_ids)])
+
+
+# --- the portal lists' Excel exports (the same pattern with ?export=xlsx) ---------------------------------
+
+PORTAL_EXPORTS = ["campaigns:obligations", "campaigns:trainings", "campaigns:activities", "campaigns:coordinators",
+                  "portal:estate_export", "campaigns:roster_template"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("key", PORTAL_EXPORTS)
+@pytest.mark.parametrize("role", ["firm_a", "firm_b", "firm_two"])
+def test_portal_excel_exports_show_nothing_hidden_from_the_firm(cast, key, role):
+    url = fill_route(route_of(key), {})
+    response = cast.clients[role].get(url, {"export": "xlsx", "campaign": "all"})
+    assert response.status_code == 200, response.status_code
+    assert "spreadsheetml" in response["Content-Type"]
+    text = page_text(response)
+    # The firm's own rows are there (an empty workbook would prove nothing), nobody else's.
+    assert any(m in text for t in cast.things.values() if role in t.seen_by for m in t.markers), text[:300]
+    assert not betrayed(cast, role, text)
