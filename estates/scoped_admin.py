@@ -37,6 +37,17 @@ from . import scoping
 _PENDING = "_scoped_admin_pending"
 
 
+def _pending(request):
+    """The admins (by id) whose get_queryset override is running for this request: their own base call
+    leaves the scoping to the wrapper. Per admin, so that another admin's queryset fetched inside an
+    override is scoped as usual."""
+    pending = getattr(request, _PENDING, None)
+    if pending is None:
+        pending = set()
+        setattr(request, _PENDING, pending)
+    return pending
+
+
 def _always_scoped(get_queryset):
     """Wrap a subclass's own get_queryset so that its result is scoped whatever it does (calls
     ``super(ScopedAdmin, self)``, starts from another manager or a selector). Scoped once: the
@@ -44,13 +55,14 @@ def _always_scoped(get_queryset):
 
     @functools.wraps(get_queryset)
     def wrapper(self, request):
-        if getattr(request, _PENDING, False):
+        pending = _pending(request)
+        if id(self) in pending:
             return get_queryset(self, request)
-        setattr(request, _PENDING, True)
+        pending.add(id(self))
         try:
             queryset = get_queryset(self, request)
         finally:
-            setattr(request, _PENDING, False)
+            pending.discard(id(self))
         return self.scope_queryset(request, queryset)
 
     wrapper.always_scoped = True
@@ -124,8 +136,8 @@ class ScopedAdmin(BadParameterAdminMixin, BureauPermissionMixin, SimpleHistoryAd
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
-        if getattr(request, _PENDING, False):
-            return queryset  # inside a subclass's override: the wrapper scopes its result
+        if id(self) in _pending(request):
+            return queryset  # inside this admin's own override: the wrapper scopes its result
         return self.scope_queryset(request, queryset)
 
     def scope_queryset(self, request, queryset):

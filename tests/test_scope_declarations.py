@@ -541,6 +541,21 @@ def test_a_new_admin_without_scoping_code_is_scoped(client, scene, role):
     assert {obj.pk for obj in response.context["cl"].queryset} == firms
 
 
+class NestingFirmAdmin(ScopedAdmin):
+    def get_queryset(self, request):
+        # Another admin's queryset fetched inside an override is scoped by that admin as usual.
+        self.inner = bare_site._registry[Estate].get_queryset(request)
+        return super().get_queryset(request)
+
+
+def test_an_override_fetching_another_admins_queryset_gets_it_scoped(scene, rf):
+    request = rf.get("/bare-admin/")
+    request.user = scene.other_district_user
+    nesting = NestingFirmAdmin(PropertyFirm, bare_site)
+    assert _ids(nesting.get_queryset(request)) == _ids(scoping.visible(PropertyFirm, request.user))
+    assert _ids(nesting.inner) == _ids(scoping.visible(Estate, request.user))
+
+
 def test_a_forgetful_override_scopes_once(scene, rf):
     request = rf.get("/bare-admin/")
     request.user = scene.other_district_user
