@@ -12,6 +12,9 @@
 - ``get_object``: a ``?_to_field=`` naming no allowed field is Django's 400 (DisallowedModelAdminToField)
   wherever the object is looked up, not only in Django's own views.
 
+- autocomplete fields: a form sent back with text where an id belongs ("abc" for an agency) is shown again
+  with its errors, instead of Django's autocomplete widget failing to look the text up (ValueError, a 500).
+
 NUL characters and numbers too large for the database are refused for every URL by
 ``core.middleware.BadParameterMiddleware``.
 """
@@ -21,6 +24,7 @@ from django.contrib.admin.exceptions import DisallowedModelAdminToField
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.utils import unquote
 from django.contrib.admin.views.main import ChangeList
+from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectMultiple
 from django.core.exceptions import ValidationError
 from django.http import Http404
 
@@ -39,6 +43,30 @@ class GuardedChangeList(ChangeList):
             raise IncorrectLookupParameters(exc) from exc
 
 
+class _GuardedAutocompleteMixin:
+    """Drops the submitted values the target field cannot hold before Django looks them up to label them."""
+
+    def optgroups(self, name, value, attr=None):
+        remote = self.field.remote_field
+        target = remote.model._meta.get_field(getattr(remote, "field_name", None) or remote.model._meta.pk.name)
+        kept = []
+        for item in value:
+            try:
+                target.to_python(item)
+            except ValidationError:
+                continue
+            kept.append(item)
+        return super().optgroups(name, kept, attr)
+
+
+class GuardedAutocompleteSelect(_GuardedAutocompleteMixin, AutocompleteSelect):
+    pass
+
+
+class GuardedAutocompleteSelectMultiple(_GuardedAutocompleteMixin, AutocompleteSelectMultiple):
+    pass
+
+
 def keeps_history(model):
     return hasattr(model._meta, "simple_history_manager_attribute")
 
@@ -48,6 +76,17 @@ class BadParameterAdminMixin:
 
     def get_changelist(self, request, **kwargs):
         return GuardedChangeList
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
+            kwargs["widget"] = GuardedAutocompleteSelect(db_field, self.admin_site, using=kwargs.get("using"))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
+            kwargs["widget"] = GuardedAutocompleteSelectMultiple(db_field, self.admin_site,
+                                                                 using=kwargs.get("using"))
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     def get_object(self, request, object_id, from_field=None):
         # Django checks ``?_to_field=`` in the views (400), but a scope check that looks the object up
