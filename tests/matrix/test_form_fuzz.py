@@ -55,6 +55,8 @@ class FormReader(HTMLParser):
         if tag == "input" and name and attrs.get("type") not in ("submit", "button", "file", "image"):
             if attrs.get("type") in ("checkbox", "radio") and "checked" not in attrs:
                 self._form["fields"].setdefault(name, None)
+            elif attrs.get("type") in ("checkbox", "radio"):
+                self._form["fields"][name] = attrs.get("value", "on")  # what a browser sends
             else:
                 self._form["fields"][name] = attrs.get("value", "")
         elif tag == "select" and name:
@@ -86,6 +88,16 @@ def read_forms(html):
     reader = FormReader()
     reader.feed(html)
     return reader.forms
+
+
+def _posts_to(form, url):
+    """The url name a form posts to (the language switch and logout of every page are not fuzzed)."""
+    from django.urls import Resolver404, resolve
+
+    try:
+        return resolve((form["action"] or url).split("?")[0]).view_name
+    except Resolver404:
+        return None
 
 
 def _snapshot(things):
@@ -126,6 +138,7 @@ def reachable_pages(cast, monkeypatch):
                 forms = read_forms(response.content.decode("utf-8", "replace")) \
                     if content_type.startswith("text/html") and not response.streaming else []
                 own = _own_thing(cast, expect, role) if which.startswith("own") else None
+                forms = [form for form in forms if _posts_to(form, url) not in NOT_POSTED]
                 pages.append((role, key, url, own, sorted(keys), forms))
     return pages
 
@@ -187,7 +200,7 @@ def _fk_of(key, field_name):
                 field = model._meta.get_field(field_name)
             except Exception:  # noqa: BLE001 - not a model field (a form-only field)
                 return None
-            return (model, field) if field.many_to_one else None
+            return (model, field) if field.many_to_one or field.one_to_one else None
     return None
 
 
@@ -251,6 +264,8 @@ def test_the_form_reader_reads_fields_choices_and_values():
                        '<form method="get"><input name="q"></form>')
     assert forms == [{"action": "/x/", "fields": {"a": "1", "b": None, "c": "5", "d": "text"},
                       "choices": {"c": ["", "5"]}}]
+    assert read_forms('<form method="post"><input type="checkbox" name="on" checked></form>')[0]["fields"] == {
+        "on": "on"}
 
 
 
