@@ -400,3 +400,26 @@ def test_portal_excel_exports_show_nothing_hidden_from_the_firm(cast, key, role)
     # The firm's own rows are there (an empty workbook would prove nothing), nobody else's.
     assert any(m in text for t in cast.things.values() if role in t.seen_by for m in t.markers), text[:300]
     assert not betrayed(cast, role, text)
+
+
+def _admin_object_posts():
+    return [(model._meta.label, view, role) for model in admin.site._registry for view in ("change", "delete")
+            for role in ("street", "street2", DISTRICT, "district2", CITY)]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("label", "view", "role"), _admin_object_posts())
+def test_admin_posts_on_a_foreign_object_are_404_and_change_nothing(cast, label, view, role):
+    """Saving or deleting another organisation's object by its address: 404 (or the technical admins' 403),
+    the row as it was."""
+    model = model_of(label)
+    foreign = next((t for t in cast.hidden_from(role) if type(t.obj) is model), None)
+    if foreign is None:
+        pytest.skip("no object of this kind is hidden from the role")
+    url = f"/admin/{model._meta.app_label}/{model._meta.model_name}/{quote(str(foreign.obj.pk))}/{view}/"
+    before = _snapshot(model, [foreign.obj.pk])
+    response = cast.clients[role].post(url, {"post": "yes", "name": "MX-overwritten", "title": "MX-overwritten",
+                                             "_save": "1"})
+    scoped = ex.ADMIN_MODELS[label].scoped
+    assert response.status_code == (404 if scoped else 403), response.status_code
+    assert _snapshot(model, [foreign.obj.pk]) == before
