@@ -189,6 +189,15 @@ def _foreign_ids(cast, role):
     return [str(t.obj.pk) for t in cast.hidden_from(role) if isinstance(t.obj.pk, int)]
 
 
+def _added_model(key):
+    """The model of an admin add page, or None."""
+    match = re.match(r"admin:(\w+?)_(\w+?)_add$", key)
+    if not match:
+        return None
+    return next((m for m in apps.get_models() if m._meta.app_label == match[1] and m._meta.model_name == match[2]),
+                None)
+
+
 def _fk_of(key, field_name):
     """The foreign key of the admin model a form field edits, or None."""
     match = re.match(r"admin:(\w+?)_(\w+?)_(add|change)$", key)
@@ -237,10 +246,14 @@ def test_hostile_form_posts_never_answer_500_nor_change_what_they_must_not(cast,
         target = form["action"] or url
         if not target.startswith("/"):
             target = url
+        added = _added_model(key)
+        rows_before = added._default_manager.count() if added else None
         response = cast.clients[role].post(target, posted)
         problem = None
         if response.status_code >= 500:
             problem = "500"
+        elif response.status_code == 200 and added and added._default_manager.count() != rows_before:
+            problem = "a refused add form saved a row"
         elif _snapshot(hidden) != before:
             changed = [k for k, v in _snapshot(hidden).items() if before[k] != v]
             problem = f"changed what {role} must not see: {changed}"

@@ -184,6 +184,10 @@ def test_every_url_pattern_declares_who_may_open_it():
     missing = undeclared()
     assert not missing, "URL patterns without a declaration in tests/matrix/expectations.py:\n" + "\n".join(missing)
     table = ex.declarations()
+    stale = sorted(set(ex.DECLARED) - set(pattern_keys()))
+    assert not stale, f"declarations of patterns that no longer exist: {stale}"
+    registered = {model._meta.label for model in admin.site._registry}
+    assert not set(ex.ADMIN_MODELS) - registered, set(ex.ADMIN_MODELS) - registered
     for key in pattern_keys():
         expect = table[key]
         if expect.not_requested:
