@@ -9,12 +9,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from campaigns.exports import obligation_columns
+from campaigns.exports import obligation_columns, obligations_export
 from campaigns.models import Obligation
 from core.jobs import temporary_path
 from core.models import Job
 from documents import services
-from campaigns.exports import obligations_export
 from tests import factories as f
 from tests.campaign_factories import load_ningbo, publish
 

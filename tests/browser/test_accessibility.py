@@ -135,10 +135,10 @@ def _demo_objects(user):
     from django.utils.encoding import force_bytes
     from django.utils.http import urlsafe_base64_encode
 
+    from campaigns import reminders as notification_services
     from campaigns.demo import load_demo_campaign
     from campaigns.models import Activity, Training
     from core.models import Job
-    from campaigns import reminders as notification_services
 
     load_demo_campaign()
     with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"):
