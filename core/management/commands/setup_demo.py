@@ -1,5 +1,4 @@
-import os
-
+from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from core.demo import demo_steps
@@ -16,5 +15,6 @@ class Command(BaseCommand):
         # The steps belong to the apps (core/demo.py): the registry, the demo campaign, reminders, the accounts.
         for step in demo_steps():
             step.run(self, estates=estates, seed=seed)
-        port = os.environ.get("PORT", "8000")
-        self.stdout.write(f"Admin (bureau staff): http://127.0.0.1:{port}/admin/   Portal (firms): /portal/")
+        # SITE_URL follows PORT in the embedded default (or is set explicitly): the links to click.
+        site = settings.SITE_URL
+        self.stdout.write(f"Admin (bureau staff): {site}/admin/   Portal (firms): {site}/portal/")
