@@ -69,14 +69,25 @@ class EmailChannel(Channel):
 
     def __init__(self):
         self.connection = None
+        self._opened = False
 
     def reachable(self, users):
         return [u for u in users if u.email and u.email_notifications and u.is_active]
 
     def open(self):
         self.connection = get_connection(fail_silently=False)
+        self._opened = False
+
+    def _connect(self):
+        # Opened on first use, inside the sender's per-message error handling (an unreachable
+        # server fails that message, not the batch), then kept: without an explicit open() each
+        # send_messages() of the SMTP backend would connect and log in again.
+        if not self._opened:
+            self.connection.open()
+            self._opened = True
 
     def close(self):
+        self._opened = False
         if self.connection is not None:
             try:
                 self.connection.close()
@@ -91,6 +102,8 @@ class EmailChannel(Channel):
         for user in users:
             groups.setdefault((user.firm_id, user.agency_id), set()).add(user.email)
         reached = []
+        if groups:
+            self._connect()
         for addresses in groups.values():
             mail = EmailMultiAlternatives(
                 subject=message.subject,
@@ -118,6 +131,8 @@ class EmailChannel(Channel):
 
     def send_to_addresses(self, message, addresses):
         reached = []
+        if addresses:
+            self._connect()
         for address in sorted(set(addresses)):
             mail = EmailMultiAlternatives(subject=message.subject, body=message.text,
                                           from_email=settings.DEFAULT_FROM_EMAIL, to=[address],

@@ -13,9 +13,11 @@ The exactly-once protocol (healthchecks' sendalerts, extended with a lease; see 
    sweep started; sending with a lease older than ``REMINDER_LEASE_SECONDS``) is taken with one
    conditional UPDATE that stamps a fresh token. A row can be won by one claimer only: the UPDATE
    re-checks the state under the row lock (PostgreSQL) or the database write lock (SQLite).
-3. **send**: a Celery task per batch sends what its token owns; each row is finished by a
-   conditional UPDATE on (pk, token, state=sending) in the transaction that writes its in-app
-   notifications, so a worker that lost its lease writes nothing.
+3. **send**: a Celery task per batch sends what its token owns through one connection per
+   channel; at the end of the batch its rows are finished by one conditional UPDATE per final
+   state on (pks, token, state=sending), in the transaction that writes their in-app
+   notifications (one INSERT), so a worker that lost its lease writes nothing and a batch costs
+   the same number of queries whatever its size.
 4. **retry**: an SMTP failure marks the rows failed; the task retries its own failed rows with
    backoff, and the next sweep or hourly :func:`flush` claims whatever is still failed. A crashed
    worker's rows stay "sending" until the lease runs out and are then taken again.
@@ -25,7 +27,9 @@ function that sends a claimed batch): ``"outbox"`` is registered here; the campa
 their reminder log. Message kinds are registered in notifications/registry.py.
 
 The one window left open is the one no SMTP client can close: the server accepted a message
-and the worker died before recording it; that message is sent again after the lease.
+and the worker died before recording it; that message is sent again after the lease. Since the
+rows are recorded per batch, a worker killed mid-batch sends again what that batch had sent
+(at most ``REMINDER_BATCH_SIZE`` messages); an exception in the sender still records them.
 """
 
 import datetime
@@ -37,7 +41,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -194,50 +198,92 @@ def dispatch(model, *, today=None, started=None, limit=None):
 # --- 3. send ------------------------------------------------------------------------------------
 
 
-def _finish(model, row, token, state, *, error="", recipients="", channels=""):
-    """Record the end of one row, only if this sender still holds it."""
-    values = {"state": state, "last_error": error[:2000]}
-    if recipients:
-        values["recipients"] = recipients
-    if channels:
-        values["channels_done"] = channels
-    if state == State.SENT:
-        values["sent_at"] = timezone.now()
-    return model.objects.filter(pk=row.pk, claim_token=token, state=State.SENDING).update(**values) == 1
+def _per_row(values, output_field):
+    """One column's value for each row of an UPDATE: a constant when all rows agree, else a CASE."""
+    distinct = set(values.values())
+    if len(distinct) == 1:
+        return Value(distinct.pop(), output_field=output_field)
+    return Case(*[When(pk=pk, then=Value(v, output_field=output_field)) for pk, v in values.items()],
+                default=F(output_field.attname), output_field=output_field)
 
 
-def _complete(model, row, token, message, users, reached, channels_done):
-    """Mark sent and write the in-app notifications in one transaction: exactly once.
+def _finish_many(model, token, state, rows):
+    """Record the end of many rows in one conditional UPDATE, only those this sender still holds.
 
-    This runs once per message, so it is two plain SQL statements: building the same UPDATE and
-    INSERT through the ORM cost more CPU than the database spent on them (bench_reminders).
-    """
-    names = [u.get_full_name() or u.username for u in users]
-    recipients = "; ".join(filter(None, [join_list(names), ", ".join(reached)]))
-    now = timezone.now()
-    qn = connection.ops.quote_name
-    prep = _db_value
-    # Columns of one table only (e.g. the outbox's rendered subject), set by the sender's prepare().
-    extra = getattr(row, "extra_columns", None) or {}
-    extra_sql = "".join(f", {qn(model._meta.get_field(name).column)} = %s" for name in extra)
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {qn(model._meta.db_table)} SET state = %s, sent_at = %s, recipients = %s, "
-            f"channels_done = %s, last_error = ''{extra_sql} WHERE id = %s AND claim_token = %s AND state = %s",
-            [State.SENT, prep(model, "sent_at", now), recipients, channels_done,
-             *[prep(model, name, value) for name, value in extra.items()], row.pk,
-             prep(model, "claim_token", token), State.SENDING],
-        )
-        if cursor.rowcount != 1:  # the lease ran out and another sender has the row
-            return False
-        if users:
-            cursor.executemany(
-                f"INSERT INTO {qn(Notification._meta.db_table)} "
-                f"(user_id, category, title, body, link, read_at, created_at) VALUES (%s, %s, %s, %s, %s, NULL, %s)",
-                [(u.pk, message.category, message.subject[:200], message.summary, message.link[:300],
-                  prep(Notification, "created_at", now)) for u in users],
-            )
-    return True
+    ``rows`` is ``{pk: {column: value}}`` (the same columns for every row). Returns the number of
+    rows updated."""
+    if not rows:
+        return 0
+    columns = next(iter(rows.values())).keys()
+    values = {"state": state}
+    for name in columns:
+        values[name] = _per_row({pk: row[name] for pk, row in rows.items()}, model._meta.get_field(name))
+    return model.objects.filter(pk__in=list(rows), claim_token=token, state=State.SENDING).update(**values)
+
+
+class _Outcomes:
+    """What a batch did to its rows, written at its end with one UPDATE per final state (and one
+    INSERT of the in-app notifications), not with statements per row: the sweep's queries are a
+    constant per batch."""
+
+    def __init__(self, model, token):
+        self.model, self.token = model, token
+        self.sent = {}  # pk: (columns, message, users)
+        self.ended = defaultdict(dict)  # state: {pk: columns}
+
+    def end(self, row, state, *, error="", channels=None):
+        columns = {"last_error": error[:2000]}
+        if channels is not None:
+            columns["channels_done"] = channels
+        self.ended[state][row.pk] = columns
+
+    def complete(self, row, message, users, reached, channels_done):
+        names = [u.get_full_name() or u.username for u in users]
+        recipients = "; ".join(filter(None, [join_list(names), ", ".join(reached)]))
+        columns = {"recipients": recipients, "channels_done": channels_done, "last_error": ""}
+        # Columns of one table only (e.g. the outbox's rendered subject), set by the sender's prepare().
+        columns.update(getattr(row, "extra_columns", None) or {})
+        self.sent[row.pk] = (columns, message, users)
+
+    def write(self, result):
+        """Mark the sent rows and write their in-app notifications in one transaction: exactly
+        once, since a row this sender no longer holds (its lease ran out and another sender has it)
+        is not updated and gets no notification."""
+        model, token = self.model, self.token
+        with transaction.atomic():
+            for state in (State.SKIPPED, State.NO_RECIPIENT, State.FAILED):
+                count = _finish_many(model, token, state, self.ended.pop(state, {}))
+                if state == State.SKIPPED:
+                    result.skipped += count
+                elif state == State.NO_RECIPIENT:
+                    result.no_recipient += count
+            if not self.sent:
+                return
+            now = timezone.now()
+            marked = _finish_many(model, token, State.SENT,
+                                  {pk: {**columns, "sent_at": now} for pk, (columns, _m, _u) in self.sent.items()})
+            won = self.sent
+            if marked != len(self.sent):  # some leases ran out: keep the rows this sender marked
+                ours = set(model.objects.filter(pk__in=list(self.sent), claim_token=token, state=State.SENT)
+                           .values_list("pk", flat=True))
+                won = {pk: item for pk, item in self.sent.items() if pk in ours}
+            self.sent = {}
+            result.sent += len(won)
+            created = _db_value(Notification, "created_at", now)
+            notifications = [
+                (u.pk, message.category, message.subject[:200], message.summary, message.link[:300], created)
+                for _columns, message, users in won.values() for u in users
+            ]
+            if notifications:
+                # One executemany: the ORM's bulk_create would split it into SQLite's parameter limit.
+                qn = connection.ops.quote_name
+                with connection.cursor() as cursor:
+                    cursor.executemany(
+                        f"INSERT INTO {qn(Notification._meta.db_table)} "
+                        f"(user_id, category, title, body, link, read_at, created_at) "
+                        f"VALUES (%s, %s, %s, %s, %s, NULL, %s)",
+                        notifications,
+                    )
 
 
 def _db_value(model, field, value):
@@ -281,6 +327,7 @@ def send_rows(model, token, rows, prepare):
         return result
     channels = external_channels()
     claimed_at = rows[0].claimed_at or timezone.now()
+    outcomes = _Outcomes(model, token)
     try:
         for ch in channels:
             ch.open()
@@ -288,10 +335,8 @@ def send_rows(model, token, rows, prepare):
             claimed_at = _renew_if_needed(model, token, claimed_at)
             message, users = prepare(row)
             if message is None:
-                if isinstance(users, Undeliverable):
-                    result.no_recipient += _finish(model, row, token, State.NO_RECIPIENT, error=str(users))
-                else:
-                    result.skipped += _finish(model, row, token, State.SKIPPED, error=str(users))
+                state = State.NO_RECIPIENT if isinstance(users, Undeliverable) else State.SKIPPED
+                outcomes.end(row, state, error=str(users))
                 continue
             targets = users if isinstance(users, Targets) else Targets(users=users)
             done = [c for c in row.channels_done.split(",") if c]
@@ -308,23 +353,23 @@ def send_rows(model, token, rows, prepare):
             except Exception as exc:
                 error = f"{exc.__class__.__name__}: {exc}"
                 log.warning("%s %s failed: %s", model.__name__, row.pk, error)
-                _finish(model, row, token, State.FAILED, error=error, channels=",".join(done))
+                outcomes.end(row, State.FAILED, error=error, channels=",".join(done))
                 result.failed += 1
+                result.retry = True
                 if isinstance(exc, CONNECTION_ERRORS):
                     # The server is gone: the rest of the batch would wait for the same timeout.
-                    rest = [r.pk for r in rows[index + 1:]]
-                    result.failed += model.objects.filter(pk__in=rest, claim_token=token,
-                                                          state=State.SENDING).update(
-                        state=State.FAILED, last_error=error[:2000])
-                    result.retry = True
+                    for rest in rows[index + 1:]:
+                        outcomes.end(rest, State.FAILED, error=error, channels=rest.channels_done)
+                        result.failed += 1
                     break
-                result.retry = True
                 continue
             inapp = targets.users if targets.allows(INAPP) else []
-            result.sent += _complete(model, row, token, message, inapp, reached, ",".join(done))
+            outcomes.complete(row, message, inapp, reached, ",".join(done))
     finally:
         for ch in channels:
             ch.close()
+        # Also after an unexpected error: what went out is recorded, the rest waits for the lease.
+        outcomes.write(result)
     return result
 
 

@@ -8,6 +8,7 @@ import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
 from django.db import connection
+from django.db.models import Count
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -494,21 +495,59 @@ def test_inserting_does_not_grow_with_the_obligations_not_due(cast):
     assert _insert_queries(TODAY) == small
 
 
-def test_sending_costs_a_fixed_number_of_writes_per_row(cast):
-    def send_queries(n):
+def _send_queries(cast, n, *, opted_out=0):
+    """Queries of sending one claimed batch of ``n`` due reminders (each estate of the world's firm)."""
+    Notification.objects.all().delete()
+    Reminder.objects.all().delete()
+    Obligation.objects.all().delete()
+    mail.outbox = []
+    for _ in range(n):
+        cast.obligation(TODAY, estate=f.EstateFactory(street=cast.w.street, firm=cast.w.firm))
+    reminders.insert_due_reminders(today=TODAY)
+    token, claimed = outbox.claim_batch(Reminder, limit=n)
+    assert claimed == n
+    with CaptureQueriesContext(connection) as ctx:
+        result = reminders.send_reminder_batch(token=token, today=TODAY)
+    assert result.sent == n
+    return len(ctx)
+
+
+def test_sending_a_batch_costs_the_same_queries_for_3_and_6_reminders(cast):
+    assert _send_queries(cast, 6) == _send_queries(cast, 3)
+
+
+def test_sending_a_batch_costs_the_same_queries_for_10_and_100_reminders(cast):
+    small = _send_queries(cast, 10)
+    large = _send_queries(cast, 100)
+    assert large == small
+    # Still every reminder once, to every active user of the firm, in-app and by mail.
+    users = cast.w.firm.users.filter(is_active=True).count()
+    assert users and Reminder.objects.filter(state="sent").count() == 100
+    assert len(mail.outbox) == 100 and Notification.objects.count() == 100 * users
+
+
+def test_a_batch_mixing_sent_skipped_and_unreachable_rows_costs_the_same_queries(cast):
+    def mixed(n):
+        Notification.objects.all().delete()
         Reminder.objects.all().delete()
         Obligation.objects.all().delete()
-        for _ in range(n):
-            cast.obligation(TODAY, estate=f.EstateFactory(street=cast.w.street, firm=cast.w.firm))
+        for i in range(n):
+            firm = cast.w.firm if i % 3 else None  # an estate without a firm: nobody to remind
+            cast.obligation(TODAY, estate=f.EstateFactory(street=cast.w.street, firm=firm))
         reminders.insert_due_reminders(today=TODAY)
-        token, _ = outbox.claim_batch(Reminder)
+        token, _ = outbox.claim_batch(Reminder, limit=n)
+        Obligation.objects.filter(pk__in=Obligation.objects.order_by("pk").values("pk")[:2]).update(
+            state="submitted")  # settled after the claim: skipped at send time
         with CaptureQueriesContext(connection) as ctx:
-            reminders.send_reminder_batch(token=token, today=TODAY)
+            result = reminders.send_reminder_batch(token=token, today=TODAY)
+        assert result.skipped == 2 and result.no_recipient >= 1 and result.sent >= 1
         return len(ctx)
 
-    # Fixed reads (rows, users, templates) plus, per row, the mark-sent UPDATE and the in-app INSERT
-    # inside their own transaction (SAVEPOINT + RELEASE here, as the test runs in a transaction).
-    assert send_queries(6) - send_queries(3) == 3 * 4
+    small = mixed(12)
+    assert mixed(30) == small
+    states = dict(Reminder.objects.values_list("state").annotate(n=Count("pk")).values_list("state", "n"))
+    assert states == {"skipped": 2, "nobody": 9, "sent": 19}
+    assert Reminder.objects.filter(state="nobody").exclude(last_error="").count() == 9
 
 
 # --- digest --------------------------------------------------------------------------------------
