@@ -24,6 +24,12 @@ DISTRICTS = [
     ("余姚市", "YY", "330281"), ("慈溪市", "CX", "330282"), ("奉化市", "FH", "330283"),
     ("宁海县", "NH", "330226"), ("象山县", "XS", "330225"),
 ]
+# The functional zones a large registry adds (each under the division of the district it lies in);
+# with them a registry of tens of thousands of estates keeps districts of a plausible size.
+EXTRA_DISTRICTS = [
+    ("宁波高新区", "GX", "330204"), ("东钱湖旅游度假区", "DQ", "330212"), ("杭州湾新区", "HW", "330282"),
+    ("大榭开发区", "DX", "330206"), ("梅山保税港区", "MS", "330206"),
+]
 STREET_ROOTS = [
     "南门", "西门", "鼓楼", "月湖", "白云", "段塘", "望春", "江厦", "百丈", "东胜", "明楼", "福明", "新明", "东柳",
     "白鹤", "中马", "白沙", "孔浦", "文教", "甬江", "庄桥", "洪塘", "钟公庙", "首南", "下应", "潘火", "石碶", "梅墟",
@@ -48,6 +54,7 @@ SURNAMES = (
     "姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
 )
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玲辉建国红梅林斌波宁浩宇婷雪琳晨晓燕鹏飞亮"
+ESTATE_BATCH = 5000
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 ORG_CODE_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 
@@ -88,21 +95,114 @@ def _unique(rng, make, used):
     raise RuntimeError("name pool exhausted")
 
 
+CN_DIGITS = "零一二三四五六七八九"
+
+
+def chinese_number(n):
+    """1..9999 in Chinese numerals, as in 二期, 十二期, 一百零三期."""
+    if n < 10:
+        return CN_DIGITS[n]
+    if n < 20:
+        return "十" + (CN_DIGITS[n % 10] if n % 10 else "")
+    if n < 100:
+        return CN_DIGITS[n // 10] + "十" + (CN_DIGITS[n % 10] if n % 10 else "")
+    if n < 1000:
+        rest = n % 100
+        tail = "" if not rest else (("零" + CN_DIGITS[rest]) if rest < 10 else
+                                    (CN_DIGITS[rest // 10] + "十" + (CN_DIGITS[rest % 10] if rest % 10 else "")))
+        return CN_DIGITS[n // 100] + "百" + tail
+    return str(n)
+
+
+def estate_phase(base, n):
+    return f"{base}{chinese_number(n)}期"
+
+
+def firm_branch(base, n):
+    return f"{base}第{chinese_number(n)}分公司"
+
+
+class UniqueNames:
+    """Distinct names drawn from ``rng``, never exhausted.
+
+    While the pool is roomy a name is drawn as before (up to ``tries`` draws until an unused one), so
+    small cities keep exactly their old names. Once a draw fails ``tries`` times the pool is taken as
+    saturated for good: from then on one draw (of ``saturated_make`` if given, a larger pool) and, if
+    that name is taken, its next free variant (``variant(base, n)``, n = 2, 3, …: 阳光花园二期). Each name
+    costs a bounded number of draws, so 200,000 names take a second or two, and the sequence depends
+    only on the rng: the same seed gives the same names."""
+
+    def __init__(self, *, variant, tries=50):
+        self.variant, self.tries = variant, tries
+        self.used, self.next_variant, self.saturated = set(), {}, False
+
+    def take(self, make, saturated_make=None):
+        if not self.saturated:
+            for _ in range(self.tries):
+                value = make()
+                if value not in self.used:
+                    self.used.add(value)
+                    return value
+            self.saturated = True
+        base = (saturated_make or make)()
+        if base not in self.used:
+            self.used.add(base)
+            return base
+        n = self.next_variant.get(base, 2)
+        while (value := self.variant(base, n)) in self.used:
+            n += 1
+        self.next_variant[base] = n + 1
+        self.used.add(value)
+        return value
+
+
+def estate_name_makers(rng, *, old):
+    """The draws of one estate name: the usual one (a head, sometimes two, and a tail fitting its age)
+    and the larger pool used once that is exhausted (always two parts: a street root or a head, then a
+    head). Only the tail is drawn here, so the rng sequence of a small city is what it always was."""
+    tail = rng.choice(ESTATE_TAILS_OLD if old else ESTATE_TAILS_NEW)
+    usual = lambda: (rng.choice(STREET_ROOTS[:20] + ESTATE_HEADS) + rng.choice(ESTATE_HEADS) + tail  # noqa: E731
+                     if rng.random() < 0.3 else rng.choice(ESTATE_HEADS) + tail)
+    larger = lambda: rng.choice(STREET_ROOTS + ESTATE_HEADS) + rng.choice(ESTATE_HEADS) + tail  # noqa: E731
+    return usual, larger
+
+
+def firm_name_maker(rng):
+    return lambda: rng.choice(FIRM_HEADS) + rng.choice(FIRM_HEADS[:8] + [""]) + rng.choice(FIRM_TAILS)
+
+
+def firm_saturated_maker(rng, district_short):
+    """District-prefixed firm names (鄞州区锦绣阳光物业服务有限公司) once the city-wide pool is used up."""
+    return lambda: (district_short + rng.choice(FIRM_HEADS + ESTATE_HEADS) + rng.choice(ESTATE_HEADS)
+                    + rng.choice(FIRM_TAILS))
+
+
+def district_count(estates):
+    """6 districts for a small city, Ningbo's 11 up to 20,000 estates, then its functional zones too."""
+    if estates <= 1500:
+        return 6
+    if estates <= 20000:
+        return len(DISTRICTS)
+    return len(DISTRICTS) + len(EXTRA_DISTRICTS)
+
+
 @transaction.atomic
 def build_city(*, estates=300, seed=2011, city_name=CITY_NAME, city_short=CITY_SHORT, old_estate_share=0.35):
     """Create one city bureau, its districts, streets and communities, firms of all grades
     and `estates` estates. Returns a DemoCity. Deterministic for a given (estates, seed)."""
     rng = random.Random(seed)
-    n_districts = 6 if estates <= 1500 else len(DISTRICTS)
+    n_districts = district_count(estates)
     per_district = max(1, math.ceil(estates / n_districts))
-    streets_per_district = max(3, min(40, math.ceil(per_district / 25)))
+    # About 25 estates a street; every street root at most once a district (56 of them).
+    streets_per_district = max(3, min(len(STREET_ROOTS), math.ceil(per_district / 25)))
     city = Agency.objects.create(name=city_name, short_name=city_short, level=Agency.Level.CITY,
                                  division_code="330200", phone="0574-87189000", address="宁波市宁穿路 2001 号")
     districts, streets, communities_by_street = [], [], {}
     street_names = list(STREET_ROOTS)
     rng.shuffle(street_names)
     street_iter = iter(street_names * 50)
-    for d_name, _prefix, d_code in DISTRICTS[:n_districts]:
+    all_districts = DISTRICTS + EXTRA_DISTRICTS
+    for d_name, _prefix, d_code in all_districts[:n_districts]:
         district = Agency.objects.create(
             name=f"{d_name}住房和城乡建设局", short_name=d_name, level=Agency.Level.DISTRICT, parent=city,
             division_code=d_code, phone=landline(rng),
@@ -124,14 +224,14 @@ def build_city(*, estates=300, seed=2011, city_name=CITY_NAME, city_short=CITY_S
 
     # Firms: about one per eight estates, graded roughly 15% / 35% / 50%.
     n_firms = max(len(districts) * 2, estates // 8)
-    firms, firm_names, codes = [], set(), set()
+    firms, codes = [], set()
+    firm_names = UniqueNames(variant=firm_branch)
     for i in range(n_firms):
         district = districts[i % len(districts)]
         grade = 1 if rng.random() < 0.15 else (2 if rng.random() < 0.41 else 3)
         if i < 3:
             grade = i + 1  # every grade exists even in the smallest city
-        name = _unique(rng, lambda: rng.choice(FIRM_HEADS) + rng.choice(FIRM_HEADS[:8] + [""]) + rng.choice(FIRM_TAILS),
-                       firm_names)
+        name = firm_names.take(firm_name_maker(rng), firm_saturated_maker(rng, district.short_name))
         firms.append(PropertyFirm(
             name=name, grade=grade,
             credit_code=_unique(rng, lambda d=district: credit_code(rng, d.division_code), codes),
@@ -147,8 +247,9 @@ def build_city(*, estates=300, seed=2011, city_name=CITY_NAME, city_short=CITY_S
     streets_by_district = {}
     for street in streets:
         streets_by_district.setdefault(street.parent_id, []).append(street)
-    prefix_by_district = {d.pk: DISTRICTS[i][1] for i, d in enumerate(districts)}
-    rows, names = [], set()
+    prefix_by_district = {d.pk: all_districts[i][1] for i, d in enumerate(districts)}
+    code_width = max(5, len(str(estates)))
+    rows, created, names = [], 0, UniqueNames(variant=estate_phase)
     for i in range(estates):
         district = districts[i % len(districts)]
         street = rng.choice(streets_by_district[district.pk])
@@ -158,12 +259,10 @@ def build_city(*, estates=300, seed=2011, city_name=CITY_NAME, city_short=CITY_S
         firm = rng.choice(pool)
         old = rng.random() < old_estate_share
         year = rng.randint(1982, 1998) if old else rng.randint(1999, 2011)
-        tail = rng.choice(ESTATE_TAILS_OLD if old else ESTATE_TAILS_NEW)
-        name = _unique(rng, lambda t=tail: rng.choice(STREET_ROOTS[:20] + ESTATE_HEADS) + rng.choice(ESTATE_HEADS) + t
-                       if rng.random() < 0.3 else rng.choice(ESTATE_HEADS) + t, names)
+        name = names.take(*estate_name_makers(rng, old=old))
         households = rng.randint(80, 600) if old else rng.randint(150, 3000)
         rows.append(Estate(
-            code=f"{prefix_by_district[district.pk]}{i + 1:05d}", name=name,
+            code=f"{prefix_by_district[district.pk]}{i + 1:0{code_width}d}", name=name,
             address=f"{district.short_name}{street.short_name.removesuffix('街道')}路 {rng.randint(1, 888)} 号",
             district=district, street=street, community=community, firm=firm,
             category=rng.choices((1, 2, 3), weights=(2, 5, 3))[0] if not old else rng.choice((2, 3)),
@@ -171,8 +270,15 @@ def build_city(*, estates=300, seed=2011, city_name=CITY_NAME, city_short=CITY_S
             has_owners_committee=rng.random() < 0.45, hotline=landline(rng) if rng.random() < 0.6 else "",
             complaint_phone="",
         ))
+        if len(rows) >= ESTATE_BATCH:
+            # Insert as we go: memory stays flat in the number of estates (bulk_create's batch_size alone
+            # would still hold every unsaved Estate in one list).
+            Estate.objects.bulk_create(rows, batch_size=1000)
+            created += len(rows)
+            rows = []
     Estate.objects.bulk_create(rows, batch_size=1000)
-    return DemoCity(city=city, districts=districts, streets=streets, firms=firms, estates_created=len(rows))
+    created += len(rows)
+    return DemoCity(city=city, districts=districts, streets=streets, firms=firms, estates_created=created)
 
 
 def demo_city_step(command, *, estates=300, seed=2011, **options):
