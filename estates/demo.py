@@ -163,8 +163,16 @@ def estate_name_makers(rng, *, old):
     tail = rng.choice(ESTATE_TAILS_OLD if old else ESTATE_TAILS_NEW)
     usual = lambda: (rng.choice(STREET_ROOTS[:20] + ESTATE_HEADS) + rng.choice(ESTATE_HEADS) + tail  # noqa: E731
                      if rng.random() < 0.3 else rng.choice(ESTATE_HEADS) + tail)
-    larger = lambda: rng.choice(STREET_ROOTS + ESTATE_HEADS) + rng.choice(ESTATE_HEADS) + tail  # noqa: E731
+    larger = lambda: two_parts(rng, STREET_ROOTS + ESTATE_HEADS, ESTATE_HEADS) + tail  # noqa: E731
     return usual, larger
+
+
+def two_parts(rng, firsts, seconds):
+    """Two different words (never 荷花荷花)."""
+    first = rng.choice(firsts)
+    while (second := rng.choice(seconds)) == first:
+        pass
+    return first + second
 
 
 def firm_name_maker(rng):
@@ -173,8 +181,7 @@ def firm_name_maker(rng):
 
 def firm_saturated_maker(rng, district_short):
     """District-prefixed firm names (鄞州区锦绣阳光物业服务有限公司) once the city-wide pool is used up."""
-    return lambda: (district_short + rng.choice(FIRM_HEADS + ESTATE_HEADS) + rng.choice(ESTATE_HEADS)
-                    + rng.choice(FIRM_TAILS))
+    return lambda: district_short + two_parts(rng, FIRM_HEADS + ESTATE_HEADS, ESTATE_HEADS) + rng.choice(FIRM_TAILS)
 
 
 def district_count(estates):

@@ -102,3 +102,11 @@ def test_seed_city_command_builds_a_small_city():
     call_command("seed_city", estates=50, seed=3, stdout=out)
     assert Estate.objects.count() == 50
     assert "50 estates (seed 3)" in out.getvalue()
+
+
+def test_names_from_the_larger_pool_never_repeat_a_word():
+    rng, names = random.Random(5), UniqueNames(variant=estate_phase, tries=1)
+    names.saturated = True
+    drawn = [names.take(*estate_name_makers(rng, old=False)) for _ in range(5000)]
+    heads = [name for name in drawn if not name.endswith("期")]
+    assert heads and not any(name[:2] == name[2:4] for name in heads)
