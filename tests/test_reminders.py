@@ -422,6 +422,57 @@ def test_the_worker_that_lost_its_lease_writes_nothing(cast, settings):
     assert Notification.objects.count() == 1 and len(mail.outbox) == 1
 
 
+def test_a_row_whose_lease_ran_out_during_the_batch_is_left_to_its_new_sender(cast, settings, monkeypatch):
+    first = cast.obligation(TODAY)
+    cast.obligation(TODAY, estate=cast.w.estate2)
+    reminders.insert_due_reminders(today=TODAY)
+    slow, count = outbox.claim_batch(Reminder)
+    assert count == 2
+    taken = Reminder.objects.get(obligation=first)
+    render = reminders.rendering.reminder_message
+    later = timezone.now() + datetime.timedelta(seconds=settings.REMINDER_LEASE_SECONDS + 1)
+    fresh = []
+
+    def render_slowly(reminder, ob, **kwargs):
+        if not fresh:  # while the slow batch renders, another sender takes one of its rows
+            fresh.append(outbox.claim_batch(Reminder, now=later, pks=[taken.pk])[0])
+        return render(reminder, ob, **kwargs)
+
+    monkeypatch.setattr(reminders.rendering, "reminder_message", render_slowly)
+    result = reminders.send_reminder_batch(token=slow, today=TODAY)
+    assert result.sent == 1
+    taken.refresh_from_db()
+    assert taken.state == "sending" and taken.claim_token == fresh[0]
+    monkeypatch.setattr(reminders.rendering, "reminder_message", render)
+    assert reminders.send_reminder_batch(token=fresh[0], today=TODAY).sent == 1
+    users = cast.w.firm.users.filter(is_active=True).count()
+    assert Reminder.objects.filter(state="sent").count() == 2
+    # The row the slow sender lost got its in-app notifications from its new sender only.
+    assert Notification.objects.count() == 2 * users
+
+
+def test_an_error_in_the_middle_of_a_batch_still_records_what_went_out(cast, monkeypatch):
+    cast.obligation(TODAY)
+    cast.obligation(TODAY, estate=cast.w.estate2)
+    reminders.insert_due_reminders(today=TODAY)
+    token, _ = outbox.claim_batch(Reminder)
+    render = reminders.rendering.reminder_message
+    calls = []
+
+    def render_then_break(reminder, ob, **kwargs):
+        calls.append(reminder.pk)
+        if len(calls) == 2:
+            raise RuntimeError("a bug in rendering")
+        return render(reminder, ob, **kwargs)
+
+    monkeypatch.setattr(reminders.rendering, "reminder_message", render_then_break)
+    with pytest.raises(RuntimeError):
+        reminders.send_reminder_batch(token=token, today=TODAY)
+    states = dict(Reminder.objects.values_list("pk", "state"))
+    assert states == {calls[0]: "sent", calls[1]: "sending"}  # the second waits for the lease
+    assert len(mail.outbox) == 1 and Notification.objects.count() == cast.w.firm.users.filter(is_active=True).count()
+
+
 # --- failures ------------------------------------------------------------------------------------
 
 
