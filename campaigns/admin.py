@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from core.admin import ReadOnlyAdminMixin
+from core.pagination import IdsFirstPaginator
 from core.text import join_messages, labelled, with_note
 from core.xlsx_admin import XlsxAdminMixin
 from estates import scoping
@@ -579,6 +580,8 @@ class ObligationAdmin(XlsxAdminMixin, ScopedAdmin):
     list_filter = (CampaignFilter, ActionFilter, TaskFilter, "state", OverdueFilter, ObligationDistrictFilter,
                    ObligationStreetFilter, FirmFilter, FirmGradeFilter)
     list_select_related = selectors.LIST_RELATED
+    # The page's ids through the (due_date, id) indexes, then its related rows for those ids only.
+    paginator = IdsFirstPaginator
     search_fields = selectors.OBLIGATION_SEARCH_FIELDS
     date_hierarchy = None
     actions = ["accept_selected", "return_selected"]

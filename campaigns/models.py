@@ -355,6 +355,12 @@ class Obligation(models.Model):
             models.Index(fields=["state", "due_date"], name="obligation_state_due"),
             models.Index(fields=["campaign", "state"], name="obligation_campaign_state"),
             models.Index(fields=["reviewer", "state"], name="obligation_reviewer_state"),
+            # The lists' default order (Meta.ordering), alone and after the usual filters (the admin's campaign
+            # filter, a district's own work): the page's ids are read in index order, no sort of the whole table
+            # (docs/PERFORMANCE.md, core.pagination.IdsFirstPaginator).
+            models.Index(fields=["due_date", "id"], name="obligation_due_id"),
+            models.Index(fields=["campaign", "due_date", "id"], name="obligation_campaign_due_id"),
+            models.Index(fields=["district", "due_date", "id"], name="obligation_district_due_id"),
         ]
 
     def __str__(self):

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_http_methods
 
 from accounts.decorators import firm_user_required
 from core import xlsx
+from core.pagination import IdsFirstPaginator
 from estates import scoping
 from estates import selectors as estate_selectors
 
@@ -75,7 +76,7 @@ def obligation_list(request):
                                     filter=None if current == "all" else current, estate=estate)
     if request.GET.get("export") == "xlsx":
         return _export_obligations(request, qs, campaign=campaign, filter=current, estate=estate)
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = IdsFirstPaginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     counts = selectors.filter_counts(user=user, campaign=campaign, today=today)
     params = {"campaign": campaign.pk if campaign else "all"}
     if estate is not None:
