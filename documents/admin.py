@@ -136,5 +136,5 @@ class NoticeTemplateAdmin(XlsxAdminMixin, ScopedAdmin):
         except PlaceholderError as exc:  # a text saved before the current limits
             messages.error(request, _("无法预览：%(error)s") % {"error": exc})
         else:
-            return pdf_response(pdf, f"{template.get_kind_display()}-预览.pdf")
+            return pdf_response(pdf, _("%(kind)s-预览.pdf") % {"kind": template.get_kind_display()})
         return redirect("admin:documents_noticetemplate_change", template.pk)
