@@ -28,6 +28,7 @@ Kinds live in any app's ``jobs.py`` or ``tasks.py``; both are imported on first 
 import logging
 import os
 import threading
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -36,7 +37,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.files.base import ContentFile
-from django.db import connections, transaction
+from django.db import OperationalError, connections, transaction
 from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone, translation
@@ -92,6 +93,22 @@ def get_job_function(kind):
         raise LookupError(f"unknown job kind {kind!r}") from None
 
 
+def _update_job(job_id, *conditions, **fields):
+    """One UPDATE of the job row, retried while the table is locked.
+
+    SQLite in shared-cache mode (the test database, and any in-memory set-up) answers "table is locked"
+    at once instead of waiting out its timeout when a page is reading the job row as the job thread
+    writes it: a short retry lets the progress page and the job share the row. Other errors raise.
+    """
+    for attempt in range(40):
+        try:
+            return Job.objects.filter(*conditions, pk=job_id).update(**fields)
+        except OperationalError as exc:
+            if "locked" not in str(exc) or attempt == 39:
+                raise
+            time.sleep(0.05)
+
+
 class Progress:
     """The callback a job function reports through: ``progress(percent, message="")``.
 
@@ -109,8 +126,12 @@ class Progress:
         message = self.message if message is None else str(message)
         if percent == self.percent and message == self.message:
             return
+        try:
+            _update_job(self.job_id, progress=percent, message=message)
+        except OperationalError:  # progress is for show: a locked row must not fail the job itself
+            logger.warning("job %s: progress %s%% not stored (database locked)", self.job_id, percent)
+            return
         self.percent, self.message = percent, message
-        Job.objects.filter(pk=self.job_id).update(progress=percent, message=message)
 
     def step(self, done, total, message=None, *, start=0, end=100):
         """Report ``done`` of ``total`` mapped onto the range ``start``–``end``."""
@@ -163,7 +184,7 @@ def _run_in_thread(job_id):
 
 
 def _finish_failed(job_id, message):
-    Job.objects.filter(pk=job_id).update(state=Job.State.FAILED, message=message, finished_at=timezone.now())
+    _update_job(job_id, state=Job.State.FAILED, message=message, finished_at=timezone.now())
 
 
 def job_run(job_id):
@@ -172,7 +193,7 @@ def job_run(job_id):
     # Claim by conditional update: a redelivered task finds the job taken and stops; a job
     # whose worker died (still "running" after the lease) is taken again.
     claimable = Q(state=Job.State.PENDING) | Q(state=Job.State.RUNNING, started_at__lt=now - JOB_LEASE)
-    claimed = Job.objects.filter(claimable, pk=job_id).update(state=Job.State.RUNNING, started_at=now, progress=0)
+    claimed = _update_job(job_id, claimable, state=Job.State.RUNNING, started_at=now, progress=0)
     job = Job.objects.select_related("owner").get(pk=job_id)
     if not claimed:  # already run (redelivered task) or being run elsewhere
         return job
@@ -201,7 +222,7 @@ def _store_result(job, result):
     message = Job.objects.filter(pk=job.pk).values_list("message", flat=True).first()
     if not message:
         fields["message"] = _("已完成。")
-    Job.objects.filter(pk=job.pk).update(**fields)
+    _update_job(job.pk, **fields)
 
 
 def job_attach_file(job, *, name, content):

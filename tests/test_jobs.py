@@ -294,3 +294,53 @@ def test_without_a_broker_a_job_runs_in_a_thread_and_the_request_returns_first(c
 def test_tests_keep_jobs_eager(settings):
     # conftest.py turns the thread runner off so that a job is done when job_start returns.
     assert settings.JOBS_IN_THREADS is False
+
+
+def _locked_for(times, monkeypatch):
+    """The job row's UPDATE answers "database table is locked" ``times`` times, then works."""
+    from django.db import OperationalError
+    from django.db.models import QuerySet
+
+    real_update = QuerySet.update
+    calls = {"locked": 0}
+
+    def update(self, **fields):
+        if self.model is Job and calls["locked"] < times:
+            calls["locked"] += 1
+            raise OperationalError("database table is locked: core_job")
+        return real_update(self, **fields)
+
+    monkeypatch.setattr(QuerySet, "update", update)
+    monkeypatch.setattr(jobs.time, "sleep", lambda seconds: None)
+    return calls
+
+
+def test_a_job_row_locked_for_a_moment_is_written_once_the_lock_is_gone(world, start, monkeypatch):
+    """SQLite's shared cache answers "table is locked" at once while a page reads the row: the runner retries."""
+    calls = _locked_for(5, monkeypatch)
+    job = start(world.firm_user, text="月湖花园")
+    assert calls["locked"] == 5
+    assert job.state == Job.State.DONE and job.progress == 100
+
+
+def test_progress_that_cannot_be_stored_does_not_fail_the_job(world, monkeypatch):
+    job = Job.objects.create(kind="tests.echo", owner=world.firm_user, params={})
+    progress = jobs.Progress(job)
+    _locked_for(1000, monkeypatch)
+    progress(40, "四成")  # logged, not raised
+    monkeypatch.undo()
+    progress(40, "四成")  # not taken as already stored: written now
+    job.refresh_from_db()
+    assert (job.progress, job.message) == (40, "四成")
+
+
+def test_other_database_errors_are_not_retried(world, monkeypatch):
+    from django.db import OperationalError
+    from django.db.models import QuerySet
+
+    def update(self, **fields):
+        raise OperationalError("no such table: core_job")
+
+    monkeypatch.setattr(QuerySet, "update", update)
+    with pytest.raises(OperationalError):
+        jobs._update_job(1, progress=1)
