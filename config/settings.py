@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "campaigns",
     "notifications",
     "documents",
+    "suggestions",
 ]
 
 MIDDLEWARE = [
@@ -298,6 +299,14 @@ REMINDER_RETRY_BACKOFF = env.int("REMINDER_RETRY_BACKOFF", default=60)
 REMINDER_OVERDUE_HORIZON_DAYS = env.int("REMINDER_OVERDUE_HORIZON_DAYS", default=120)
 # The weekday the sweep command also sends the overdue digest (Python: Monday=0 ... Friday=4).
 REMINDER_DIGEST_WEEKDAY = env.int("REMINDER_DIGEST_WEEKDAY", default=4)
+# The online suggestion box (suggestions/): deadlines in working days (a district or a campaign may set its
+# own in the admin), the limits against floods, and how long personal data of finished entries is kept (PIPL).
+SUGGESTION_ACKNOWLEDGE_WORKDAYS = env.int("SUGGESTION_ACKNOWLEDGE_WORKDAYS", default=1)
+SUGGESTION_ANSWER_WORKDAYS = env.int("SUGGESTION_ANSWER_WORKDAYS", default=2)
+SUGGESTION_RATE_PER_HOUR = env.int("SUGGESTION_RATE_PER_HOUR", default=5)  # per sender and estate
+SUGGESTION_RATE_PER_DAY = env.int("SUGGESTION_RATE_PER_DAY", default=20)  # per sender (and per mobile)
+SUGGESTION_RETENTION_DAYS = env.int("SUGGESTION_RETENTION_DAYS", default=730)
+SUGGESTION_PHOTO_MAX_BYTES = env.int("SUGGESTION_PHOTO_MAX_BYTES", default=5 * 1024 * 1024)
 
 # --- Security -------------------------------------------------------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

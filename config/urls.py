@@ -18,6 +18,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("portal/campaigns/", include("campaigns.urls")),
     path("portal/", include("estates.urls")),
+    path("", include("suggestions.urls")),  # before e/<code>/: its public pages live under e/ too
     path("e/", include("estates.public_urls")),  # public estate pages, the target of printed QR codes
     path("jobs/", include("core.urls")),
     path("documents/", include("documents.urls")),

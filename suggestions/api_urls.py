@@ -1,0 +1,3 @@
+"""api pages of the suggestion box (see suggestions/urls.py)."""
+
+urlpatterns = []

@@ -1,0 +1,3 @@
+"""portal pages of the suggestion box (see suggestions/urls.py)."""
+
+urlpatterns = []

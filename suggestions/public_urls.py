@@ -1,0 +1,3 @@
+"""public pages of the suggestion box (see suggestions/urls.py)."""
+
+urlpatterns = []
