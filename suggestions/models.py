@@ -295,3 +295,51 @@ class ReplyTemplate(models.Model):
 
     def __str__(self):
         return self.title
+
+
+class PosterPrint(models.Model):
+    """A poster of an estate's suggestion box printed (downloaded as PDF, alone or in a batch): with the
+    box open online, this is what the campaign's "suggestion box" task counts (a record kind)."""
+
+    estate = models.ForeignKey(Estate, verbose_name=_("小区"), on_delete=models.CASCADE, related_name="+")
+    printed_on = models.DateField(_("打印日期"))
+    printed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("打印人"), null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(_("时间"), auto_now_add=True)
+
+    scope_links = {"estate": "estate"}
+    objects = scoping.ScopedManager()
+
+    class Meta:
+        verbose_name = _("意见箱海报打印记录")
+        verbose_name_plural = pgettext_lazy("plural", "意见箱海报打印记录")
+        ordering = ["-printed_on", "-pk"]
+        indexes = [models.Index(fields=["estate", "printed_on"], name="poster_print_estate_day")]
+
+    def __str__(self):
+        return f"{self.estate} {self.printed_on}"
+
+
+class ApiClient(models.Model):
+    """A hotline platform (12345) allowed to post entries for the estates of one district through the
+    Open311-style API. Only a hash of its token is stored; the token is shown once, when issued."""
+
+    district = models.ForeignKey(Agency, verbose_name=_("区"), on_delete=models.CASCADE, related_name="+",
+                                 limit_choices_to={"level": Agency.Level.DISTRICT})
+    name = models.CharField(_("名称"), max_length=100, help_text=_("如“海曙区 12345 热线平台”。"))
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    token_prefix = models.CharField(_("令牌前缀"), max_length=8, editable=False)
+    is_active = models.BooleanField(_("启用"), default=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    last_used_at = models.DateTimeField(_("最近使用"), null=True, blank=True)
+
+    scope_links = {"agency": "district"}
+    objects = scoping.ScopedManager()
+
+    class Meta:
+        verbose_name = _("热线平台接口")
+        verbose_name_plural = pgettext_lazy("plural", "热线平台接口")
+        ordering = ["district__path", "name"]
+
+    def __str__(self):
+        return self.name
