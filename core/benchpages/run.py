@@ -1,0 +1,235 @@
+"""One run of the page benchmark: seed, serve, load every page beside its floor, report.
+
+The order of a run:
+
+1. a throwaway PostgreSQL database migrated next to the configured one; the seed steps the apps registered
+   (core/benchpages/registry.py) build the city of ``--estates`` estates, one user per role, a published
+   campaign moved on in time (obligations accepted, submitted, returned), records, reminders, notifications;
+   a logged-in session per role through ``Client.force_login`` (the real session and auth models);
+2. the floor's own throwaway database (1,000 rows and a superuser) and two gunicorns under config/gunicorn.py,
+   ``--workers`` sync workers each, on loopback: the portal with its production settings, the floor project;
+3. each page is requested once as its role and must answer 200 (a redirect to the login page would measure
+   nothing); then ``--rounds`` times: the page for ``--duration`` seconds, then its floor for as long
+   (A B A B…), ``--clients`` clients each; the floor of a page is measured in the slices beside it, so a page
+   and its ratio share the machine's load of the same minutes;
+4. per page: req/s, p50/p95/p99, max, errors and timeouts of the page and its floor, the ratios of p95 and
+   req/s, the target of its kind and PASS/FAIL; the load average of the machine after its slices.
+"""
+
+import datetime
+import logging
+import os
+import platform
+import subprocess
+import time
+
+from django.conf import settings
+from django.db import connection
+from django.test import Client, override_settings
+
+from . import registry
+from .runner import Target, fetch, load
+from .servers import (
+    HOST,
+    MANIFEST_STORAGE,
+    Server,
+    collect_static,
+    database_url,
+    throwaway_floor_database,
+    throwaway_portal_database,
+)
+from .stats import summarise, verdict
+
+FLOOR_PATHS = {"list": "/items/", "changelist": "/admin/floor/item/"}
+FLOOR_ROWS = 1000
+
+
+def select_pages(names=None):
+    """The registered pages, or those named (unknown names are an error listing the known ones)."""
+    pages = registry.pages()
+    if not names:
+        return list(pages.values())
+    unknown = [n for n in names if n not in pages]
+    if unknown:
+        raise KeyError(f"unknown page(s): {', '.join(unknown)}; known: {', '.join(sorted(pages))}")
+    return [pages[n] for n in names]
+
+
+def seed(stdout, *, estates, seed_value):
+    """Run the registered seed steps. Mail the seed sends (publishing notifies the parties) goes to memory, and
+    the INFO lines of Celery's eager tasks are not printed: the run's output is its figures."""
+    ctx = registry.Context(estates=estates, seed=seed_value, stdout=stdout)
+    logging.disable(logging.INFO)
+    try:
+        with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
+            for step in registry.seed_steps():
+                t0 = time.perf_counter()
+                step.run(ctx)
+                stdout.write(f"  seed step {step.name}: {time.perf_counter() - t0:.1f} s")
+    finally:
+        logging.disable(logging.NOTSET)
+    return ctx
+
+
+def sessions(ctx):
+    """Cookies of a logged-in session per role (none for anonymous)."""
+    cookies = {"anonymous": {}}
+    for role, user in ctx.users.items():
+        client = Client()
+        client.force_login(user)
+        cookies[role] = {settings.SESSION_COOKIE_NAME: client.cookies[settings.SESSION_COOKIE_NAME].value}
+    return cookies
+
+
+def _git_commit():
+    try:
+        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=settings.BASE_DIR, capture_output=True,
+                              text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return ""
+
+
+def check(target):
+    """The page answers its expected status once (a wrong answer: the status and the start of the body)."""
+    sample, body, _c = fetch(target, timeout=30)
+    if sample.ok:
+        return None
+    return f"answered {sample.status or 'nothing'}: {body[:200].decode('utf-8', 'replace')!r}"
+
+
+def bench(pages, *, stdout, estates, seed_value=2011, clients=20, duration=10.0, rounds=2, workers=2,
+          timeout=10.0, workdir, header=None):
+    """Run the whole benchmark; returns the result dict (what ``--json`` writes)."""
+    started = datetime.datetime.now(datetime.UTC)
+    result = {
+        "started": started.isoformat(timespec="seconds"), "estates": estates, "seed": seed_value,
+        "clients": clients, "duration": duration, "rounds": rounds, "workers": workers, "timeout": timeout,
+        "commit": _git_commit(), "cpus": os.cpu_count(), "python": platform.python_version(),
+        "loadavg_start": os.getloadavg(), "pages": [],
+    }
+    static_root = workdir / "static"
+    collect_static(stdout, static_root)
+    with throwaway_portal_database(stdout) as portal_db, throwaway_floor_database(stdout, rows=FLOOR_ROWS) as (
+            floor_env, floor_cookies):
+        t0 = time.perf_counter()
+        ctx = seed(stdout, estates=estates, seed_value=seed_value)
+        result["seed_seconds"] = round(time.perf_counter() - t0, 1)
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW server_version")
+            result["postgresql"] = cursor.fetchone()[0]
+            # Planner statistics as autovacuum would have them on a live server after the bulk inserts.
+            cursor.execute("VACUUM ANALYZE")
+        cookies = sessions(ctx)
+        portal = Server(name="portal", app="config.wsgi", workers=workers, logdir=workdir, env={
+            "DATABASE_URL": database_url(connection.settings_dict, portal_db), "DEBUG": "0", "EMBEDDED": "0",
+            "CONN_MAX_AGE": "60", "SECRET_KEY": settings.SECRET_KEY, "STATIC_ROOT": str(static_root),
+            "STATICFILES_BACKEND": MANIFEST_STORAGE, "REDIS_URL": "", "ENV_FILE": "/dev/null", "ALLOWED_HOSTS": HOST,
+            "LOG_LEVEL": "WARNING"})
+        floor = Server(name="floor", app="core.benchpages.floor.wsgi", workers=workers, logdir=workdir,
+                       env=floor_env)
+        try:
+            portal.start()
+            floor.start(probe=FLOOR_PATHS["list"])
+            stdout.write(f"servers: portal :{portal.port}, floor :{floor.port} ({workers} sync workers each); "
+                         f"{clients} clients, {rounds} × ({duration:g} s page + {duration:g} s floor) a page")
+            floors = {kind: Target(host=HOST, port=floor.port, path=path, cookies=floor_cookies)
+                      for kind, path in FLOOR_PATHS.items()}
+            for kind, target in floors.items():
+                problem = check(target)
+                if problem:
+                    raise RuntimeError(f"the floor's {kind} page {target!r} {problem}")
+            if header:
+                stdout.write(header)
+            for page in pages:
+                result["pages"].append(_bench_page(page, ctx=ctx, cookies=cookies, portal=portal, floors=floors,
+                                                   clients=clients, duration=duration, rounds=rounds,
+                                                   timeout=timeout, workers=workers, stdout=stdout))
+        finally:
+            portal.stop()
+            floor.stop()
+            connection.close()
+    result["loadavg_end"] = os.getloadavg()
+    result["seconds"] = round((datetime.datetime.now(datetime.UTC) - started).total_seconds(), 1)
+    return result
+
+
+def _bench_page(page, *, ctx, cookies, portal, floors, clients, duration, rounds, timeout, workers, stdout):
+    entry = {"name": page.name, "pattern": page.pattern, "role": page.role, "kind": page.kind,
+             "target": page.target.label, "path": None}
+    try:
+        path = page.url(ctx)
+    except Exception as exc:  # the seed has no object for it: report, go on with the others
+        entry.update(skipped=f"no address: {exc.__class__.__name__}: {exc}", passed=False)
+        stdout.write(f"{page.name}: SKIPPED ({entry['skipped']})")
+        return entry
+    entry["path"] = path
+    target = Target(host=HOST, port=portal.port, path=path, cookies=cookies[page.role])
+    problem = check(target)
+    if problem:
+        entry.update(skipped=problem, passed=False)
+        stdout.write(f"{page.name}: FAIL {path} {problem}")
+        return entry
+    floor = floors[page.target.floor]
+    for _ in range(workers * 2):  # every worker has rendered the page once before it is timed
+        fetch(target, timeout=timeout)
+    page_samples, floor_samples = [], []
+    page_seconds = floor_seconds = 0.0
+    for _round in range(rounds):
+        samples, seconds = load(target, clients=clients, duration=duration, timeout=timeout)
+        page_samples += samples
+        page_seconds += seconds
+        samples, seconds = load(floor, clients=clients, duration=duration, timeout=timeout)
+        floor_samples += samples
+        floor_seconds += seconds
+    mine, theirs = summarise(page_samples, page_seconds), summarise(floor_samples, floor_seconds)
+    judged = verdict(page.kind, mine, theirs)
+    entry.update(page=mine.as_dict(), floor=theirs.as_dict(), verdict=judged.as_dict(), passed=judged.passed,
+                 loadavg=os.getloadavg()[0], bytes=len(fetch(target, timeout=timeout)[1]))
+    stdout.write(format_line(entry))
+    return entry
+
+
+def _ms(value):
+    return "—" if value is None else f"{value * 1000:.0f}"
+
+
+def format_line(entry):
+    if entry.get("skipped"):
+        return f"{entry['name']:<38} FAIL  {entry['skipped']}"
+    p, f, v = entry["page"], entry["floor"], entry["verdict"]
+    p95r = "—" if v["p95_ratio"] is None else f"{v['p95_ratio']:.2f}×"
+    rpsr = "—" if v["rps_ratio"] is None else f"{v['rps_ratio']:.2f}×"
+    state = "PASS" if entry["passed"] else "FAIL"
+    why = "" if entry["passed"] else "  (" + "; ".join(v["reasons"]) + ")"
+    return (f"{entry['name']:<38} {p['rps']:7.1f} {_ms(p['p50']):>6} {_ms(p['p95']):>6} {_ms(p['p99']):>6} "
+            f"{_ms(p['max']):>6} {p['errors']:>4}/{p['timeouts']:<4} {_ms(f['p95']):>6} {p95r:>7} {rpsr:>7} "
+            f"{entry['kind']:<10} {state} load {entry['loadavg']:.1f}{why}")
+
+
+HEADER = (f"{'page':<38} {'req/s':>7} {'p50':>6} {'p95':>6} {'p99':>6} {'max':>6} {'err/to':>9} {'flp95':>6} "
+          f"{'p95÷fl':>7} {'rps÷fl':>7} {'kind':<10} verdict   (times in ms)")
+
+
+def markdown_table(result):
+    """The README table of a result."""
+    lines = [f"{result['estates']:,} estates, {result['clients']} clients, {result['rounds']} × "
+             f"{result['duration']:g} s a page and its floor, {result['workers']} sync workers, "
+             f"PostgreSQL {result.get('postgresql', '?')}, commit {result['commit']}, {result['started']} UTC, "
+             f"load average {result['loadavg_start'][0]:.1f} at start, {result['loadavg_end'][0]:.1f} at end",
+             "",
+             "| page | role | req/s | p50 ms | p95 ms | p99 ms | max ms | err/timeouts | floor p95 ms | p95 ÷ floor | "
+             "req/s ÷ floor | target | verdict | load |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---:|"]
+    for e in result["pages"]:
+        if e.get("skipped"):
+            why = e["skipped"][:80].replace("|", "/")
+            lines.append(f"| {e['name']} | {e['role']} | | | | | | | | | | {e['target']} | FAIL: {why} | |")
+            continue
+        p, f, v = e["page"], e["floor"], e["verdict"]
+        lines.append(
+            f"| {e['name']} | {e['role']} | {p['rps']:.1f} | {_ms(p['p50'])} | {_ms(p['p95'])} | {_ms(p['p99'])} | "
+            f"{_ms(p['max'])} | {p['errors']}/{p['timeouts']} | {_ms(f['p95'])} | "
+            f"{'—' if v['p95_ratio'] is None else format(v['p95_ratio'], '.2f')}× | "
+            f"{'—' if v['rps_ratio'] is None else format(v['rps_ratio'], '.2f')}× | {e['target']} | "
+            f"{'PASS' if e['passed'] else 'FAIL'} | {e['loadavg']:.1f} |")
+    return "\n".join(lines)
