@@ -45,6 +45,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from core.text import join_list
+from estates import scoping
 from estates.models import Agency, Estate, PropertyFirm
 from estates.scoping import ScopedManager, ScopedQuerySet
 
@@ -275,8 +276,7 @@ class ObligationQuerySet(ScopedQuerySet):
 
     def for_firm(self, firm):
         """A firm's own obligations and those of the estates it manages."""
-        firm_id = getattr(firm, "pk", firm)
-        return self.filter(Q(firm_id=firm_id) | Q(estate__firm_id=firm_id))
+        return self.filter(scoping.firm_work_q(firm))
 
     def with_flags(self, today):
         """Annotate ``is_overdue`` (open or returned and past due on `today`)."""

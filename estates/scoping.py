@@ -80,7 +80,7 @@ drops an empty ``Q`` from ``Q() | X``, so "everything or X" would silently narro
 """
 
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import BooleanField, Exists, F, Func, OuterRef, Q, Subquery
 from django.http import Http404
 from django.utils.module_loading import import_string
 
@@ -123,6 +123,32 @@ def _pk_ref(prefix):
 def _path_ids(agency):
     """Ids of an agency and its ancestors, read from the materialised path (no query)."""
     return [int(part) for part in agency.path.split("/") if part]
+
+
+class _IdIn(Func):
+    """``column IN (subquery)``; on PostgreSQL ``column = ANY(ARRAY(subquery))`` (see :func:`ids_in_q`)."""
+
+    output_field = BooleanField()
+
+    def as_sql(self, compiler, connection, **extra_context):
+        column, column_params = compiler.compile(self.source_expressions[0])
+        ids, ids_params = compiler.compile(self.source_expressions[1])  # "(SELECT ...)"
+        template = "%s = ANY(ARRAY%s)" if connection.vendor == "postgresql" else "%s IN %s"
+        return template % (column, ids), (*column_params, *ids_params)
+
+
+def ids_in_q(path, queryset):
+    """Q selecting the rows whose foreign key at `path` is the id of a row of `queryset`.
+
+    The scope of a record is written this way (``estate_id IN (SELECT id FROM estates WHERE firm_id = f)``)
+    rather than through the join (``estate.firm_id = f``): a condition on a joined table cannot use an index of
+    the record's own table, and an OR of such conditions makes every list and count a sequential scan of the
+    records. On PostgreSQL it is ``estate_id = ANY(ARRAY(SELECT ...))``: the ids are read once (an InitPlan)
+    and each branch of an OR becomes an index scan of the record's foreign key (a BitmapOr), where an ``IN
+    (subquery)`` inside an OR is a hashed SubPlan tested on every row of a sequential scan
+    (docs/PERFORMANCE.md). Elsewhere (SQLite) it is ``IN (subquery)``. A row whose link is empty matches
+    neither; the path's joins (a link reached through another model) keep Django's outer joins."""
+    return Q(_IdIn(F(path), Subquery(queryset.order_by().values("pk"))))
 
 
 # --- the registry ---------------------------------------------------------------------------------
@@ -216,6 +242,25 @@ def _paths(value):
     return (value,) if isinstance(value, str) else tuple(value)
 
 
+def _registry_model(kind):
+    from .models import Agency, Estate, PropertyFirm
+
+    return {"estate": Estate, "firm": PropertyFirm, "agency": Agency}[kind]
+
+
+def _record_link_q(user, kind, full):
+    """The registry rows at the foreign key `full` that the record rule lets the user see, as a test of the
+    record's own column: ``full IN (ids of the visible estates / firms / agencies)`` (see :func:`ids_in_q`),
+    or ``full = f`` for a firm user's own firm. Equivalent to the condition through the join
+    (``_RECORD_BUILDERS[kind](user, f"{full}__")``) for every row whose link is set."""
+    if kind == "firm" and user.firm_id:
+        return Q(**{full: user.firm_id})
+    condition = _RECORD_BUILDERS[kind](user)
+    if condition is NOTHING:
+        return NOTHING
+    return ids_in_q(full, _registry_model(kind).objects.filter(condition))
+
+
 def _record_links_q(user, links, prefix=""):
     """The record rule for the estate / firm / agency links (see the module docstring)."""
     estate_paths = [p for p in _paths(links.get("estate")) if p]
@@ -230,7 +275,7 @@ def _record_links_q(user, links, prefix=""):
                 q = q | part
                 continue
             full = f"{prefix}{path}"
-            part = _RECORD_BUILDERS[kind](user, f"{full}__") & Q(**{f"{full}__isnull": False})
+            part = _record_link_q(user, kind, full) & Q(**{f"{full}__isnull": False})
             if kind == "firm" and estate_paths and not user.firm_id:
                 # Located at an estate: the estate link alone decides (a firm user keeps its own records).
                 for estate_path in estate_paths:
@@ -326,9 +371,21 @@ def in_area_q(user, *, district="district", street="street", agency="agency"):
     this one's. Everything for anybody else (their scope already decides)."""
     if sees_everything(user) or not (_active(user) and user.agency_id):
         return EVERYTHING
-    path = user.agency.path
-    return (Q(**{f"{district}__path__startswith": path}) | Q(**{f"{street}__path__startswith": path})
-            | Q(**{f"{agency}__path__startswith": path}))
+    from .models import Agency
+
+    # The record's own columns against the agencies of the area (ids_in_q): index scans, not three joins.
+    area = Agency.objects.filter(path__startswith=user.agency.path)
+    return ids_in_q(district, area) | ids_in_q(street, area) | ids_in_q(agency, area)
+
+
+def firm_work_q(firm, *, estate="estate", firm_link="firm"):
+    """Q selecting a firm's work (not a scope: a narrowing): the records naming the firm, and those located
+    at an estate it manages — ``firm_id = f OR estate_id IN (the firm's estates)`` (:func:`ids_in_q`), not
+    ``estate.firm_id = f`` through the join, so that both branches read an index."""
+    from .models import Estate
+
+    firm_id = getattr(firm, "pk", firm)
+    return Q(**{firm_link: firm_id}) | ids_in_q(estate, Estate.objects.filter(firm_id=firm_id))
 
 
 def in_area(queryset, user, **paths):
