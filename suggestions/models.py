@@ -343,3 +343,21 @@ class ApiClient(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class UsedChallenge(models.Model):
+    """A proof-of-work challenge (ALTCHA, suggestions/abuse.py) already redeemed: each is accepted once.
+
+    Kept in the database, not in a per-process cache, so that a replay to another gunicorn worker
+    is refused too; rows are deleted once the challenge has expired (it could not pass again anyway).
+    """
+
+    salt = models.CharField(max_length=64, unique=True)
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = _("已使用的验证")
+        verbose_name_plural = pgettext_lazy("plural", "已使用的验证")
+
+    def __str__(self):
+        return self.salt
