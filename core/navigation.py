@@ -7,7 +7,10 @@ templates/portal/base.html renders ``portal_nav``
 (core.context_processors.portal) in ``order``. Orders in use: 0 首页 and 90 企业信息 (estates: the portal's
 shell), 10–30 the campaign pages, 40 公告打印 (documents). A later app picks a free number between them.
 
-Nothing is queried: an entry is a URL name, a label and the view names that mark it as the current page.
+An entry is a URL name, a label and the view names that mark it as the current page; nothing is queried,
+except by an entry that asks for a ``badge``: ``badge(request)`` returns a number to show beside the label
+(e.g. the suggestion box's new and overdue entries), or 0/None for none. It runs on the portal's pages only
+(``portal_nav`` is lazy) and should cost one query at most.
 
 The admin's landing page of bureau staff (core/admin_site.py) shows each app's landing panel, in ``order``:
 ``register_landing_panel(order, key, template, build)`` — ``build(user=user)`` returns the panel's data
@@ -26,6 +29,7 @@ class NavEntry:
     url_name: str
     label: object  # a gettext_lazy string: translated when the page renders
     active_views: tuple
+    badge: object = None  # request -> int | None (see the module docstring)
 
 
 _portal = {}
@@ -40,13 +44,13 @@ def _discover():
         _discovered = True
 
 
-def register_portal_nav(order, url_name, label, *, active_views=()):
+def register_portal_nav(order, url_name, label, *, active_views=(), badge=None):
     """Add (or, for the same URL name, replace) an entry of the portal's main navigation.
 
     ``active_views``: the view names (``namespace:name``) on which the entry is the current page;
-    the entry's own URL name always is."""
+    the entry's own URL name always is. ``badge``: see the module docstring."""
     _portal[url_name] = NavEntry(order=order, url_name=url_name, label=label,
-                                 active_views=tuple(dict.fromkeys((url_name, *active_views))))
+                                 active_views=tuple(dict.fromkeys((url_name, *active_views))), badge=badge)
 
 
 def unregister_portal_nav(url_name):
@@ -59,10 +63,11 @@ def portal_entries():
 
 
 def portal_nav(request):
-    """The entries as the template wants them: ``[{"url", "label", "active"}]``."""
+    """The entries as the template wants them: ``[{"url", "label", "active", "badge"}]``."""
     match = getattr(request, "resolver_match", None)
     current = match.view_name if match else ""
-    return [{"url": reverse(e.url_name), "label": e.label, "active": current in e.active_views}
+    return [{"url": reverse(e.url_name), "label": e.label, "active": current in e.active_views,
+             "badge": e.badge(request) if e.badge else None}
             for e in portal_entries()]
 
 
