@@ -170,6 +170,7 @@ def _bench_page(page, *, ctx, cookies, portal, floors, clients, duration, rounds
         stdout.write(f"{page.name}: FAIL {path} {problem}")
         return entry
     floor = floors[page.target.floor]
+    logged_before = portal.logged(path)
     for _ in range(workers * 2):  # every worker has rendered the page once before it is timed
         fetch(target, timeout=timeout)
     page_samples, floor_samples = [], []
@@ -185,6 +186,11 @@ def _bench_page(page, *, ctx, cookies, portal, floors, clients, duration, rounds
     judged = verdict(page.kind, mine, theirs)
     entry.update(page=mine.as_dict(), floor=theirs.as_dict(), verdict=judged.as_dict(), passed=judged.passed,
                  loadavg=os.getloadavg()[0], bytes=len(fetch(target, timeout=timeout)[1]))
+    # The server's own count of the page's requests (warm-up and size probe included) beside the client's: a
+    # timed-out request the server still answered is in its log, not in the client's tally of answers.
+    time.sleep(0.2)
+    entry["server_requests"] = portal.logged(path) - logged_before
+    entry["client_requests"] = len(page_samples) + workers * 2 + 1
     stdout.write(format_line(entry))
     return entry
 

@@ -131,6 +131,16 @@ class Server:
             time.sleep(0.3)
         raise RuntimeError(f"{self.name} server did not answer within {timeout} s: {self.tail()}")
 
+    def logged(self, path):
+        """How many requests of ``path`` the server's access log holds (what a load test counts against:
+        ../shared/FLOORS.md)."""
+        needle = f'"GET {path} HTTP/'
+        try:
+            with open(self.log_path, encoding="utf-8", errors="replace") as log:
+                return sum(1 for line in log if needle in line)
+        except OSError:
+            return 0
+
     def tail(self, lines=20):
         try:
             return "\n".join(self.log_path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
