@@ -307,6 +307,7 @@ SUGGESTION_RATE_PER_HOUR = env.int("SUGGESTION_RATE_PER_HOUR", default=5)  # per
 SUGGESTION_RATE_PER_DAY = env.int("SUGGESTION_RATE_PER_DAY", default=20)  # per sender (and per mobile)
 SUGGESTION_RETENTION_DAYS = env.int("SUGGESTION_RETENTION_DAYS", default=730)
 SUGGESTION_PHOTO_MAX_BYTES = env.int("SUGGESTION_PHOTO_MAX_BYTES", default=5 * 1024 * 1024)
+SUGGESTION_API_RATE_PER_MINUTE = env.int("SUGGESTION_API_RATE_PER_MINUTE", default=300)  # per hotline client; 0: off
 
 # --- Security -------------------------------------------------------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
