@@ -371,3 +371,47 @@ def erase_personal_data(*, now=None, batch=500):
             SuggestionEvent.objects.bulk_create([
                 SuggestionEvent(suggestion=r, kind=Kind.ERASED, state=r.state, public=False) for r in rows])
             erased += len(rows)
+
+
+# --- the firm's reply templates -------------------------------------------------------------------
+
+def _template_fields(title, text):
+    title = (title or "").strip()
+    errors = {}
+    if not title:
+        errors["title"] = _("请填写标题。")
+    elif len(title) > 60:
+        errors["title"] = _("标题最多 60 个字。")
+    try:
+        text = _clean_text(text, minimum=2)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    if errors:
+        raise ValidationError(errors)
+    return title, text
+
+
+def reply_template_save(*, user, title, text, template=None):
+    """Create (``template`` None) or change one of the user's firm's reply templates."""
+    from .models import ReplyTemplate
+
+    if not (user.is_active and user.firm_id) or (template is not None and template.firm_id != user.firm_id):
+        raise PermissionDenied
+    title, text = _template_fields(title, text)
+    if ReplyTemplate.objects.filter(firm_id=user.firm_id, title=title).exclude(
+            pk=template.pk if template else None).exists():
+        raise ValidationError({"title": _("已有同名的答复模板，请换一个标题。")})
+    template = template or ReplyTemplate(firm_id=user.firm_id)
+    template.title, template.text = title, text
+    try:
+        with transaction.atomic():
+            template.save()
+    except IntegrityError:  # the same title saved by a colleague a moment ago
+        raise ValidationError({"title": _("已有同名的答复模板，请换一个标题。")}) from None
+    return template
+
+
+def reply_template_delete(*, user, template):
+    if not (user.is_active and user.firm_id and template.firm_id == user.firm_id):
+        raise PermissionDenied
+    template.delete()
