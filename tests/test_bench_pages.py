@@ -49,7 +49,8 @@ def test_every_portal_and_public_pattern_is_benchmarked_or_exempt_with_a_reason(
     covered = {page.pattern for page in registry.pages().values()} | set(registry.exemptions())
     missing = sorted(portal_patterns() - covered)
     assert not missing, (
-        "pages without a bench_pages entry: register them in the app's bench_pages.py (register_page, or "
+        "pages without a bench_pages entry: register them in the app's bench_pages.py (docs/PERFORMANCE.md, "
+        "'Adding pages': register_page, or "
         f"register_exemption with the reason for a POST-only or download address): {missing}")
 
 
@@ -94,6 +95,13 @@ def test_a_later_app_adds_its_page_without_touching_the_command():
         assert run.select_pages(["later.page"])[0].url(None) == "/later/"
     finally:
         registry._pages.pop("later.page", None)
+
+
+def test_pages_are_chosen_by_name_or_shell_pattern_in_the_order_given():
+    chosen = [p.name for p in run.select_pages(["public.estate", "admin.obligation_changelist*"])]
+    assert chosen[0] == "public.estate"
+    assert "admin.obligation_changelist" in chosen and "admin.obligation_changelist.district" in chosen
+    assert all(n == "public.estate" or n.startswith("admin.obligation_changelist") for n in chosen)
 
 
 def test_unknown_page_names_are_an_error_naming_the_known_ones():

@@ -17,6 +17,7 @@ The order of a run:
 """
 
 import datetime
+import fnmatch
 import logging
 import os
 import platform
@@ -45,14 +46,21 @@ FLOOR_ROWS = 1000
 
 
 def select_pages(names=None):
-    """The registered pages, or those named (unknown names are an error listing the known ones)."""
+    """The registered pages, or those named, in the order given; a name may be a shell pattern (``admin.*``).
+    A name or pattern that matches nothing is an error listing the known names."""
     pages = registry.pages()
     if not names:
         return list(pages.values())
-    unknown = [n for n in names if n not in pages]
+    chosen, unknown = {}, []
+    for name in names:
+        matches = [n for n in pages if fnmatch.fnmatchcase(n, name)]
+        if not matches:
+            unknown.append(name)
+        for match in matches:
+            chosen.setdefault(match, pages[match])
     if unknown:
         raise KeyError(f"unknown page(s): {', '.join(unknown)}; known: {', '.join(sorted(pages))}")
-    return [pages[n] for n in names]
+    return list(chosen.values())
 
 
 def seed(stdout, *, estates, seed_value):

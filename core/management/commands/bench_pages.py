@@ -27,7 +27,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--estates", type=int, default=5000)
         parser.add_argument("--seed", type=int, default=2011)
-        parser.add_argument("--pages", default="", help="comma-separated page names (see --list); default all")
+        parser.add_argument("--pages", default="", help="names or patterns (admin.*), see --list")
         parser.add_argument("--list", action="store_true", help="list the pages and exemptions, run nothing")
         parser.add_argument("--clients", type=int, default=20)
         parser.add_argument("--duration", type=float, default=10.0, help="seconds of each slice")
