@@ -35,6 +35,7 @@ LOGIN = "302 to login"
 HOME = "302 to home"
 REDIRECT = "302 elsewhere"
 BAD_REQUEST = "400"
+UNAUTHORIZED = "401"  # token-authenticated APIs: a session is no token
 FORBIDDEN = "403"
 NOT_FOUND = "404"
 NOT_ALLOWED = "405"
@@ -267,6 +268,11 @@ DECLARED = {
     "campaigns:roster_upload": Expect(PORTAL_FIRM),
     # --- public pages (the QR codes): public facts of any estate ---------------------------------------
     "public:estate": Expect(roles((OK, OK)), model="estates.Estate", fill=_code, leaks_checked=False),
+    # --- the hotline API (Open311 shape): a bearer token per district, never a session; every role of the
+    # cast has none, so every answer is 401 (the tokens' own cases: tests/suggestions/test_api.py).
+    "suggestions:api_services": Expect(roles(UNAUTHORIZED)),
+    "suggestions:api_requests": Expect(roles(UNAUTHORIZED)),
+    "suggestions:api_request": Expect(roles(UNAUTHORIZED), fill=lambda _t: {"service_request_id": "YJ26120100001"}),
     # --- jobs, documents, notifications ----------------------------------------------------------------
     "jobs:detail": Expect(LOGGED_IN_OWN, model="core.Job"),
     "jobs:status": Expect(LOGGED_IN_OWN, model="core.Job"),
