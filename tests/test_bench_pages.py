@@ -287,3 +287,37 @@ def test_every_registered_page_answers_its_role_on_the_seeded_city(seeded):
         if response.status_code != 200:
             failures.append((page.name, path, response.status_code))
     assert not failures
+
+
+class _LivePortal:
+    """The live test server in the place of the portal's gunicorn (its access log: none)."""
+
+    def __init__(self, url):
+        self.port = int(url.rsplit(":", 1)[1])
+
+    def logged(self, path):
+        return 0
+
+
+def test_a_page_is_checked_warmed_loaded_beside_its_floor_and_judged(transactional_db, live_server, settings):
+    """One page of a run end to end against the live test server: its floor here is the login page, so the
+    figures are real and the ratio near 1; a page answering its role a redirect is reported, not timed."""
+    settings.ALLOWED_HOSTS = ["*"]
+    ctx = run.seed(_Out(), estates=20, seed_value=2011)
+    cookies = run.sessions(ctx)
+    portal = _LivePortal(live_server.url)
+    login = Target(host="127.0.0.1", port=portal.port, path="/accounts/login/")
+    floors = {"list": login, "changelist": login}
+    out = _Out()
+    page = registry.pages()["public.estate"]
+    entry = run._bench_page(page, ctx=ctx, cookies=cookies, portal=portal, floors=floors, clients=2, duration=0.2,
+                            rounds=2, timeout=5, workers=1, stdout=out)
+    assert entry["path"].startswith("/e/") and entry["page"]["requests"] > 0 and entry["floor"]["requests"] > 0
+    assert entry["page"]["errors"] == entry["page"]["timeouts"] == 0
+    assert entry["verdict"]["p95_ratio"] is not None and entry["client_requests"] == entry["page"]["requests"] + 3
+    assert out.lines == [run.format_line(entry)]
+
+    wrong = registry.Page(name="x", role="anonymous", url=lambda ctx: "/portal/", pattern="portal:dashboard")
+    entry = run._bench_page(wrong, ctx=ctx, cookies=cookies, portal=portal, floors=floors, clients=2, duration=0.2,
+                            rounds=1, timeout=5, workers=1, stdout=out)
+    assert not entry["passed"] and entry["skipped"].startswith("answered 302")
