@@ -65,6 +65,8 @@ def _save_photos(suggestion, prepared, event=None):
         stem = f"{suggestion.number}-{event.pk if event else 0}-{i}"
         row.image.save(f"{stem}.{photo.extension}", photo.image, save=False)
         row.thumbnail.save(f"{stem}-thumb.{photo.extension}", photo.thumbnail, save=False)
+        # Django leaves width_field/height_field unset when a file is saved onto a new row: read them here.
+        row.width, row.height = row.image.width or 0, row.image.height or 0
         row.save()
 
 
