@@ -15,7 +15,7 @@ from estates import signals
 from estates.models import Estate
 from tests.test_estate_import import estate_row, estates_file
 
-PORTAL_MENU = ["首页", "我的任务", "培训与活动", "协调员", "公告打印", "企业信息"]
+PORTAL_MENU = ["首页", "我的任务", "培训与活动", "协调员", "意见箱", "公告打印", "企业信息"]
 
 
 def _menu(html):
@@ -55,7 +55,7 @@ def test_a_later_app_adds_an_entry_without_touching_core_or_the_template(client,
         menu = _menu(client.get(reverse("portal:dashboard")).content.decode())
     finally:
         navigation.unregister_portal_nav("notifications:list")
-    assert [label for _, _, label in menu] == PORTAL_MENU[:5] + ["志愿服务"] + PORTAL_MENU[5:]
+    assert [label for _, _, label in menu] == PORTAL_MENU[:6] + ["志愿服务"] + PORTAL_MENU[6:]
 
 
 def test_the_admin_landing_page_shows_each_apps_panel(client, world, tmp_path):

@@ -1,0 +1,187 @@
+"""Reads of the handling firm's inbox (the portal): its entries, one entry with its history, its
+reply templates, and the counts of the navigation's badge.
+
+A firm user's inbox holds the entries its firm handles (``firm`` = the user's firm, the firm the
+estate had when the entry arrived) among those its scope shows (``visible_to``): an entry of
+another firm, or of an estate the firm took over later, answers 404 like anything else not theirs.
+Every list reads a constant number of queries whatever its length; the orders match the indexes
+``suggestion_firm_recent`` and ``suggestion_firm_due`` (migration 0002 of this app).
+"""
+
+import datetime
+from dataclasses import dataclass
+
+from django.db.models import BooleanField, Case, Count, Prefetch, Q, Value, When
+from django.http import Http404
+from django.utils import timezone
+
+from core import workdays
+
+from .. import deadlines
+from ..models import ReplyTemplate, Suggestion, SuggestionEvent, SuggestionPhoto
+
+State = Suggestion.State
+ORDERS = {
+    "recent": ("-submitted_at", "-pk"),
+    # The earliest deadline first: the entries still to acknowledge, then those to answer.
+    "due": ("answer_due", "acknowledge_due", "pk"),
+}
+
+
+@dataclass(frozen=True)
+class InboxFilter:
+    """What the list page asks for (already parsed by the form: valid values or None)."""
+
+    estate: object = None  # an Estate of the firm
+    state: str = ""
+    category: str = ""
+    overdue: bool = False
+    date_from: datetime.date | None = None
+    date_to: datetime.date | None = None
+    q: str = ""
+    order: str = "recent"
+
+
+def firm_entries(*, user):
+    """Every entry the user's firm handles (scoped; nothing for users without a firm)."""
+    if not user.firm_id:
+        return Suggestion.private_objects.none()
+    return Suggestion.private_objects.visible_to(user).filter(firm_id=user.firm_id)
+
+
+def with_overdue(queryset, today=None):
+    """Annotate ``late``: overdue today (deadlines.overdue_q), computed by the database."""
+    return queryset.annotate(late=Case(When(deadlines.overdue_q(today), then=Value(True)), default=Value(False),
+                                       output_field=BooleanField()))
+
+
+def inbox_list(*, user, filters=None, today=None):
+    """The list page's entries, filtered and ordered, with what each row shows (one query per page)."""
+    filters = filters or InboxFilter()
+    today = today or timezone.localdate()
+    qs = firm_entries(user=user)
+    if filters.estate is not None:
+        qs = qs.filter(estate_id=filters.estate.pk)
+    if filters.state:
+        qs = qs.filter(state=filters.state)
+    if filters.category:
+        qs = qs.filter(category=filters.category)
+    if filters.overdue:
+        qs = qs.filter(deadlines.overdue_q(today))
+    if filters.date_from:
+        qs = qs.filter(submitted_at__gte=_start_of(filters.date_from))
+    if filters.date_to:
+        qs = qs.filter(submitted_at__lt=_start_of(filters.date_to + datetime.timedelta(days=1)))
+    if filters.q:
+        term = filters.q.strip()
+        # The number as printed on the receipt (case-insensitive), or words of the resident's text.
+        qs = qs.filter(Q(number__iexact=term) | Q(text__icontains=term) | Q(external_id=term))
+    qs = with_overdue(qs, today).select_related("estate")
+    return qs.order_by(*ORDERS.get(filters.order, ORDERS["recent"]))
+
+
+def _start_of(day):
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+
+
+def inbox_counts(*, user, today=None):
+    """``{"new": n, "overdue": m, "open": k}`` of the firm's entries, in one query (the navigation's
+    badge and the list's summary)."""
+    if not user.firm_id:
+        return {"new": 0, "overdue": 0, "open": 0}
+    today = today or timezone.localdate()
+    return firm_entries(user=user).aggregate(
+        new=Count("pk", filter=Q(state=State.NEW)),
+        overdue=Count("pk", filter=deadlines.overdue_q(today)),
+        open=Count("pk", filter=Q(state__in=Suggestion.OPEN_STATES)),
+    )
+
+
+def inbox_get(*, user, number):
+    """One entry of the firm, by its number, or 404 (another firm's, or none)."""
+    try:
+        return with_overdue(firm_entries(user=user)).select_related(
+            "estate", "firm", "street", "district").get(number=number)
+    except Suggestion.DoesNotExist:
+        raise Http404 from None
+
+
+def entry_history(*, suggestion):
+    """Every event of the entry (the firm sees its own overdue marks too, not the moderators' ones),
+    with its author and photos, oldest first."""
+    photos = Prefetch("photos", queryset=SuggestionPhoto.objects.order_by("pk"))
+    return list(
+        SuggestionEvent.objects.filter(suggestion=suggestion)
+        .exclude(kind__in=[k for k in SuggestionEvent.PRIVATE_KINDS if k != SuggestionEvent.Kind.OVERDUE])
+        .select_related("by_user").prefetch_related(photos).order_by("created_at", "pk")
+    )
+
+
+def entry_photos(*, suggestion):
+    """The resident's own photos (those of the entry, not of a reply)."""
+    return list(SuggestionPhoto.objects.filter(suggestion=suggestion, event__isnull=True).order_by("pk"))
+
+
+def photo_get(*, suggestion, pk):
+    try:
+        return SuggestionPhoto.objects.get(suggestion=suggestion, pk=pk)
+    except (SuggestionPhoto.DoesNotExist, ValueError):
+        raise Http404 from None
+
+
+def reply_templates(*, user):
+    if not user.firm_id:
+        return ReplyTemplate.objects.none()
+    return ReplyTemplate.objects.visible_to(user).filter(firm_id=user.firm_id).order_by("title", "pk")
+
+
+def reply_template_get(*, user, pk):
+    try:
+        return reply_templates(user=user).get(pk=pk)
+    except (ReplyTemplate.DoesNotExist, ValueError):
+        raise Http404 from None
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """The entry's next deadline as the page says it: to ``acknowledge`` or to ``answer`` by ``due``;
+    ``days_left`` working days from today (0: due today), or overdue (from the day after ``due``)
+    by ``days_late`` working days (0 on a weekend right after the due day)."""
+
+    kind: str
+    due: datetime.date
+    overdue: bool
+    days_left: int = 0
+    days_late: int = 0
+
+
+def deadline_status(suggestion, *, today=None, calendar=None):
+    """The entry's :class:`Deadline`, or None when nothing is due (answered, finished)."""
+    today = today or timezone.localdate()
+    if suggestion.state == State.NEW:
+        kind, due = "acknowledge", suggestion.acknowledge_due
+    elif suggestion.is_open and suggestion.answered_at is None:
+        kind, due = "answer", suggestion.answer_due
+    else:
+        return None
+    calendar = calendar or workdays.WorkdayCalendar(min(today, due), max(today, due))
+    if due < today:
+        return Deadline(kind, due, True, days_late=calendar.workdays_between(due, today))
+    return Deadline(kind, due, False, days_left=calendar.workdays_between(today, due))
+
+
+def with_deadlines(rows, *, today=None):
+    """Attach ``deadline`` (deadline_status) to each row, over one calendar (one query for the page)."""
+    rows = list(rows)
+    today = today or timezone.localdate()
+    dues = [d for r in rows for d in (r.acknowledge_due, r.answer_due)]
+    calendar = workdays.WorkdayCalendar(min([today, *dues]), max([today, *dues])) if rows else None
+    for row in rows:
+        row.deadline = deadline_status(row, today=today, calendar=calendar)
+    return rows
+
+
+def inbox_waiting(*, user, today=None):
+    """The navigation's badge: the firm's entries new or overdue (one query)."""
+    today = today or timezone.localdate()
+    return firm_entries(user=user).filter(Q(state=State.NEW) | deadlines.overdue_q(today)).count()
