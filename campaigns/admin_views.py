@@ -28,6 +28,7 @@ from .forms import MoveDeadlineForm, ReturnForm, ReviewForm
 from .models import OPEN_STATES, Campaign, Task
 
 QUEUE_PAGE_SIZE = 100
+PROGRESS_PAGE_SIZE = 50  # rows of each progress table per page (?by=<table>&page=<n>)
 # Drill-down: the obligation changelist parameter of each progress dimension.
 DRILL_PARAM = {"action": "action", "task": "task", "district": "district", "street": "street", "firm": "firm"}
 
@@ -66,14 +67,31 @@ def _narrow(request, user):
     return narrow
 
 
+def _table_page(request, by, rows, narrow):
+    """The page of one progress table shown: the one ``?by=`` names at ``?page=``, the first of the others; with
+    the addresses of its neighbours (the narrowing kept)."""
+    page = Paginator(rows, PROGRESS_PAGE_SIZE).get_page(request.GET.get("page") if request.GET.get("by") == by else 1)
+
+    def url(number):
+        return f"{request.path}?{urlencode({**{k: v.pk for k, v in narrow.items()}, 'by': by, 'page': number})}#by-{by}"
+
+    page.previous_url = url(page.previous_page_number()) if page.has_previous() else ""
+    page.next_url = url(page.next_page_number()) if page.has_next() else ""
+    return page
+
+
 def progress(model_admin, request, pk):
+    """The summary (totals, chart) first, then each table a page of PROGRESS_PAGE_SIZE rows; the figures come
+    from selectors.progress_figures (cached until the campaign's work changes)."""
     user = request.user
     campaign = selectors.campaign_get(user=user, pk=pk)
     today = timezone.localdate()
     narrow = _narrow(request, user)
+    figures = selectors.progress_figures(user=user, campaign=campaign, today=today, **narrow)
     tables = []
     for by, title in exports.PROGRESS_TITLES.items():
-        rows = selectors.progress(user=user, campaign=campaign, by=by, today=today, **narrow)
+        page = _table_page(request, by, figures["tables"][by], narrow)
+        rows = [dict(row) for row in page.object_list]  # the cached rows stay as they are
         base = {"campaign": campaign.pk, **{k: v.pk for k, v in narrow.items()}}
         changelist = reverse("admin:campaigns_obligation_changelist")
         for row in rows:
@@ -87,10 +105,11 @@ def progress(model_admin, request, pk):
         export_url = reverse("admin:campaigns_campaign_progress_export", args=[campaign.pk, by])
         if narrow:
             export_url += "?" + urlencode({k: v.pk for k, v in narrow.items()})
-        tables.append({"by": by, "title": title, "rows": rows, "export_url": export_url})
-    totals = selectors.campaign_totals(user=user, campaign=campaign, today=today, **narrow)
+        tables.append({"by": by, "title": title, "rows": rows, "page": page, "count": page.paginator.count,
+                       "export_url": export_url})
+    totals = figures["totals"]
     chart_by = "street" if (narrow or (user.agency_id and user.agency.level != Agency.Level.CITY)) else "district"
-    chart_rows = next(t["rows"] for t in tables if t["by"] == chart_by)
+    chart_rows = figures["tables"][chart_by]  # every row, not the table's page
     chart = {
         "labels": [r["label"] for r in chart_rows],
         "done": [r["done_pct"] for r in chart_rows],
@@ -106,7 +125,7 @@ def progress(model_admin, request, pk):
         chart_title=_("按街道") if chart_by == "street" else _("按区"),
         overdue_url=reverse("admin:campaigns_obligation_changelist") + "?" + urlencode(
             {"campaign": campaign.pk, "overdue": "1", **{k: v.pk for k, v in narrow.items()}}),
-        roster_url=roster_url, reviewed_elsewhere=selectors.reviewed_elsewhere(user=user, campaign=campaign),
+        roster_url=roster_url, reviewed_elsewhere=figures["reviewed_elsewhere"],
     ))
 
 

@@ -34,6 +34,7 @@ The reminder sweep (issue 4) asks for "open/returned obligations due on date D":
 ``(state, due_date)`` index serves it.
 """
 
+import uuid
 from datetime import timedelta
 
 from django.conf import settings
@@ -50,6 +51,12 @@ from estates.models import Agency, Estate, PropertyFirm
 from estates.scoping import ScopedManager, ScopedQuerySet
 
 from . import record_kinds
+
+
+def new_figures_token():
+    """A fresh random token (never a counter: a restored database or a test's rolled-back ids must not meet the
+    figures cached under an old number)."""
+    return uuid.uuid4().hex
 
 
 class Campaign(models.Model):
@@ -82,6 +89,9 @@ class Campaign(models.Model):
     )
     closed_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    # Changes whenever the campaign's figures may change (its obligations, tasks, the registry):
+    # the key of their cache (campaigns.services.figures, selectors.progress_figures).
+    figures_token = models.CharField(max_length=32, default=new_figures_token, editable=False)
 
     # Issued inside my subtree, or issued above me (my agency's or my firm's district's ancestors) once
     # published or closed: a district follows the city's campaign, a firm its district's and city's.

@@ -11,8 +11,10 @@ Progress rows are dicts: ``key`` (id of the group), ``label``, ``total``, ``open
 share, 0–100, one decimal) and, for the "task" and "action" tables, ``order``.
 """
 
+import logging
 from datetime import timedelta
 
+from django.core.cache import cache
 from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, F, OuterRef, Prefetch, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -239,17 +241,27 @@ def firm_campaign_panels(*, user, today=None):
     each with its overdue / due-this-week / returned counts; overdue work first.
 
     Every campaign, not only the newest: a campaign published later must not hide the overdue
-    work of one still running. Two queries, whatever the number of campaigns: the counts are one
-    GROUP BY campaign, the campaigns one list."""
+    work of one still running. One query for the running campaigns (with their figures tokens);
+    the counts, one GROUP BY campaign over the firm's obligations, come from the cache keyed on
+    those tokens, the firm and the day (see :func:`progress_figures`): a second query only when
+    one of the campaigns changed."""
     today = _today(today)
-    firm = user.firm if user and user.is_authenticated and user.firm_id else None
-    if firm is None:
+    firm_id = user.firm_id if user and user.is_authenticated else None
+    if not firm_id:
         return []
-    running = campaign_list(user=user).filter(status=Campaign.Status.PUBLISHED)
-    qs = scoping.restrict(Obligation.objects.filter(campaign__in=running), user, **OBLIGATION_LINKS).for_firm(firm)
-    counts = {row.pop("campaign"): row for row in
-              qs.order_by().values("campaign").annotate(**_firm_counts(today=today))}
-    panels = [{"campaign": c, "counts": counts[c.pk]} for c in running.filter(pk__in=list(counts))]
+    running = list(campaign_list(user=user).filter(status=Campaign.Status.PUBLISHED))
+    if not running:
+        return []
+
+    def compute():
+        qs = scoping.restrict(Obligation.objects.filter(campaign__in=[c.pk for c in running]), user,
+                              **OBLIGATION_LINKS).for_firm(firm_id)
+        return {row.pop("campaign"): row for row in
+                qs.order_by().values("campaign").annotate(**_firm_counts(today=today))}
+
+    tokens = [f"{c.pk}.{c.figures_token}" for c in sorted(running, key=lambda c: c.pk)]
+    counts = _cached(_figures_key("firm-panels", today, user, *tokens), compute)
+    panels = [{"campaign": c, "counts": counts[c.pk]} for c in running if c.pk in counts]
     panels.sort(key=lambda p: (-p["counts"]["overdue"], -p["counts"]["returned"], -p["counts"]["due7"],
                                -p["campaign"].start_date.toordinal(), -p["campaign"].pk))
     return panels
@@ -412,6 +424,75 @@ def progress(*, user, campaign, by, today=None, history_at=None, **narrow):
         item.update(row)
         out.append(_finish(item))
     return sorted(out, key=lambda r: (r["order"], r["key"]))
+
+
+#: How long cached figures live at most. They are keyed on the campaign's figures token, which every write that
+#: can change them renews (campaigns/services/figures.py), so this only bounds what a missed path could show.
+FIGURES_TTL = 300
+
+logger = logging.getLogger(__name__)
+
+
+def _scope_key(user):
+    """Who the figures are for: what decides the user's scope and area (estates/scoping.py)."""
+    if scoping.sees_everything(user):
+        return "all"
+    if user and user.is_active and user.firm_id:
+        return f"firm{user.firm_id}"
+    if user and user.is_active and user.agency_id:
+        return f"agency{user.agency_id}"
+    return "none"
+
+
+def _figures_key(kind, today, user, *parts):
+    return ":".join(["campaigns", kind, today.isoformat(), _scope_key(user), *map(str, parts)])
+
+
+def _cached(key, compute):
+    """The cached value, or compute() stored for FIGURES_TTL. A cache that fails is a miss, never an error page."""
+    try:
+        value = cache.get(key)
+    except Exception:  # noqa: BLE001 - an unreachable Redis must not take the dashboard down
+        logger.warning("figures cache unavailable (get %s)", key, exc_info=True)
+        return compute()
+    if value is None:
+        value = compute()
+        try:
+            cache.set(key, value, FIGURES_TTL)
+        except Exception:  # noqa: BLE001
+            logger.warning("figures cache unavailable (set %s)", key, exc_info=True)
+    return value
+
+
+def progress_figures(*, user, campaign, today=None, **narrow):
+    """Everything the progress dashboard counts, for the user's area (and ``narrow``): the five tables
+    (:func:`progress` by each of DIMENSIONS), the totals (:func:`campaign_totals`) and who else reviews the
+    area's submitted work (:func:`reviewed_elsewhere`): ``{"tables": {by: rows}, "totals": {...},
+    "reviewed_elsewhere": [...]}``.
+
+    Cached, keyed on the campaign's ``figures_token``, the day (overdue counts depend on it), the user's scope
+    (superuser, agency or firm) and the narrowing. Every write that can change the figures gives the campaign
+    a new token in its own transaction (campaigns/services/figures.py), so a change shows on the next request;
+    the token is read with the campaign the page loads anyway, so a cached page costs no query for its figures
+    and the seven GROUP BY scans of the campaign's obligations run once per change, not once per request.
+
+    Why a cache and not a materialised summary table refreshed on writes: the figures are per area *and* per
+    scope (a district's table is not the city's rows filtered: the area rule drops firm-level work of firms
+    supervised elsewhere), per day (overdue), and by five dimensions with labels; a summary table would need
+    all those keys and a refresh inside every write, under a row lock per group, where renewing one token is
+    one UPDATE. The cost of the cache is one recomputation per change, which at a city's pace of review
+    (a few changes a minute) leaves almost every request a hit."""
+    today = _today(today)
+    narrowed = [f"{name}{obj.pk}" for name, obj in sorted(narrow.items())]
+
+    def compute():
+        return {
+            "tables": {by: progress(user=user, campaign=campaign, by=by, today=today, **narrow) for by in DIMENSIONS},
+            "totals": campaign_totals(user=user, campaign=campaign, today=today, **narrow),
+            "reviewed_elsewhere": reviewed_elsewhere(user=user, campaign=campaign),
+        }
+
+    return _cached(_figures_key("progress", today, user, campaign.pk, campaign.figures_token, *narrowed), compute)
 
 
 def campaign_totals(*, user, campaign, today=None, history_at=None, **narrow):

@@ -8,25 +8,45 @@ once instead: its receiver does the same for the whole import.
 
 The work runs inside the caller's transaction, so a registry change and its obligations
 are saved together or not at all. With no published campaign it costs one query.
+
+Every registry save or import, and every save or delete of a task or an action, also gives the
+campaigns concerned a new figures token (services/figures.py): their cached progress figures and
+firm panels are computed again on the next request.
 """
 
 from django.db import transaction
-from django.db.models.signals import post_save
+from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from estates.models import Agency, Estate, PropertyFirm
 from estates.signals import registry_imported
 
 from . import services
-from .models import Campaign
+from .models import Action, Campaign, Task
 
 
 def _any_published():
     return Campaign.objects.filter(status=Campaign.Status.PUBLISHED).exists()
 
 
+@receiver(post_save, sender=Task, dispatch_uid="campaigns_task_figures_saved")
+@receiver(post_delete, sender=Task, dispatch_uid="campaigns_task_figures_deleted")
+def task_changed(sender, instance, raw=False, **kwargs):
+    if not raw:
+        services.figures_changed_for_action(instance.action_id)
+
+
+@receiver(post_save, sender=Action, dispatch_uid="campaigns_action_figures_saved")
+@receiver(post_delete, sender=Action, dispatch_uid="campaigns_action_figures_deleted")
+def action_changed(sender, instance, raw=False, **kwargs):
+    if not raw:
+        services.figures_changed(campaigns=[instance.campaign_id])
+
+
 @receiver(post_save, sender=Estate, dispatch_uid="campaigns_estate_saved")
 def estate_saved(sender, instance, created, raw=False, **kwargs):
+    if not raw:
+        services.figures_changed_everywhere()
     if raw or not _any_published():
         return
     if not created:
@@ -36,6 +56,8 @@ def estate_saved(sender, instance, created, raw=False, **kwargs):
 
 @receiver(post_save, sender=PropertyFirm, dispatch_uid="campaigns_firm_saved")
 def firm_saved(sender, instance, created, raw=False, **kwargs):
+    if not raw:
+        services.figures_changed_everywhere()
     if raw or not _any_published():
         return
     if not created:
@@ -45,6 +67,8 @@ def firm_saved(sender, instance, created, raw=False, **kwargs):
 
 @receiver(post_save, sender=Agency, dispatch_uid="campaigns_agency_saved")
 def agency_saved(sender, instance, created, raw=False, **kwargs):
+    if not raw:
+        services.figures_changed_everywhere()
     if raw or instance.level not in (Agency.Level.DISTRICT, Agency.Level.STREET) or not _any_published():
         return
     # Agency.save() writes the materialised path after post_save has fired; sync once it is there.
@@ -55,6 +79,7 @@ def agency_saved(sender, instance, created, raw=False, **kwargs):
 def registry_import_saved(sender, moved=(), **kwargs):
     """After an import of firms or estates: move the obligations of the rows whose district/street
     changed, then create the obligations that now apply — what the receivers above do per save."""
+    services.figures_changed_everywhere()
     if not _any_published():
         return
     follow = {Estate: ("obligations_follow_estate", "estate"), PropertyFirm: ("obligations_follow_firm", "firm")}

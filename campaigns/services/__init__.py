@@ -50,6 +50,12 @@ Decisions worth knowing:
 """
 
 
+from .figures import (
+    figures_changed,
+    figures_changed_everywhere,
+    figures_changed_for_action,
+    figures_changed_for_obligations,
+)
 from .generation import CHUNK, ROW_COLUMNS, Party, _bulk_insert, _campaign_tasks, _obligations, _parties
 from .periods import _periods_of, task_periods
 from .publishing import (
@@ -95,6 +101,7 @@ from .templates import (
 
 __all__ = [
     "CHUNK", "ROW_COLUMNS", "TASK_FIELDS", "TASK_INPUT_FIELDS", "Party",
+    "figures_changed", "figures_changed_everywhere", "figures_changed_for_action", "figures_changed_for_obligations",
     "activity_record", "activity_update", "activity_withdraw", "campaign_close", "campaign_copy",
     "campaign_load_template", "campaign_publish", "campaign_to_template", "coordinator_file", "obligation_accept",
     "obligation_accept_many", "obligation_return", "obligation_return_many", "obligation_submit",

@@ -18,7 +18,9 @@ from ..models import (
     ObligationEvent,
     PartyKind,
     Task,
+    new_figures_token,
 )
+from .figures import figures_changed
 from .generation import _bulk_insert, _campaign_tasks, _obligations, _parties
 from .periods import _periods_of
 
@@ -45,7 +47,8 @@ def campaign_publish(*, campaign, user=None):
     campaign.status = Campaign.Status.PUBLISHED
     campaign.published_at = timezone.now()
     campaign.published_by = user
-    campaign.save(update_fields=["status", "published_at", "published_by"])
+    campaign.figures_token = new_figures_token()
+    campaign.save(update_fields=["status", "published_at", "published_by", "figures_token"])
     emit("campaigns.new_work", campaign_id=campaign.pk, origin="publish", at=campaign.published_at)
     return created
 
@@ -57,7 +60,8 @@ def campaign_close(*, campaign, user=None):
         raise ValidationError(_("只有已发布的活动可以结束。"))
     campaign.status = Campaign.Status.CLOSED
     campaign.closed_at = timezone.now()
-    campaign.save(update_fields=["status", "closed_at"])
+    campaign.figures_token = new_figures_token()
+    campaign.save(update_fields=["status", "closed_at", "figures_token"])
     return campaign
 
 
@@ -79,7 +83,10 @@ def _sync(campaign, *, today, estate_ids=None, firm_ids=None, agency_ids=None, k
                                                         "period_start").iterator(chunk_size=5000):
         link, pk = ("estate_id", e) if e else (("firm_id", f) if f else ("agency_id", a))
         skip.add((task_id, link, pk, start))
-    return _bulk_insert(_obligations(campaign, tasks, parties, skip=skip, min_period_end=today))
+    created = _bulk_insert(_obligations(campaign, tasks, parties, skip=skip, min_period_end=today))
+    if created:
+        figures_changed(campaigns=[campaign])
+    return created
 
 
 @transaction.atomic

@@ -24,6 +24,7 @@ from ..models import (
     RecordPhoto,
     Training,
 )
+from .figures import figures_changed
 from .review import _event, _mark_submitted
 
 State = Obligation.State
@@ -51,7 +52,7 @@ def _recount(*, kind, party_q, on_date, user, note, log_changes=False):
     ).annotate(records_now=spec.count())
     if on_date is not None:
         qs = qs.filter(period_start__lte=on_date, period_end__gte=on_date)
-    touched = []
+    touched, changed = [], set()
     now = timezone.now()
     for obligation in qs:
         count = obligation.records_now
@@ -78,6 +79,9 @@ def _recount(*, kind, party_q, on_date, user, note, log_changes=False):
                 _event(obligation, ObligationEvent.Kind.RECORD, user, obligation.state,
                        note=_("%(note)s 已登记 %(n)s 次。") % {"note": note, "n": count}, at=now)
         touched.append(obligation)
+        if fields:  # saved: its count, and perhaps its state, changed
+            changed.add(obligation.campaign_id)
+    figures_changed(campaigns=changed)
     return touched
 
 

@@ -17,6 +17,7 @@ from ..models import (
     Obligation,
     ObligationEvent,
 )
+from .figures import figures_changed
 
 State = Obligation.State
 CHUNK = 2000  # obligation rows per INSERT batch: bounds the rows held in memory at once
@@ -121,6 +122,7 @@ def obligation_submit(*, obligation, user, text="", count=None, files=(), now=No
     obligation.save()
     kind = ObligationEvent.Kind.RESUBMIT if from_state == State.RETURNED else ObligationEvent.Kind.SUBMIT
     _event(obligation, kind, user, from_state, note=text[:500], at=now)
+    figures_changed(campaigns=[obligation.campaign_id])
     emit("campaigns.obligation_submitted", obligation_ids=[obligation.pk], at=now)
     return evidence
 
@@ -135,6 +137,7 @@ def obligation_accept(*, obligation, user, note="", now=None):
     obligation.reviewed_at, obligation.reviewed_by, obligation.review_note = now, user, note.strip()
     obligation.save()
     _event(obligation, ObligationEvent.Kind.ACCEPT, user, State.SUBMITTED, note=note.strip(), at=now)
+    figures_changed(campaigns=[obligation.campaign_id])
     emit("campaigns.obligation_accepted", obligation_ids=[obligation.pk], note=note.strip(), at=now)
     return obligation
 
@@ -152,6 +155,7 @@ def obligation_return(*, obligation, user, reason, now=None):
     obligation.reviewed_at, obligation.reviewed_by, obligation.review_note = now, user, reason
     obligation.save()
     _event(obligation, ObligationEvent.Kind.RETURN, user, State.SUBMITTED, note=reason, at=now)
+    figures_changed(campaigns=[obligation.campaign_id])
     emit("campaigns.obligation_returned", obligation_ids=[obligation.pk], reason=reason, at=now)
     return obligation
 
@@ -189,6 +193,7 @@ def _review_many(*, obligations, user, to_state, event_kind, note, now):
                              from_state=State.SUBMITTED, to_state=to_state, note=note) for pk in ok],
             batch_size=CHUNK,
         )
+        figures_changed(campaigns={o.campaign_id for o in rows if o.pk in set(ok)})
         if to_state == State.ACCEPTED:
             emit("campaigns.obligation_accepted", obligation_ids=ok, note=note, at=now)
         else:
