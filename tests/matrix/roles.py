@@ -311,8 +311,30 @@ def build():
         job.save()
         add(f"job_{role}", job, {role, SUPERUSER}, f"MX-job-{role}-j")
 
+    _suggestions(cast)
     _system_objects(cast)
     return cast
+
+
+def _suggestions(cast):
+    """The suggestion box: an entry (with a photo) at each of the estates, located like its estate; each firm's
+    reply template, a firm-level record (the firm and its supervising district's subtree)."""
+    from suggestions import photos, services
+    from suggestions.models import ReplyTemplate
+
+    add = cast.add
+    for key in ("ea1", "ea2", "eb", "et2", "ec"):
+        estate = cast[key]
+        upload = _photo(f"sg-{key}.jpg")
+        entry = services.suggestion_submit(
+            estate=estate.obj, category="facilities", text=f"MX-sugg-{key} 东门路灯坏了三天。",
+            name=f"MX-resident-{key}", photos=[photos.prepare(upload)])
+        add(f"sg_{key}", entry, estate.seen_by, f"MX-sugg-{key}", f"MX-resident-{key}", entry.number)
+        add(f"sg_photo_{key}", entry.photos.get(), estate.seen_by)
+    for key, seen_by in [("firm_a", D1 | {FIRM_A}), ("firm_b", D2 | {FIRM_B}), ("firm_two", D1 | {FIRM_TWO}),
+                         ("firm_c", SUPER)]:
+        add(f"rt_{key}", ReplyTemplate.objects.create(firm=cast[key].obj, title=f"MX-reply-{key}",
+                                                      text="已安排维修。"), seen_by, f"MX-reply-{key}")
 
 
 def _system_objects(cast):

@@ -335,7 +335,9 @@ def _portal_post_cases():
     table = ex.declarations()
     cases = []
     for key, expect in sorted(table.items()):
-        if not expect.model or not (key.startswith(("campaigns:", "portal:", "accounts:", "notifications:"))):
+        portal = ("campaigns:", "portal:", "accounts:", "notifications:", "suggestions:inbox",
+                  "suggestions:reply_template")
+        if not expect.model or not key.startswith(portal):
             continue
         for role in ("firm_a", "firm_b", "firm_two"):
             cases.append((key, role))
