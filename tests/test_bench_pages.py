@@ -316,6 +316,7 @@ def test_a_page_is_checked_warmed_loaded_beside_its_floor_and_judged(transaction
     assert entry["page"]["errors"] == entry["page"]["timeouts"] == 0
     assert entry["verdict"]["p95_ratio"] is not None and entry["client_requests"] == entry["page"]["requests"] + 3
     assert out.lines == [run.format_line(entry)]
+    assert entry["alone"]["status"] == 200 and entry["alone"]["queries"] >= 1  # the same page once, in-process
 
     wrong = registry.Page(name="x", role="anonymous", url=lambda ctx: "/portal/", pattern="portal:dashboard")
     entry = run._bench_page(wrong, ctx=ctx, cookies=cookies, portal=portal, floors=floors, clients=2, duration=0.2,

@@ -23,10 +23,12 @@ import os
 import platform
 import subprocess
 import time
+import warnings
 
 from django.conf import settings
 from django.db import connection
 from django.test import Client, override_settings
+from django.test.utils import CaptureQueriesContext
 
 from . import registry
 from .runner import Target, fetch, load
@@ -89,12 +91,18 @@ def sessions(ctx):
     return cookies
 
 
-def _git_commit():
+def _git(*args):
     try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=settings.BASE_DIR, capture_output=True,
-                              text=True, check=True).stdout.strip()
+        return subprocess.run(["git", *args], cwd=settings.BASE_DIR, capture_output=True, text=True,
+                              check=True).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return ""
+
+
+def _git_commit():
+    """The commit, and the files changed since (gunicorn serves the working tree, not the commit)."""
+    changed = [line[3:] for line in _git("status", "--porcelain", "--untracked-files=no").splitlines()]
+    return _git("rev-parse", "--short", "HEAD"), changed
 
 
 def check(target):
@@ -106,15 +114,16 @@ def check(target):
 
 
 def bench(pages, *, stdout, estates, seed_value=2011, clients=20, duration=10.0, rounds=2, workers=2,
-          timeout=10.0, workdir, header=None):
+          timeout=10.0, workdir, header=None, explain=False):
     """Run the whole benchmark; returns the result dict (what ``--json`` writes)."""
     started = datetime.datetime.now(datetime.UTC)
     result = {
         "started": started.isoformat(timespec="seconds"), "estates": estates, "seed": seed_value,
         "clients": clients, "duration": duration, "rounds": rounds, "workers": workers, "timeout": timeout,
-        "commit": _git_commit(), "cpus": os.cpu_count(), "python": platform.python_version(),
+        "commit": None, "changed_files": None, "cpus": os.cpu_count(), "python": platform.python_version(),
         "loadavg_start": os.getloadavg(), "pages": [],
     }
+    result["commit"], result["changed_files"] = _git_commit()
     static_root = workdir / "static"
     collect_static(stdout, static_root)
     with throwaway_portal_database(stdout) as portal_db, throwaway_floor_database(stdout, rows=FLOOR_ROWS) as (
@@ -151,7 +160,8 @@ def bench(pages, *, stdout, estates, seed_value=2011, clients=20, duration=10.0,
             for page in pages:
                 result["pages"].append(_bench_page(page, ctx=ctx, cookies=cookies, portal=portal, floors=floors,
                                                    clients=clients, duration=duration, rounds=rounds,
-                                                   timeout=timeout, workers=workers, stdout=stdout))
+                                                   timeout=timeout, workers=workers, stdout=stdout,
+                                                   explain=explain))
         finally:
             portal.stop()
             floor.stop()
@@ -161,7 +171,8 @@ def bench(pages, *, stdout, estates, seed_value=2011, clients=20, duration=10.0,
     return result
 
 
-def _bench_page(page, *, ctx, cookies, portal, floors, clients, duration, rounds, timeout, workers, stdout):
+def _bench_page(page, *, ctx, cookies, portal, floors, clients, duration, rounds, timeout, workers, stdout,
+                explain=False):
     entry = {"name": page.name, "pattern": page.pattern, "role": page.role, "kind": page.kind,
              "target": page.target.label, "path": None}
     try:
@@ -199,12 +210,50 @@ def _bench_page(page, *, ctx, cookies, portal, floors, clients, duration, rounds
     time.sleep(0.2)
     entry["server_requests"] = portal.logged(path) - logged_before
     entry["client_requests"] = len(page_samples) + workers * 2 + 1
+    entry["alone"] = profile(path, cookies[page.role], explain=explain and not judged.passed)
     stdout.write(format_line(entry))
+    for plan in entry["alone"].get("explain", []):
+        stdout.write(f"    EXPLAIN ANALYZE of a {plan['seconds'] * 1000:.0f} ms query:\n"
+                     + "\n".join("      " + line for line in plan["plan"].splitlines()[:12])
+                     + "\n      … (the whole plan and its SQL: --json)")
     return entry
+
+
+def profile(path, cookies, *, explain=False, top=3):
+    """The page requested once in this process (Django's test client, same database, the role's session): its
+    query count and time, and with ``explain`` the ``EXPLAIN (ANALYZE, BUFFERS)`` of its ``top`` slowest
+    SELECTs, as PostgreSQL runs them on the seeded city (the SQL as sent: psycopg2 binds the parameters)."""
+    client = Client(raise_request_exception=False)
+    for name, value in cookies.items():
+        client.cookies[name] = value
+    with warnings.catch_warnings(), override_settings(ALLOWED_HOSTS=["*"], SECURE_SSL_REDIRECT=False, STORAGES={
+            **settings.STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}):
+        warnings.simplefilter("ignore")  # whitenoise: "No directory at" the STATIC_ROOT this process never collected
+        with CaptureQueriesContext(connection) as queries:
+            t0 = time.perf_counter()
+            response = client.get(path, HTTP_X_FORWARDED_PROTO="https")
+            seconds = time.perf_counter() - t0
+    result = {"status": response.status_code, "queries": len(queries), "seconds": round(seconds, 4),
+              "query_seconds": round(sum(float(q["time"]) for q in queries.captured_queries), 4)}
+    if explain:
+        slowest = sorted((q for q in queries.captured_queries if q["sql"].lstrip().upper().startswith("SELECT")
+                          and float(q["time"]) >= 0.002), key=lambda q: -float(q["time"]))[:top]
+        result["explain"] = []
+        with connection.cursor() as cursor:
+            for q in slowest:
+                cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + q["sql"])
+                result["explain"].append({"seconds": float(q["time"]), "sql": q["sql"],
+                                          "plan": "\n".join(row[0] for row in cursor.fetchall())})
+    return result
 
 
 def _ms(value):
     return "—" if value is None else f"{value * 1000:.0f}"
+
+
+def _queries(entry):
+    alone = entry.get("alone") or {}
+    return alone.get("queries", "—")
 
 
 def format_line(entry):
@@ -217,33 +266,36 @@ def format_line(entry):
     why = "" if entry["passed"] else "  (" + "; ".join(v["reasons"]) + ")"
     return (f"{entry['name']:<38} {p['rps']:7.1f} {_ms(p['p50']):>6} {_ms(p['p95']):>6} {_ms(p['p99']):>6} "
             f"{_ms(p['max']):>6} {p['errors']:>4}/{p['timeouts']:<4} {_ms(f['p95']):>6} {p95r:>7} {rpsr:>7} "
-            f"{entry['kind']:<10} {state} load {entry['loadavg']:.1f}{why}")
+            f"{_queries(entry):>4} {entry.get('bytes', 0) / 1024:6.0f} {entry['kind']:<10} {state} "
+            f"load {entry['loadavg']:.1f}{why}")
 
 
 HEADER = (f"{'page':<38} {'req/s':>7} {'p50':>6} {'p95':>6} {'p99':>6} {'max':>6} {'err/to':>9} {'flp95':>6} "
-          f"{'p95÷fl':>7} {'rps÷fl':>7} {'kind':<10} verdict   (times in ms)")
+          f"{'p95÷fl':>7} {'rps÷fl':>7} {'q':>4} {'KB':>6} {'kind':<10} verdict   (times in ms; q: queries)")
 
 
 def markdown_table(result):
     """The README table of a result."""
     lines = [f"{result['estates']:,} estates, {result['clients']} clients, {result['rounds']} × "
              f"{result['duration']:g} s a page and its floor, {result['workers']} sync workers, "
-             f"PostgreSQL {result.get('postgresql', '?')}, commit {result['commit']}, {result['started']} UTC, "
+             f"PostgreSQL {result.get('postgresql', '?')}, commit {result['commit']}"
+             f"{' + uncommitted changes' if result.get('changed_files') else ''}, {result['started']} UTC, "
              f"load average {result['loadavg_start'][0]:.1f} at start, {result['loadavg_end'][0]:.1f} at end",
              "",
              "| page | role | req/s | p50 ms | p95 ms | p99 ms | max ms | err/timeouts | floor p95 ms | p95 ÷ floor | "
-             "req/s ÷ floor | target | verdict | load |",
-             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---:|"]
+             "req/s ÷ floor | queries | KB | target | verdict | load |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---:|"]
     for e in result["pages"]:
         if e.get("skipped"):
             why = e["skipped"][:80].replace("|", "/")
-            lines.append(f"| {e['name']} | {e['role']} | | | | | | | | | | {e['target']} | FAIL: {why} | |")
+            lines.append(f"| {e['name']} | {e['role']} | | | | | | | | | | | | {e['target']} | FAIL: {why} | |")
             continue
         p, f, v = e["page"], e["floor"], e["verdict"]
         lines.append(
             f"| {e['name']} | {e['role']} | {p['rps']:.1f} | {_ms(p['p50'])} | {_ms(p['p95'])} | {_ms(p['p99'])} | "
             f"{_ms(p['max'])} | {p['errors']}/{p['timeouts']} | {_ms(f['p95'])} | "
             f"{'—' if v['p95_ratio'] is None else format(v['p95_ratio'], '.2f')}× | "
-            f"{'—' if v['rps_ratio'] is None else format(v['rps_ratio'], '.2f')}× | {e['target']} | "
+            f"{'—' if v['rps_ratio'] is None else format(v['rps_ratio'], '.2f')}× | {_queries(e)} | "
+            f"{e.get('bytes', 0) / 1024:.0f} | {e['target']} | "
             f"{'PASS' if e['passed'] else 'FAIL'} | {e['loadavg']:.1f} |")
     return "\n".join(lines)

@@ -36,6 +36,8 @@ class Command(BaseCommand):
         parser.add_argument("--timeout", type=float, default=10.0, help="seconds before a request is a timeout")
         parser.add_argument("--json", dest="json_path", default="", help="write the results to this file")
         parser.add_argument("--markdown", dest="markdown_path", default="", help="write the README table here")
+        parser.add_argument("--explain", action="store_true",
+                            help="EXPLAIN ANALYZE the slowest queries of each failing page (printed and in --json)")
         parser.add_argument("--keep", action="store_true", help="keep the temporary folder (server logs)")
 
     def handle(self, *args, **o):
@@ -52,13 +54,15 @@ class Command(BaseCommand):
             pages = select_pages([n.strip() for n in o["pages"].split(",") if n.strip()])
         except KeyError as exc:
             raise CommandError(exc.args[0])
-        self.stdout.write(f"bench_pages: {len(pages)} pages, {o['estates']:,} estates")
+        minutes = len(pages) * o["rounds"] * 2 * o["duration"] / 60
+        self.stdout.write(f"bench_pages: {len(pages)} pages, {o['estates']:,} estates; the load alone takes about "
+                          f"{minutes:.0f} min (pages × rounds × 2 × duration), the seed comes first")
         with workdir(keep=o["keep"]) as folder:
             if o["keep"]:
                 self.stdout.write(f"temporary folder kept: {folder}")
             result = bench(pages, stdout=self.stdout, estates=o["estates"], seed_value=o["seed"],
                            clients=o["clients"], duration=o["duration"], rounds=o["rounds"], workers=o["workers"],
-                           timeout=o["timeout"], workdir=folder, header=HEADER)
+                           timeout=o["timeout"], workdir=folder, header=HEADER, explain=o["explain"])
         self.stdout.write("")
         self.stdout.write(markdown_table(result))
         failed = [e["name"] for e in result["pages"] if not e["passed"]]
