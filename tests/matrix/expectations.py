@@ -268,6 +268,15 @@ DECLARED = {
     "campaigns:roster_upload": Expect(PORTAL_FIRM),
     # --- public pages (the QR codes): public facts of any estate ---------------------------------------
     "public:estate": Expect(roles((OK, OK)), model="estates.Estate", fill=_code, leaks_checked=False),
+    # The suggestion box's public pages: any estate's form, the estate search (nothing listed without a query),
+    # the large-text switch (a redirect back). Tracking pages open only with an entry's token: a token nobody
+    # holds is 404 for everyone, logged in or not (the token's own cases: tests/suggestions/test_public_track.py).
+    "suggestions:suggest": Expect(roles((OK, OK)), model="estates.Estate", fill=_code, leaks_checked=False),
+    "suggestions:find": Expect(PUBLIC),
+    "suggestions:text_size": Expect(roles(REDIRECT)),
+    "suggestions:track": Expect(roles(NOT_FOUND), fill=lambda _t: {"token": "n" * 43}),
+    "suggestions:track_photo": Expect(roles(NOT_FOUND), fill=lambda _t: {"token": "n" * 43, "pk": 1}),
+    "suggestions:track_photo_thumb": Expect(roles(NOT_FOUND), fill=lambda _t: {"token": "n" * 43, "pk": 1}),
     # --- the hotline API (Open311 shape): a bearer token per district, never a session; every role of the
     # cast has none, so every answer is 401 (the tokens' own cases: tests/suggestions/test_api.py).
     "suggestions:api_services": Expect(roles(UNAUTHORIZED)),
