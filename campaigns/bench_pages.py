@@ -156,3 +156,6 @@ register_page("dashboard.campaign_progress", role="city", kind="dashboard", patt
 register_page("dashboard.campaign_progress.district", role="district", kind="dashboard",
               pattern="admin:campaigns_campaign_progress",
               url=lambda ctx: reverse("admin:campaigns_campaign_progress", args=[ctx.campaign.pk]))
+register_page("dashboard.campaign_progress.firms_page2", role="city", kind="dashboard",
+              pattern="admin:campaigns_campaign_progress",
+              url=lambda ctx: reverse("admin:campaigns_campaign_progress", args=[ctx.campaign.pk]) + "?by=firm&page=2")
