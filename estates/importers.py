@@ -15,8 +15,11 @@ admin's change form. Rows outside the scope are errors, never silently skipped.
 import datetime
 import functools
 import re
+from array import array
+from collections.abc import Sequence
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db import DEFAULT_DB_ALIAS
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -24,7 +27,7 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 
 from core import xlsx
 from core.text import join_list, join_messages
-from core.validators import normalize_credit_code, normalize_text, validate_credit_code
+from core.validators import normalize_credit_code, normalize_text, validate_cn_phone, validate_credit_code
 
 from . import scoping, signals
 from .models import Agency, Estate, PropertyFirm, estate_code_validator
@@ -53,24 +56,29 @@ def _parse_estate_code(value):
     return code
 
 
+_CHOICES = {
+    "grade": (GRADE_LABELS, (("一级", 1), ("二级", 2), ("三级", 3), ("一级资质", 1), ("二级资质", 2), ("三级资质", 3),
+                             ("1", 1), ("2", 2), ("3", 3))),
+    "category": (CATEGORY_LABELS, (("一类", 1), ("二类", 2), ("三类", 3), ("1", 1), ("2", 2), ("3", 3))),
+}
+
+
 @functools.cache
-def _choice_parser(labels, extra, language):
-    # One parser per interface language (cached by the caller's key); xlsx.choice matches the
-    # labels in every language, so a Chinese template uploaded from the English interface works.
-    # The lazy labels go in first: an equal plain string in `extra` must not replace the lazy key,
-    # or the label's other languages would be lost.
+def _choice_parser(kind, language):
+    # One parser per interface language (the cache key: a key of lazy labels would translate them on
+    # every lookup); xlsx.choice matches the labels in every language, so a Chinese template uploaded
+    # from the English interface works. The lazy labels go in first: an equal plain string in `extra`
+    # must not replace the lazy key, or the label's other languages would be lost.
+    labels, extra = _CHOICES[kind]
     return xlsx.choice({**{label: i for i, label in enumerate(labels, start=1)}, **dict(extra)})
 
 
 def _parse_grade(value):
-    extra = (("一级", 1), ("二级", 2), ("三级", 3), ("一级资质", 1), ("二级资质", 2), ("三级资质", 3),
-             ("1", 1), ("2", 2), ("3", 3))
-    return _choice_parser(GRADE_LABELS, extra, translation.get_language())(value)
+    return _choice_parser("grade", translation.get_language())(value)
 
 
 def _parse_category(value):
-    extra = (("一类", 1), ("二类", 2), ("三类", 3), ("1", 1), ("2", 2), ("3", 3))
-    return _choice_parser(CATEGORY_LABELS, extra, translation.get_language())(value)
+    return _choice_parser("category", translation.get_language())(value)
 
 
 # "1998", "1998年", "1998年6月", "1998-06-01", "1998/6/1", "1998.6": a year as bureaus type it.
@@ -94,7 +102,12 @@ def _parse_year(value):
         if not match:
             raise ValidationError(_("“%(value)s”不是年份，请填写四位年份，如 1998 或 1998年。") % {"value": value})
         value = int(match.group(1))
-    return xlsx.integer(1900, timezone.localdate().year)(value)
+    return _year_parser(timezone.localdate().year)(value)
+
+
+@functools.cache
+def _year_parser(this_year):
+    return xlsx.integer(1900, this_year)
 
 
 _phone_help = gettext_lazy("手机或固定电话，如 0574-87000000。")
@@ -102,6 +115,13 @@ _phone_help = gettext_lazy("手机或固定电话，如 0574-87000000。")
 PHONE = {"parser": xlsx.parse_phone, "as_text_cells": True}
 CREDIT_CODE = {"parser": _parse_credit_code, "as_text_cells": True}
 ESTATE_CODE = {"parser": _parse_estate_code, "as_text_cells": True}
+#: a column parser -> the model field validators it runs on the very value it returns: the import's
+#: model check (_RegistryImporter._full_clean) does not run them a second time
+PARSER_VALIDATORS = {
+    xlsx.parse_phone: (validate_cn_phone,),
+    _parse_credit_code: (validate_credit_code,),
+    _parse_estate_code: (estate_code_validator,),
+}
 
 FIRM_SPEC = xlsx.ImportSpec(
     title=gettext_lazy("物业服务企业"),
@@ -237,92 +257,211 @@ class _AgencyIndex:
         return None
 
 
+class _Saved(Sequence):
+    """The instances an import saved, built again from its compact records when read: the signal
+    carries every created and updated row without 20,000 model instances sitting in memory (its
+    receiver reads ``moved``, mostly empty)."""
+
+    def __init__(self, model, records, pks=None):
+        self.model, self.records, self.pks = model, records, pks
+
+    def __len__(self):
+        return len(self.records)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        instance = self.model(*self.records[index])
+        if self.pks is not None:
+            instance.pk = self.pks[index]
+        instance._state.adding, instance._state.db = False, DEFAULT_DB_ALIAS
+        return instance
+
+
 class _RegistryImporter(xlsx.Importer):
+    """Upsert rows of ``model`` by ``unique_field``, streaming (core/xlsx ``Importer.streaming``): each
+    batch of rows is checked against what ``prepare`` loaded for it, and a valid row is kept as the tuple
+    of its model's field values (a few hundred bytes), saved in batches once every row passed."""
+
+    streaming = True
     model = None
     unique_key = None          # column key of the upsert key
     unique_field = None        # model field of the upsert key
     fk_keys = {}               # column key -> model field, for FK columns resolved in validate
-
-    def __init__(self, *, user):
-        super().__init__(user=user)
-        self.duplicates = {}
-        self.to_create = []
-        self.to_update = []
-        self.changed_fields = set()
-        self.moved = []
-        self.unchanged = 0
-
-    def _find_duplicates(self, rows):
-        """{key value: [row numbers]} of keys that occur on more than one row: every one of
-        those rows is marked, so the user sees both sides of the clash (not just the later one)."""
-        numbers = {}
-        for row in rows:
-            value = row.values.get(self.unique_key)
-            if value is not None:
-                numbers.setdefault(value, []).append(row.number)
-        self.duplicates = {value: found for value, found in numbers.items() if len(found) > 1}
-
-    def _check_duplicate(self, row):
-        value = row.values.get(self.unique_key)
-        others = [n for n in self.duplicates.get(value, ()) if n != row.number]
-        if others:
-            rows = join_list(others)
-            row.error(self.unique_key, _("“%(value)s”与第 %(row)s 行重复。") % {"value": value, "row": rows})
-
-    def _apply(self, row, instance, resolved):
-        """Set the row's values on ``instance``, validate it like a form would, and file it
-        as created, updated or unchanged."""
-        creating = instance.pk is None
-        fields = [c.key for c in self.spec.columns if self.has_column(c.key) and c.key not in self.fk_keys]
-        before = {} if creating else {f.attname: getattr(instance, f.attname) for f in self.model._meta.concrete_fields}
-        for key in fields:
-            setattr(instance, key, row.values[key])
-        for field_name, value in resolved.items():
-            setattr(instance, field_name, value)
-        try:
-            # Foreign keys are resolved from preloaded dicts above; validating them again
-            # (and uniqueness, checked against the preloaded rows) would query per row.
-            instance.full_clean(exclude=list(self.fk_keys.values()), validate_unique=False,
-                                validate_constraints=False)
-        except ValidationError as exc:
-            columns = {field: key for key, field in self.fk_keys.items()}
-            for field_name, messages in exc.message_dict.items():
-                key = None if field_name == NON_FIELD_ERRORS else columns.get(field_name, field_name)
-                if key is not None and not any(c.key == key for c in self.spec.columns):
-                    key = None
-                row.error(key, join_messages(messages))
-            return
-        if creating:
-            self.to_create.append(instance)
-            return
-        changed = {
-            f.name for f in self.model._meta.concrete_fields if getattr(instance, f.attname) != before[f.attname]
-        }
-        if changed:
-            self.to_update.append(instance)
-            self.changed_fields |= changed
-            if changed & set(self.moving_fields):
-                self.moved.append(instance)
-        else:
-            self.unchanged += 1
-
     #: fields whose change moves a row (``moved`` of estates.signals.registry_imported)
     moving_fields = ()
 
+    def __init__(self, *, user):
+        super().__init__(user=user)
+        self.agencies = None
+        self._numbers = {}         # upsert key -> its first row, or the list of its rows when repeated
+        self._clean_errors = {}    # row number -> the model validation's errors on it
+        self._created = []         # records (tuples of field values) to create
+        self._updated = []         # records to update
+        self._moved = []           # indexes in _updated of the rows whose location changed
+        self.changed_fields = set()
+        self.unchanged = 0
+        opts = self.model._meta
+        self._attnames = [f.attname for f in opts.concrete_fields]
+        self._names = [f.name for f in opts.concrete_fields]
+        excluded = set(self.fk_keys.values())
+        self._checked_fields = [f for f in opts.fields if f.name not in excluded and not f.generated]
+        self._moving = {self._names.index(name) for name in self.moving_fields}
+
+    def prepare(self, rows):
+        if self.agencies is None:
+            self.agencies = _AgencyIndex(self.user)
+            # The fields set from the sheet (not foreign keys), and for each the validators its
+            # column's parser already ran on the very value: the model's check need not run them again.
+            self._from_file = [c.key for c in self.spec.columns if self.has_column(c.key) and c.key not in self.fk_keys]
+            self._prechecked = {
+                c.key: PARSER_VALIDATORS[c.parser] for c in self.spec.columns
+                if c.key in self._from_file and c.parser in PARSER_VALIDATORS
+            }
+
+    def _check_duplicate(self, row):
+        """Record the row's key; True when an earlier row has it. Every row of a repeated key is marked
+        in ``finish`` (the user sees both sides of the clash, not just the later one)."""
+        value = row.values.get(self.unique_key)
+        if value is None:
+            return False
+        seen = self._numbers.get(value)
+        if seen is None:
+            self._numbers[value] = row.number
+            return False
+        if isinstance(seen, int):
+            self._numbers[value] = seen = [seen]
+        seen.append(row.number)
+        return True
+
+    def finish(self):
+        dropped = set()
+        for value, numbers in self._numbers.items():
+            if isinstance(numbers, int):
+                continue
+            for number in numbers:
+                # A repeated row is not checked against the model (as its first occurrence was,
+                # before the repeat was known): its model errors are not reported.
+                dropped.update(self._clean_errors.get(number, ()))
+                others = join_list(n for n in numbers if n != number)
+                self.error_at(number, self.unique_key, _("“%(value)s”与第 %(row)s 行重复。")
+                              % {"value": value, "row": others}, first=True)
+        if dropped:
+            self._errors = [e for e in self._errors if e not in dropped]
+        self._numbers = self._clean_errors = {}
+
+    def _full_clean(self, instance):
+        """``instance.full_clean()`` without the foreign keys (resolved from the preloaded dicts), uniqueness
+        (checked against the preloaded rows) and the validators the column parsers already ran on the same
+        value: the same errors at a fraction of the cost (a phone number is checked once, not twice)."""
+        errors = {}
+        prechecked = self._prechecked
+        for f in self._checked_fields:
+            raw = getattr(instance, f.attname)
+            if f.blank and raw in f.empty_values:
+                continue
+            try:
+                skip = prechecked.get(f.name)
+                if skip is None:
+                    value = f.clean(raw, instance)
+                else:
+                    value = f.to_python(raw)
+                    f.validate(value, instance)
+                    _run_validators(f, value, skip)
+                setattr(instance, f.attname, value)
+            except ValidationError as exc:
+                errors[f.name] = exc.error_list
+        try:
+            instance.clean()
+        except ValidationError as exc:
+            errors = exc.update_error_dict(errors)
+        if errors:
+            raise ValidationError(errors)
+
+    def _apply(self, row, instance, resolved):
+        """Set the row's values on ``instance``, validate it like a form would, and file it
+        as created, updated or unchanged (a record of its field values, not the instance)."""
+        creating = instance.pk is None
+        attnames = self._attnames
+        before = None if creating else tuple([getattr(instance, a) for a in attnames])
+        values = row.values
+        for key in self._from_file:
+            setattr(instance, key, values[key])
+        for field_name, value in resolved.items():
+            setattr(instance, field_name, value)
+        try:
+            self._full_clean(instance)
+        except ValidationError as exc:
+            columns = {field: key for key, field in self.fk_keys.items()}
+            keys = {c.key for c in self.spec.columns}
+            errors = self._clean_errors.setdefault(row.number, [])
+            for field_name, messages in exc.message_dict.items():
+                key = None if field_name == NON_FIELD_ERRORS else columns.get(field_name, field_name)
+                if key is not None and key not in keys:
+                    key = None
+                row.error(key, join_messages(messages))
+                errors.append(row.errors[-1])
+            return
+        record = tuple([getattr(instance, a) for a in attnames])
+        if creating:
+            if not self._errors:  # once a row is wrong nothing is saved: keep nothing more
+                self._created.append(record)
+            return
+        changed = [i for i, (new, old) in enumerate(zip(record, before, strict=True)) if new != old]
+        if not changed:
+            self.unchanged += 1
+            return
+        self.changed_fields.update(self._names[i] for i in changed)
+        if not self._errors:
+            if self._moving.intersection(changed):
+                self._moved.append(len(self._updated))
+            self._updated.append(record)
+
+    def _add_error(self, row, key, message):
+        if not self._errors:
+            self._created = []
+            self._updated = []
+            self._moved = []
+        super()._add_error(row, key, message)
+
     def save(self, rows):
-        reason = str(CHANGE_REASON)
-        if self.to_create:
-            bulk_create_with_history(self.to_create, self.model, batch_size=BATCH, default_user=self.user,
-                                     default_change_reason=reason)
-        if self.to_update:
-            bulk_update_with_history(self.to_update, self.model, sorted(self.changed_fields), batch_size=BATCH,
-                                     default_user=self.user, default_change_reason=reason)
-        if self.to_create or self.to_update:
+        reason, now = str(CHANGE_REASON), timezone.now()  # one moment for the import's history rows
+        created_pks = array("q")
+        for chunk in _chunks(self._created):
+            objs = [self.model(*record) for record in chunk]
+            bulk_create_with_history(objs, self.model, batch_size=BATCH, default_user=self.user,
+                                     default_change_reason=reason, default_date=now)
+            created_pks.extend(obj.pk for obj in objs)
+        changed_fields = sorted(self.changed_fields)
+        for chunk in _chunks(self._updated):
+            objs = _Saved(self.model, chunk)[:]
+            bulk_update_with_history(objs, self.model, changed_fields, batch_size=BATCH,
+                                     default_user=self.user, default_change_reason=reason, default_date=now)
+        created, updated = _Saved(self.model, self._created, created_pks), _Saved(self.model, self._updated)
+        if created or updated:
             # Bulk writes send no post_save: announce the import once (estates/signals.py), inside its
             # transaction, so what follows the registry (campaigns' obligations) is all or nothing with it.
-            signals.registry_imported.send(sender=self.model, created=self.to_create, updated=self.to_update,
-                                           moved=self.moved)
-        return xlsx.ImportCounts(created=len(self.to_create), updated=len(self.to_update), unchanged=self.unchanged)
+            moved = _Saved(self.model, [self._updated[i] for i in self._moved])
+            signals.registry_imported.send(sender=self.model, created=created, updated=updated, moved=moved)
+        return xlsx.ImportCounts(created=len(created), updated=len(updated), unchanged=self.unchanged)
+
+
+def _run_validators(field, value, skip):
+    """``field.run_validators(value)`` but for the validators in ``skip``."""
+    if value in field.empty_values:
+        return
+    errors = []
+    for validator in field.validators:
+        if validator in skip:
+            continue
+        try:
+            validator(value)
+        except ValidationError as exc:
+            if hasattr(exc, "code") and exc.code in field.error_messages:
+                exc.message = field.error_messages[exc.code]
+            errors.extend(exc.error_list)
+    if errors:
+        raise ValidationError(errors)
 
 
 class FirmImporter(_RegistryImporter):
@@ -337,19 +476,15 @@ class FirmImporter(_RegistryImporter):
     moving_fields = ("district",)
 
     def prepare(self, rows):
-        self.agencies = _AgencyIndex(self.user)
-        self._find_duplicates(rows)
+        super().prepare(rows)
         codes = {r.values["credit_code"] for r in rows if r.values.get("credit_code")}
-        self.existing, self.visible_existing = {}, set()
-        for chunk in _chunks(codes):
-            for firm in PropertyFirm.objects.filter(credit_code__in=chunk):
-                self.existing[firm.credit_code] = firm
-            visible = scoping.restrict(PropertyFirm.objects.filter(credit_code__in=chunk), self.user,
-                                       **scoping.FIRM_LINKS)
-            self.visible_existing.update(visible.values_list("pk", flat=True))
+        self.existing = {firm.credit_code: firm for firm in PropertyFirm.objects.filter(credit_code__in=codes)}
+        visible = scoping.restrict(PropertyFirm.objects.filter(credit_code__in=codes), self.user,
+                                   **scoping.FIRM_LINKS)
+        self.visible_existing = set(visible.values_list("pk", flat=True))
 
     def validate(self, row):
-        self._check_duplicate(row)
+        duplicate = self._check_duplicate(row)
         district = self.agencies.district(row, "district") if row.values.get("district") else None
         if district is not None and not (self.agencies.is_visible(district.pk)
                                          or district.pk in self.agencies.ancestors):
@@ -358,7 +493,7 @@ class FirmImporter(_RegistryImporter):
         firm = self.existing.get(row.values.get("credit_code"))
         if firm is not None and firm.pk not in self.visible_existing:
             row.error("credit_code", _("该统一社会信用代码已登记为辖区外的企业，您不能修改。"))
-        if not row.ok:
+        if duplicate or not row.ok:
             return
         self._apply(row, firm or PropertyFirm(), {"district": district})
 
@@ -374,22 +509,22 @@ class EstateImporter(_RegistryImporter):
     fk_keys = {"district": "district", "street": "street", "community": "community", "firm": "firm"}
     moving_fields = ("district", "street")
 
+    def __init__(self, *, user):
+        super().__init__(user=user)
+        self.firms = {}  # credit code -> firm (None: not registered), kept across batches
+
     def prepare(self, rows):
-        self.agencies = _AgencyIndex(self.user)
-        self._find_duplicates(rows)
+        super().prepare(rows)
         codes = {r.values["code"] for r in rows if r.values.get("code")}
-        self.existing = {}
-        for chunk in _chunks(codes):
-            for estate in Estate.objects.filter(code__in=chunk):
-                self.existing[estate.code] = estate
-        credit_codes = {r.values["firm"] for r in rows if r.values.get("firm")}
-        self.firms = {}
-        for chunk in _chunks(credit_codes):
-            for firm in PropertyFirm.objects.filter(credit_code__in=chunk).only("pk", "credit_code", "name"):
+        self.existing = {estate.code: estate for estate in Estate.objects.filter(code__in=codes)}
+        credit_codes = {r.values["firm"] for r in rows if r.values.get("firm")} - self.firms.keys()
+        if credit_codes:
+            self.firms.update(dict.fromkeys(credit_codes))
+            for firm in PropertyFirm.objects.filter(credit_code__in=credit_codes).only("pk", "credit_code", "name"):
                 self.firms[firm.credit_code] = firm
 
     def validate(self, row):
-        self._check_duplicate(row)
+        duplicate = self._check_duplicate(row)
         values = row.values
         district = street = community = firm = None
         if values.get("district"):
@@ -411,7 +546,7 @@ class EstateImporter(_RegistryImporter):
         if estate is not None and not self.agencies.is_visible(estate.district_id, estate.street_id,
                                                                estate.community_id):
             row.error("code", _("小区编码“%(code)s”已被辖区外的小区使用，您不能修改。") % {"code": estate.code})
-        if not row.ok:
+        if duplicate or not row.ok:
             return
         resolved = {"district": district, "street": street}
         if self.has_column("community"):
