@@ -24,21 +24,5 @@
         });
       });
     });
-
-    // The public pages' large-text mode, remembered on this device only; nothing is sent to the server.
-    var button = document.getElementById("text-size-toggle");
-    if (button) {
-      var key = "public-large-text", body = document.body;
-      var apply = function (on) {
-        body.classList.toggle("public-large", on);
-        button.setAttribute("aria-pressed", on ? "true" : "false");
-      };
-      try { apply(localStorage.getItem(key) === "1"); } catch (e) { /* storage disabled */ }
-      button.addEventListener("click", function () {
-        var on = !body.classList.contains("public-large");
-        apply(on);
-        try { localStorage.setItem(key, on ? "1" : "0"); } catch (e) { /* storage disabled */ }
-      });
-    }
   });
 })();

@@ -1,0 +1,190 @@
+"""Protection of the public form against floods, without accounts and without picture CAPTCHAs.
+
+* **Who is sending**: ``client_address(request)`` is ``REMOTE_ADDR``, or — only when the request
+  comes from a proxy in ``settings.SUGGESTION_TRUSTED_PROXIES`` (by default the FORWARDED_ALLOW_IPS
+  gunicorn trusts, config/gunicorn.py) — the right-most address of ``X-Forwarded-For`` that is not
+  itself such a proxy. A header from anyone else is ignored: it is the sender's to invent. The
+  address itself is never stored, only its keyed hash (``privacy.client_hash``).
+* **Rate limits**, counted in the database from the entries themselves (``Suggestion.client_hash``,
+  ``mobile``, ``submitted_at``; indexes ``suggestion_rate_limit`` and ``suggestion_mobile_limit``),
+  so every gunicorn worker sees the same counts and no Redis is needed:
+  ``SUGGESTION_RATE_PER_HOUR`` per sender per estate in a rolling hour, ``SUGGESTION_RATE_PER_DAY``
+  per sender and per mobile in a rolling 24 hours. The check and the insert are not one
+  transaction: concurrent requests of one sender may overshoot by the number of workers, which a
+  flood limit can afford (the challenge below already slows a burst).
+* **Honeypot**: a field people never see (``website``); a bot that fills it is shown the normal
+  receipt-like page and nothing is saved.
+* **Challenge after a burst**: from the ``SUGGESTION_CHALLENGE_AFTER``-th entry of one sender
+  within an hour, the form asks for an ALTCHA proof of work (the vendored widget computes it in a
+  web worker; a person only ticks a box and waits a moment — no picture to read, as the
+  ageing-friendly norm asks). It is verified here with the ``altcha`` library against our own
+  HMAC secret and accepted once: the redeemed challenge is stored (:class:`UsedChallenge`) until
+  it expires, so a replay to any worker is refused.
+"""
+
+import datetime
+import ipaddress
+import json
+from dataclasses import dataclass
+
+import altcha
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .models import Suggestion, UsedChallenge
+
+HONEYPOT_FIELD = "website"
+ALTCHA_FIELD = "altcha"
+ALTCHA_ALGORITHM = "PBKDF2/SHA-256"
+ALTCHA_COST = 2000  # PBKDF2 iterations per attempt; about 256 attempts expected (key prefix "00")
+ALTCHA_TTL = datetime.timedelta(minutes=20)
+HOUR, DAY = datetime.timedelta(hours=1), datetime.timedelta(hours=24)
+
+
+# --- the sender ------------------------------------------------------------------------------------
+
+def _address(value):
+    try:
+        return ipaddress.ip_address(value.strip())
+    except ValueError:
+        return None
+
+
+def _trusted(address):
+    for entry in settings.SUGGESTION_TRUSTED_PROXIES:
+        entry = entry.strip()
+        if entry == "*":
+            return True
+        try:
+            if address in ipaddress.ip_network(entry, strict=False):
+                return True
+        except ValueError:
+            continue
+    return False
+
+
+def client_address(request):
+    """The sender's address as far as we can trust it (see the module docstring)."""
+    remote = _address(request.META.get("REMOTE_ADDR", ""))
+    if remote is None:
+        return ""
+    if not _trusted(remote):
+        return str(remote)
+    for hop in reversed(request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")):
+        address = _address(hop)
+        if address is None:
+            break  # a malformed hop: trust nothing before it
+        if not _trusted(address):
+            return str(address)
+    return str(remote)
+
+
+# --- rate limits -----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Limited:
+    """A limit reached: the message for the resident and the minutes to wait."""
+
+    message: str
+    minutes: int
+
+
+def _wait(times, limit, window, now):
+    """Minutes until the oldest entry that keeps the count at the limit leaves the window."""
+    times = sorted(times)
+    release = times[len(times) - limit] + window
+    return max(1, int((release - now).total_seconds() // 60) + 1)
+
+
+def _over(queryset, limit, window, now):
+    if limit <= 0:
+        return None
+    times = list(queryset.filter(submitted_at__gt=now - window).values_list("submitted_at", flat=True))
+    return _wait(times, limit, window, now) if len(times) >= limit else None
+
+
+def _web(estate=None):
+    qs = Suggestion.private_objects.filter(source=Suggestion.Source.WEB)
+    return qs.filter(estate=estate) if estate is not None else qs
+
+
+def check_rate(*, estate, sender_hash, mobile="", now=None):
+    """``None`` when the entry may be filed, else :class:`Limited` (nothing is to be saved)."""
+    now = now or timezone.now()
+    if sender_hash:
+        minutes = _over(_web(estate).filter(client_hash=sender_hash), settings.SUGGESTION_RATE_PER_HOUR, HOUR, now)
+        if minutes:
+            return Limited(_("您在一小时内已为本小区提交了 %(n)s 条意见，请 %(minutes)s 分钟后再提交。") % {
+                "n": settings.SUGGESTION_RATE_PER_HOUR, "minutes": minutes}, minutes)
+        minutes = _over(_web().filter(client_hash=sender_hash), settings.SUGGESTION_RATE_PER_DAY, DAY, now)
+        if minutes:
+            return Limited(_("您今天已提交了 %(n)s 条意见，请 %(hours)s 小时后再提交。") % {
+                "n": settings.SUGGESTION_RATE_PER_DAY, "hours": max(1, round(minutes / 60))}, minutes)
+    if mobile:
+        minutes = _over(_web().filter(mobile=mobile), settings.SUGGESTION_RATE_PER_DAY, DAY, now)
+        if minutes:
+            return Limited(_("该手机号码今天已提交了 %(n)s 条意见，请 %(hours)s 小时后再提交。") % {
+                "n": settings.SUGGESTION_RATE_PER_DAY, "hours": max(1, round(minutes / 60))}, minutes)
+    return None
+
+
+def needs_challenge(*, sender_hash, now=None):
+    """Whether this sender's next entry is the ``SUGGESTION_CHALLENGE_AFTER``-th within an hour (or later)."""
+    after = settings.SUGGESTION_CHALLENGE_AFTER
+    if not sender_hash or after <= 0:
+        return False
+    now = now or timezone.now()
+    recent = _web().filter(client_hash=sender_hash, submitted_at__gt=now - HOUR).count()
+    return recent + 1 >= after
+
+
+# --- honeypot ----------------------------------------------------------------------------------------
+
+def is_bot(data):
+    """A value in the field people never see (hidden from sight and from assistive technology)."""
+    return bool((data.get(HONEYPOT_FIELD) or "").strip())
+
+
+# --- the proof-of-work challenge ---------------------------------------------------------------------
+
+def _secret():
+    return f"suggestions-altcha:{settings.SECRET_KEY}"
+
+
+def new_challenge(*, now=None):
+    """A signed challenge as the JSON the widget's ``challenge`` attribute takes."""
+    now = now or timezone.now()
+    challenge = altcha.create_challenge(ALTCHA_ALGORITHM, ALTCHA_COST, expires_at=now + ALTCHA_TTL,
+                                        hmac_secret=_secret())
+    return json.dumps(challenge.to_dict(), separators=(",", ":"))
+
+
+def verify_challenge(payload, *, now=None):
+    """True when ``payload`` (the widget's base64 answer) solves a challenge of ours not redeemed before.
+
+    A valid answer is redeemed at once (stored until its expiry): the same answer is refused next time.
+    """
+    payload = (payload or "").strip()
+    if not payload or len(payload) > 4000:
+        return False
+    try:
+        result = altcha.verify_solution(payload, _secret())
+    except (ValueError, TypeError, KeyError):
+        return False
+    if not result.verified:
+        return False
+    parsed = altcha.Payload.from_base64(payload)
+    parameters = parsed.challenge.parameters
+    now = now or timezone.now()
+    expires = parameters.expires_at
+    expires_at = (datetime.datetime.fromtimestamp(expires, tz=datetime.UTC) if isinstance(expires, int | float)
+                  else now + ALTCHA_TTL)
+    UsedChallenge.objects.filter(expires_at__lt=now).delete()
+    try:
+        with transaction.atomic():
+            UsedChallenge.objects.create(salt=str(parameters.salt)[:64], expires_at=expires_at)
+    except IntegrityError:
+        return False  # a replay
+    return True

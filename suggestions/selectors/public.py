@@ -1,0 +1,85 @@
+"""Reads of the residents' public pages: the estate a form is for, the estate search, the tracking page.
+
+Nothing here takes a user: these pages have none. What they may show is decided by what is
+selected — an estate's public facts only (estates/selectors.py ``PUBLIC_ESTATE_FIELDS``), and an
+entry only to whoever holds its token.
+"""
+
+from django.core.paginator import Paginator
+from django.db.models import Prefetch, Q
+from django.http import Http404
+
+from estates import scoping
+from estates.models import Estate
+from estates.selectors import PUBLIC_ESTATE_FIELDS
+
+from ..models import Suggestion, SuggestionEvent, SuggestionPhoto
+
+SEARCH_PAGE_SIZE = 20
+SEARCH_MAX_LENGTH = 50
+# What the form needs of its estate besides the public facts: the ids services.suggestion_submit
+# copies onto the entry, and the district's path for the deadline policy.
+FORM_ESTATE_FIELDS = (*PUBLIC_ESTATE_FIELDS, "is_active", "district_id", "street_id", "district__path")
+
+
+def estate_for_form(*, code):
+    """An active estate by its code (as on the QR code, any case); 404 for unknown or inactive codes."""
+    queryset = (Estate.objects.filter(is_active=True).select_related("district", "street", "firm")
+                .only(*FORM_ESTATE_FIELDS))
+    return scoping.get_or_404(queryset, code=(code or "").strip().upper())
+
+
+def estate_search(*, query="", page=1):
+    """Active estates whose name, address or street contains ``query``: a page of public facts.
+
+    Empty query: no results (the page asks for a word; listing the city is no help to a resident).
+    """
+    query = " ".join((query or "").split())[:SEARCH_MAX_LENGTH]
+    queryset = Estate.objects.none()
+    if query:
+        condition = Q()
+        for word in query.split(" "):
+            condition &= (Q(name__icontains=word) | Q(address__icontains=word) | Q(street__name__icontains=word)
+                          | Q(street__short_name__icontains=word) | Q(code__iexact=word))
+        queryset = (Estate.objects.filter(condition, is_active=True)
+                    .select_related("district", "street")
+                    .only("code", "name", "address", "district__name", "district__short_name",
+                          "street__name", "street__short_name")
+                    .order_by("name", "code"))
+    paginator = Paginator(queryset, SEARCH_PAGE_SIZE)
+    return query, paginator.get_page(page)
+
+
+def suggestion_for_token(*, token):
+    """The entry behind a tracking link, hidden or not, with its public history and its photos.
+
+    A hidden entry (moderated as abusive) is kept from every public page, but not from the one
+    person holding its token: the resident who wrote it. To them it would otherwise look lost;
+    they see it with the note that the bureau has hidden it (PIPL: a person may see what is held
+    about them). The token is 256 random bits: guessing one is not a way in; a wrong one is 404.
+    """
+    token = (token or "").strip()
+    if not token or len(token) > 64:
+        raise Http404
+    entry_photos = SuggestionPhoto.objects.filter(event__isnull=True).order_by("pk")
+    event_photos = SuggestionPhoto.objects.order_by("pk")
+    queryset = (
+        Suggestion.private_objects.select_related("estate", "estate__firm", "firm")
+        .prefetch_related(
+            Prefetch("photos", queryset=entry_photos, to_attr="entry_photos"),
+            Prefetch("events", queryset=SuggestionEvent.objects.filter(public=True)
+                     .prefetch_related(Prefetch("photos", queryset=event_photos)).order_by("created_at", "pk"),
+                     to_attr="public_events"),
+        )
+    )
+    return scoping.get_or_404(queryset, token=token)
+
+
+def photo_for_token(*, token, pk):
+    """A photo of the entry behind ``token``: its own, or one of a public event (a reply); else 404."""
+    token = (token or "").strip()
+    if not token or len(token) > 64:
+        raise Http404
+    queryset = SuggestionPhoto.objects.filter(suggestion__token=token).filter(
+        Q(event__isnull=True) | Q(event__public=True))
+    return scoping.get_or_404(queryset, pk=pk)
