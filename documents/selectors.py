@@ -298,4 +298,18 @@ def campaign_report_data(*, user, campaign, agency, as_of):
         "training_rows": training_rows,
         "training_limit": TRAINING_LIST_LIMIT,
         "activity_summary": activity_summary,
+        "extra_sections": _extra_sections(campaign=campaign, user=user, agency=agency, as_of=as_of),
     }
+
+
+# The report's own sections are 一 to 六; the ones later apps register (core/report_sections.py) follow.
+EXTRA_SECTION_NUMBERS = ("七", "八", "九", "十", "十一", "十二", "十三", "十四", "十五")
+
+
+def _extra_sections(*, campaign, user, agency, as_of):
+    from core import report_sections
+
+    built = report_sections.build(campaign=campaign, user=user, agency=agency, start=campaign.start_date, end=as_of)
+    for number, section in zip(EXTRA_SECTION_NUMBERS, built, strict=False):
+        section["number"] = number
+    return built[:len(EXTRA_SECTION_NUMBERS)]
