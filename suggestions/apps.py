@@ -7,6 +7,8 @@ class SuggestionsConfig(AppConfig):
     verbose_name = _("网上意见箱")
 
     def ready(self):
-        from . import messaging
+        from . import messaging, record_kinds, report
 
         messaging.register()
+        record_kinds.register()  # the campaigns' "suggestion box" task (campaigns/record_kinds.py)
+        report.register()  # its section of the campaign summary report (core/report_sections.py)
