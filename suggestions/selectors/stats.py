@@ -182,22 +182,6 @@ def suggestion_stats(*, user, by, date_range, district=None, street=None, today=
     return stats(queryset, by=by, date_range=date_range, today=today)
 
 
-def area_stats(*, agency, by, date_range, today=None):
-    """The statistics of an agency's area (the campaign summary report; the caller checked the agency)."""
-    from estates.models import Agency
-
-    queryset = Suggestion.private_objects.all()
-    if agency.level == Agency.Level.DISTRICT:
-        queryset = queryset.filter(district=agency)
-    elif agency.level == Agency.Level.STREET:
-        queryset = queryset.filter(street=agency)
-    elif agency.level == Agency.Level.CITY:
-        queryset = queryset.filter(district__path__startswith=agency.path)
-    else:
-        queryset = queryset.none()
-    return stats(queryset, by=by, date_range=date_range, today=today)
-
-
 # --- the public league table ---------------------------------------------------------------------
 
 def _league_key(row):
