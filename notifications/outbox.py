@@ -481,7 +481,8 @@ def enqueue(kind, *, key, payload=None, recipients=None, date=None):
 
 
 def enqueue_many(kind, messages, *, date=None):
-    """Store messages of kind ``kind`` — ``(natural key, payload, recipients or None)`` each — one
+    """Store messages of kind ``kind`` — ``(natural key, payload, recipients or None)`` each, or
+    ``(natural key, payload, recipients, date)`` for a message dated otherwise than ``date`` — one
     row per recipient under the unique key (kind, key, date, recipient), in one INSERT; a key
     queued before is left alone, so emitting an event twice stores it once.
 
@@ -494,14 +495,15 @@ def enqueue_many(kind, messages, *, date=None):
     state = OutboxMessage.State.HELD if spec.digest else State.PENDING
     now = timezone.now()
     rows = []
-    for key, payload, recipients in messages:
+    for key, payload, recipients, *own_date in messages:
         payload = payload or {}
+        day = own_date[0] if own_date else date
         if recipients is None:
             if spec.recipients is None:
                 raise ValueError(f"message kind {kind!r} has no recipients(payload): pass recipients=")
             recipients = spec.recipients(payload)
         for recipient in dict.fromkeys(recipients):  # a recipient named twice gets one row
-            rows.append(OutboxMessage(kind=kind, key=str(key)[:200], date=date, payload=payload, state=state,
+            rows.append(OutboxMessage(kind=kind, key=str(key)[:200], date=day, payload=payload, state=state,
                                       created_at=now, **_recipient_fields(recipient)))
     if not rows:
         return
