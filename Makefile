@@ -86,13 +86,18 @@ ci:
 vendor:
 	npm install --no-save --no-audit --no-fund
 	mkdir -p static/vendor/bootstrap/css static/vendor/bootstrap/js static/vendor/bootstrap-icons/fonts static/vendor/chart.js \
-	  static/vendor/axe-core
+	  static/vendor/axe-core static/vendor/altcha/workers
 	cp node_modules/bootstrap/dist/css/bootstrap.min.css* static/vendor/bootstrap/css/
 	cp node_modules/bootstrap/dist/js/bootstrap.bundle.min.js* static/vendor/bootstrap/js/
 	cp node_modules/bootstrap-icons/font/bootstrap-icons.min.css static/vendor/bootstrap-icons/
 	cp node_modules/bootstrap-icons/font/fonts/* static/vendor/bootstrap-icons/fonts/
 	cp node_modules/chart.js/dist/chart.umd.min.js* static/vendor/chart.js/
 	cp node_modules/axe-core/axe.min.js node_modules/axe-core/LICENSE static/vendor/axe-core/
+	# ALTCHA's "external" build: no inline workers (the CSP allows scripts from our origin only); .js names for nosniff
+	cp node_modules/altcha/dist/external/altcha.umd.min.cjs static/vendor/altcha/altcha.umd.min.js
+	cp node_modules/altcha/dist/i18n/zh-cn.umd.cjs static/vendor/altcha/zh-cn.umd.js
+	cp node_modules/altcha/dist/workers/pbkdf2.js static/vendor/altcha/workers/
+	cp node_modules/altcha/LICENSE.txt static/vendor/altcha/
 
 clean:
 	rm -rf $(VENV) db.sqlite3 db.sqlite3-* media staticfiles
