@@ -16,7 +16,7 @@ Each key names the entry and the step, so queuing the same step twice stores one
 """
 
 from django.conf import settings
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -66,23 +66,48 @@ def render_resident_update(message):
 def render_referred(message):
     p = message.payload
     subject = _("【意见箱】%(estate)s 的意见建议 %(number)s 已转区主管部门") % p
-    text = _("%(firm)s 认为该意见不属于企业职责，转交贵单位：%(reason)s") % p
-    return Message(category="general", subject=subject, text=text, summary=text)
+    text = _("%(firm)s 认为该意见（%(category)s）不属于企业职责，转交贵单位：%(reason)s") % p
+    link = _admin_link(p)
+    return Message(category="general", subject=subject, text=f"{text}\n{link}" if link else text,
+                   link=link, summary=text)
+
+
+STAGES = {"acknowledge": gettext_lazy("受理"), "answer": gettext_lazy("答复")}
+LEVELS = {"street": gettext_lazy("街道"), "district": gettext_lazy("区主管部门")}
+
+
+def _stage(p):
+    # Payloads queued before the sweep named its stages by code carried the word itself.
+    return str(STAGES.get(p.get("stage"), p.get("stage", "")))
+
+
+def _admin_link(payload):
+    """The entry in the bureau's admin (agencies read entries there), when the admin has that page."""
+    try:
+        return settings.SITE_URL + reverse("admin:suggestions_suggestion_change", args=[payload["suggestion"]])
+    except NoReverseMatch:
+        return ""
 
 
 def render_overdue(message):
     p = message.payload
-    subject = _("【意见箱】%(number)s 已超过%(stage)s期限") % p
-    text = _("%(estate)s 的意见建议 %(number)s 已超过%(stage)s期限（%(due)s），请尽快办理。") % p
+    values = {**p, "stage": _stage(p)}
+    subject = _("【意见箱】%(number)s 已超过%(stage)s期限，请尽快办理") % values
+    text = _("%(estate)s 的意见建议 %(number)s（%(category)s）已超过%(stage)s期限（%(due)s）。"
+             "逾期仍未办理的，将依次上报街道和区主管部门。") % values
     return Message(category="reminder", subject=subject, text=f"{text}\n{_inbox_link(p)}",
                    link=_inbox_link(p), summary=text)
 
 
 def render_escalated(message):
     p = message.payload
-    subject = _("【意见箱】%(firm)s 逾期未%(stage)s：%(number)s") % p
-    text = _("%(estate)s（%(firm)s）的意见建议 %(number)s 已超过%(stage)s期限（%(due)s）%(days)s 个工作日。") % p
-    return Message(category="reminder", subject=subject, text=text, summary=text)
+    values = {**p, "stage": _stage(p), "days": p.get("days", "")}
+    subject = _("【意见箱】%(firm)s 逾期未%(stage)s：%(number)s") % values
+    text = _("%(estate)s（%(firm)s）的意见建议 %(number)s（%(category)s）已超过%(stage)s期限（%(due)s）"
+             "%(days)s 个工作日，企业已被提醒，请督促办理。") % values
+    link = _admin_link(p)
+    return Message(category="reminder", subject=subject, text=f"{text}\n{link}" if link else text,
+                   link=link, summary=text)
 
 
 def register():
