@@ -307,6 +307,10 @@ SUGGESTION_RATE_PER_HOUR = env.int("SUGGESTION_RATE_PER_HOUR", default=5)  # per
 SUGGESTION_RATE_PER_DAY = env.int("SUGGESTION_RATE_PER_DAY", default=20)  # per sender (and per mobile)
 SUGGESTION_RETENTION_DAYS = env.int("SUGGESTION_RETENTION_DAYS", default=730)
 SUGGESTION_PHOTO_MAX_BYTES = env.int("SUGGESTION_PHOTO_MAX_BYTES", default=5 * 1024 * 1024)
+# The public league table: a firm is ranked with at least this many entries in the period; its figures are
+# cached this long (the page says they may lag by that much).
+SUGGESTION_LEAGUE_MIN_ENTRIES = env.int("SUGGESTION_LEAGUE_MIN_ENTRIES", default=5)
+SUGGESTION_LEAGUE_CACHE_SECONDS = env.int("SUGGESTION_LEAGUE_CACHE_SECONDS", default=300)
 # From this entry of one sender within an hour on, the form asks for a proof of work (suggestions/abuse.py).
 SUGGESTION_CHALLENGE_AFTER = env.int("SUGGESTION_CHALLENGE_AFTER", default=3)
 # Proxies whose X-Forwarded-For names the sender (for the rate limits): the ones gunicorn trusts.
