@@ -257,6 +257,14 @@ CELERY_BEAT_SCHEDULE["notifications-weekly-digest"] = {
     ),
 }
 CELERY_BEAT_SCHEDULE["notifications-hourly-flush"] = {"task": "notifications.flush", "schedule": crontab(minute=15)}
+# The suggestion box (suggestions/sweeps.py): late entries reminded and escalated before the working day starts,
+# and the retention job erasing old personal data at night.
+CELERY_BEAT_SCHEDULE["suggestions-daily-overdue"] = {
+    "task": "suggestions.sweep_overdue", "schedule": crontab(hour=8, minute=0),
+}
+CELERY_BEAT_SCHEDULE["suggestions-daily-retention"] = {
+    "task": "suggestions.erase_personal_data", "schedule": crontab(hour=3, minute=30),
+}
 
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
