@@ -124,6 +124,8 @@ def _play(campaign, today, rng):
     Training.objects.bulk_create(trainings, batch_size=1000)
     Activity.objects.bulk_create(activities, batch_size=1000)
     Coordinator.objects.bulk_create(coordinators, batch_size=1000)
+    # Written in bulk, past the services: the figures of these campaigns must be counted again.
+    services.figures_changed(campaigns={ob.campaign_id for ob in changed})
 
 
 def _records(ob, day, rng, trainings, activities, coordinators, taken):
