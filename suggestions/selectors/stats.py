@@ -61,14 +61,14 @@ class Range:
         return low, high
 
 
-def default_range(today=None, *, months=12):
-    """The last ``months`` months up to today (the league table's and the bureau page's default)."""
+def default_range(today=None):
+    """The last 12 months up to today, both ends included (the league table's and the bureau page's default)."""
     today = today or timezone.localdate()
-    year, month = today.year, today.month - months
-    while month < 1:
-        year, month = year - 1, month + 12
-    day = min(today.day, 28)  # a month has at least 28 days
-    return Range(datetime.date(year, month, day) + datetime.timedelta(days=1), today)
+    try:
+        year_ago = today.replace(year=today.year - 1)
+    except ValueError:  # 29 February
+        year_ago = today.replace(year=today.year - 1, day=28)
+    return Range(year_ago + datetime.timedelta(days=1), today)
 
 
 def in_range(queryset, date_range):
