@@ -172,6 +172,10 @@ class Suggestion(models.Model):
             models.Index(fields=["client_hash", "estate", "submitted_at"], name="suggestion_rate_limit"),
             models.Index(fields=["mobile", "submitted_at"], name="suggestion_mobile_limit"),
             models.Index(fields=["state", "answer_due"], name="suggestion_open_due"),
+            # The firm's inbox (selectors/inbox.py): newest first, or by deadline; the sweep's late-to-acknowledge.
+            models.Index(fields=["firm", "-submitted_at", "-id"], name="suggestion_firm_recent"),
+            models.Index(fields=["firm", "answer_due", "acknowledge_due", "id"], name="suggestion_firm_due"),
+            models.Index(fields=["state", "acknowledge_due"], name="suggestion_new_due"),
         ]
         constraints = [
             models.UniqueConstraint(fields=["source", "external_id"], condition=~models.Q(external_id=""),
