@@ -118,6 +118,7 @@ def track(request, token):
         "follow_up_form": bound.get("follow_up") or FollowUpForm(),
         "rate_form": bound.get("rate") or RateForm(),
         "reopen_form": bound.get("reopen") or ReopenForm(),
+        "problems": [error for form in bound.values() for error in form.non_field_errors()],
         "track_url": request.build_absolute_uri(reverse("suggestions:track", args=[entry.token])),
     }
     status = 400 if any(form.errors for form in bound.values()) else 200
