@@ -33,9 +33,10 @@ from estates import scoping
 from estates.models import Agency
 from estates.scoped_admin import ReadOnlyAdminMixin, ScopedAdmin
 
+from . import api_services as services_api
 from . import deadlines, exports, privacy, services
 from .bureau_forms import HideForm, RedactForm, StatsForm, date_range_form
-from .models import DeadlinePolicy, PosterPrint, Suggestion, SuggestionEvent, SuggestionPhoto
+from .models import ApiClient, DeadlinePolicy, PosterPrint, Suggestion, SuggestionEvent, SuggestionPhoto
 from .selectors import stats as stats_selectors
 
 # --- entries -------------------------------------------------------------------------------------
@@ -421,3 +422,105 @@ admin.site.register(PosterPrint, PosterPrintAdmin)
 
 
 # --- more ModelAdmins of the app below (one block each) ------------------------------------------
+
+
+# --- hotline API clients (suggestions/api.py) ----------------------------------------------------
+
+
+class ApiClientAdmin(ScopedAdmin):
+    """The district's 12345 hotline platforms and their tokens. A district's officers (and the city above
+    them) add a client, which issues its token, shown once on the page that follows and never again (only
+    its SHA-256 is stored); "签发新令牌" replaces it (the old one stops at once); deactivating stops it."""
+
+    list_display = ("name", "district", "token_shown", "is_active", "created_at", "last_used_at")
+    list_select_related = ("district",)
+    list_filter = ("is_active",)
+    search_fields = ("name", "token_prefix")
+    readonly_fields = ("token_shown", "created_at", "last_used_at")
+    actions = ["deactivate"]
+
+    def _may_write(self, request):
+        user = request.user
+        return self._is_bureau(request) and (user.is_superuser or user.agency.level in (
+            Agency.Level.DISTRICT, Agency.Level.CITY))
+
+    def has_add_permission(self, request):
+        return self._may_write(request)
+
+    def has_change_permission(self, request, obj=None):
+        return self._may_write(request)
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ("district", "name")
+        return ("district", "name", "is_active", "token_shown", "created_at", "last_used_at")
+
+    def get_readonly_fields(self, request, obj=None):
+        # A token's district is what it may reach: moving it would silently move its rights.
+        return (*self.readonly_fields, "district") if obj is not None else self.readonly_fields
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if field is not None and db_field.name == "district":
+            field.queryset = field.queryset.filter(level=Agency.Level.DISTRICT)
+        return field
+
+    @admin.display(description=gettext_lazy("令牌"))
+    def token_shown(self, obj):
+        if obj is None or not obj.pk:
+            return ""
+        return format_html_join("", '{}… <a href="{}">{}</a>', [(
+            obj.token_prefix, reverse("admin:suggestions_apiclient_token", args=[obj.pk]), _("签发新令牌"))])
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return super().save_model(request, obj, form, change)
+        client, token = services_api.api_client_issue(district=obj.district, name=obj.name)  # the form checked both
+        obj.pk, obj.token_hash, obj.token_prefix, obj.created_at = (
+            client.pk, client.token_hash, client.token_prefix, client.created_at)
+        obj._state.adding = False
+        request._issued_api_token = token
+
+    def response_add(self, request, obj, post_url_continue=None):
+        return self._token_page(request, obj, getattr(request, "_issued_api_token", ""))
+
+    def _token_page(self, request, obj, token):
+        context = {**self.admin_site.each_context(request), "opts": self.opts, "original": obj, "client": obj,
+                   "token": token, "title": _("热线平台接口令牌"), "open311": reverse("suggestions:api_services")}
+        response = TemplateResponse(request, "admin/suggestions/apiclient/token.html", context)
+        response["Cache-Control"] = "no-store"  # the token is in this page only
+        return response
+
+    def get_urls(self):
+        urls = [path("<path:object_id>/token/", self.admin_site.admin_view(self.token_view),
+                     name="suggestions_apiclient_token")]
+        return urls + super().get_urls()
+
+    def token_view(self, request, object_id):
+        """GET: what a new token does (and a button); POST: issue it and show it, once."""
+        from django.contrib.admin.utils import unquote
+
+        obj = self.get_object(request, unquote(object_id))
+        if obj is None:
+            raise Http404
+        if not self.has_change_permission(request, obj):
+            raise PermissionDenied
+        if request.method == "POST":
+            token = services_api.api_client_rotate(client=obj)
+            self.log_change(request, obj, _("签发新令牌"))
+            return self._token_page(request, obj, token)
+        if request.method != "GET":
+            return HttpResponseNotAllowed(["GET", "POST"])
+        return self._token_page(request, obj, "")
+
+    @admin.action(description=gettext_lazy("停用所选接口"), permissions=["change"])
+    def deactivate(self, request, queryset):
+        count = 0
+        for client in queryset.filter(is_active=True):
+            services_api.api_client_deactivate(client=client)
+            self.log_change(request, client, _("停用"))
+            count += 1
+        self.message_user(request, _("已停用 %(count)s 个接口。") % {"count": count}, messages.SUCCESS)
+
+
+admin.site.register(ApiClient, ApiClientAdmin)

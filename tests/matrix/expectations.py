@@ -212,6 +212,10 @@ ADMIN_MODELS = {
     "notifications.Digest": LOG,
     "notifications.OutboxMessage": AdminRule(add=NOBODY, change=NOBODY, delete=NOBODY, xlsx_import=NOBODY),
     "notifications.ReminderPolicy": AdminRule(add=CITY_UP, change=CITY_UP, xlsx_import=NOBODY),
+    # Hotline API clients: a district's officers and the city add them and issue tokens; streets see none.
+    "suggestions.ApiClient": AdminRule(add=DISTRICT_UP, change=DISTRICT_UP, xlsx_import=NOBODY, custom={
+        "admin:suggestions_apiclient_token": Expect(admin_object(DISTRICT_UP), model="suggestions.ApiClient"),
+    }),
     "documents.NoticeTemplate": AdminRule(xlsx_import=NOBODY, custom={
         "admin:documents_noticetemplate_print": Expect(admin_page(BUREAU)),
         "admin:documents_noticetemplate_report": Expect(admin_page(BUREAU)),

@@ -312,6 +312,7 @@ def build():
         add(f"job_{role}", job, {role, SUPERUSER}, f"MX-job-{role}-j")
 
     _suggestions(cast)
+    _api_clients(cast)
     _system_objects(cast)
     return cast
 
@@ -335,6 +336,15 @@ def _suggestions(cast):
                          ("firm_c", SUPER)]:
         add(f"rt_{key}", ReplyTemplate.objects.create(firm=cast[key].obj, title=f"MX-reply-{key}",
                                                       text="已安排维修。"), seen_by, f"MX-reply-{key}")
+
+
+def _api_clients(cast):
+    """A hotline API client of each district of city 1 (suggestions/api_services.py): its district and the city."""
+    from suggestions import api_services
+
+    for key, seen_by in (("d1", D1), ("d2", D2)):
+        client, _token = api_services.api_client_issue(district=cast[key].obj, name=f"MX-api-{key}")
+        cast.add(f"api_{key}", client, seen_by, f"MX-api-{key}")
 
 
 def _system_objects(cast):
