@@ -277,9 +277,9 @@ class SuggestionAdmin(XlsxAdminMixin, ScopedAdmin):
         messages.success(request, _("已取消屏蔽 %(n)s 条意见。") % {"n": len(entries)})
 
     def unhide_view(self, request, pk):
+        entry = self._entry(request, pk)  # out of scope: 404 whatever the method
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
-        entry = self._entry(request, pk)
         services.suggestion_unhide(suggestion=entry, user=request.user)
         messages.success(request, _("已取消屏蔽。"))
         return HttpResponseRedirect(self._change_url(entry))

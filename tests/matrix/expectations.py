@@ -165,6 +165,12 @@ def _code(thing):
     return {"code": thing.obj.code}
 
 
+def _district_pk():
+    from estates.models import Agency
+
+    return Agency.objects.get(name="MX-dist1").pk
+
+
 ADMIN_MODELS = {
     "auth.Group": SYSTEM,
     "django_celery_beat.PeriodicTask": SYSTEM,
@@ -216,6 +222,23 @@ ADMIN_MODELS = {
     "suggestions.ApiClient": AdminRule(add=DISTRICT_UP, change=DISTRICT_UP, xlsx_import=NOBODY, custom={
         "admin:suggestions_apiclient_token": Expect(admin_object(DISTRICT_UP), model="suggestions.ApiClient"),
     }),
+    # The suggestion box's entries: read-only for the bureau (moderation and statistics are their own pages).
+    "suggestions.Suggestion": AdminRule(add=NOBODY, change=NOBODY, delete=NOBODY, xlsx_import=NOBODY, custom={
+        "admin:suggestions_suggestion_stats": Expect(admin_page(BUREAU)),
+        "admin:suggestions_suggestion_stats_export": Expect(admin_page(BUREAU)),
+        "admin:suggestions_suggestion_hide": Expect(admin_object(BUREAU), model="suggestions.Suggestion"),
+        "admin:suggestions_suggestion_redact": Expect(admin_object(BUREAU), model="suggestions.Suggestion"),
+        # POST only: a GET on an entry in scope is 405, outside it 404 (the scope first).
+        "admin:suggestions_suggestion_unhide": Expect(admin_object(BUREAU, outcome=(NOT_ALLOWED, NOT_FOUND)),
+                                                      model="suggestions.Suggestion"),
+        "admin:suggestions_suggestion_photo": Expect(
+            admin_object(BUREAU), model="suggestions.SuggestionPhoto",
+            fill=lambda t: {"pk": t.obj.suggestion_id, "photo_id": t.obj.pk, "size": "thumbnail"}),
+    }),
+    # A district's officers (and the city) write its policy; street staff only read what they see (none).
+    "suggestions.DeadlinePolicy": AdminRule(add=DISTRICT_UP, change=DISTRICT_UP, delete=DISTRICT_UP,
+                                            xlsx_import=NOBODY),
+    "suggestions.PosterPrint": AdminRule(add=NOBODY, change=NOBODY, delete=NOBODY, xlsx_import=NOBODY),
     "documents.NoticeTemplate": AdminRule(xlsx_import=NOBODY, custom={
         "admin:documents_noticetemplate_print": Expect(admin_page(BUREAU)),
         "admin:documents_noticetemplate_report": Expect(admin_page(BUREAU)),
@@ -286,6 +309,12 @@ DECLARED = {
     "suggestions:api_services": Expect(roles(UNAUTHORIZED)),
     "suggestions:api_requests": Expect(roles(UNAUTHORIZED)),
     "suggestions:api_request": Expect(roles(UNAUTHORIZED), fill=lambda _t: {"service_request_id": "YJ26120100001"}),
+    # --- the suggestion box's league table (public: firm names and figures of any district) and posters -----
+    "suggestions:league_index": Expect(PUBLIC, leaks_checked=False),
+    "suggestions:league": Expect(PUBLIC, leaks_checked=False, fill=lambda _t: {"district_id": _district_pk()}),
+    "suggestions:posters": Expect(LOGGED_IN),
+    "suggestions:poster_batch": Expect(roles(NOT_ALLOWED, anonymous=LOGIN)),  # POST only: tests/suggestions
+    "suggestions:poster_pdf": Expect(LOGGED_IN_OWN, model="estates.Estate", fill=_code),
     # --- jobs, documents, notifications ----------------------------------------------------------------
     "jobs:detail": Expect(LOGGED_IN_OWN, model="core.Job"),
     "jobs:status": Expect(LOGGED_IN_OWN, model="core.Job"),

@@ -336,6 +336,14 @@ def _suggestions(cast):
                          ("firm_c", SUPER)]:
         add(f"rt_{key}", ReplyTemplate.objects.create(firm=cast[key].obj, title=f"MX-reply-{key}",
                                                       text="已安排维修。"), seen_by, f"MX-reply-{key}")
+    # Deadline policies of the districts (the district's subtree), poster prints at estates (the estate's).
+    from suggestions.models import DeadlinePolicy, PosterPrint
+
+    for key, district, seen_by in [("dp_d1", "d1", D1), ("dp_d2", "d2", D2), ("dp_d3", "d3", SUPER)]:
+        add(key, DeadlinePolicy.objects.create(district=cast[district].obj, answer_workdays=3), seen_by)
+    for key in ("ea1", "eb", "ec"):
+        add(f"pp_{key}", PosterPrint.objects.create(estate=cast[key].obj, printed_on=timezone.localdate()),
+            cast[key].seen_by)
 
 
 def _api_clients(cast):
