@@ -30,6 +30,7 @@ def test_setup_demo_runs_the_steps_each_app_registered_in_order():
         (10, "estates.demo.demo_city_step"),
         (20, "campaigns.demo.demo_campaign_step"),
         (30, "campaigns.reminders.demo_reminders_step"),
+        (40, "suggestions.demo.demo_suggestions_step"),
         (90, "accounts.demo.demo_accounts_step"),
     ]
 
