@@ -290,6 +290,8 @@ class _RegistryImporter(xlsx.Importer):
     fk_keys = {}               # column key -> model field, for FK columns resolved in validate
     #: fields whose change moves a row (``moved`` of estates.signals.registry_imported)
     moving_fields = ()
+    #: rows made into model instances and written at a time
+    save_batch = BATCH
 
     def __init__(self, *, user):
         super().__init__(user=user)
@@ -427,13 +429,13 @@ class _RegistryImporter(xlsx.Importer):
     def save(self, rows):
         reason, now = str(CHANGE_REASON), timezone.now()  # one moment for the import's history rows
         created_pks = array("q")
-        for chunk in _chunks(self._created):
+        for chunk in _chunks(self._created, self.save_batch):
             objs = [self.model(*record) for record in chunk]
             bulk_create_with_history(objs, self.model, batch_size=BATCH, default_user=self.user,
                                      default_change_reason=reason, default_date=now)
             created_pks.extend(obj.pk for obj in objs)
         changed_fields = sorted(self.changed_fields)
-        for chunk in _chunks(self._updated):
+        for chunk in _chunks(self._updated, self.save_batch):
             objs = _Saved(self.model, chunk)[:]
             bulk_update_with_history(objs, self.model, changed_fields, batch_size=BATCH,
                                      default_user=self.user, default_change_reason=reason, default_date=now)
