@@ -72,6 +72,7 @@ PAGES = {
     "accounts:password_change": lambda d: ["/accounts/password/"],
     "accounts:password_change_done": lambda d: ["/accounts/password/done/"],
     "jobs:detail": lambda d: [f"/jobs/{d.job_done}/", f"/jobs/{d.job_running}/", f"/jobs/{d.job_failed}/"],
+    "suggestions:posters": lambda d: ["/suggestions/posters/"],
 }
 # Pages anyone opens without an account (also checked on a phone).
 PUBLIC_PAGES = {
@@ -81,6 +82,9 @@ PUBLIC_PAGES = {
     "accounts:password_reset_done": lambda d: ["/accounts/password-reset/sent/"],
     "accounts:password_reset_confirm": lambda d: [d.reset_path],  # redirects to the set-password form
     "accounts:password_reset_complete": lambda d: ["/accounts/reset/done/"],
+    "suggestions:league_index": lambda d: ["/e/league/"],
+    "suggestions:league": lambda d: [f"/e/league/{_district_of(d.estate_code)}/",
+                                     f"/e/league/{_district_of(d.estate_code)}/?start=2026-05-01&end=2026-01-01"],
 }
 NOT_PAGES = {
     "home": "redirects to the portal, the admin or the login page",
@@ -100,7 +104,13 @@ NOT_PAGES = {
     "jobs:download": "the job's file download",
     "notifications:read": "POST only (marks one notification read and follows its link)",
     "notifications:read_all": "POST only",
+    "suggestions:poster_pdf": "a PDF download",
+    "suggestions:poster_batch": "POST only (starts the poster batch, then the job page)",
 }
+
+
+def _district_of(code):
+    return Estate.objects.filter(code=code).values_list("district_id", flat=True).get()
 
 
 def _url_names(patterns=None, namespace=""):
