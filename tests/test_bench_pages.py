@@ -322,3 +322,34 @@ def test_a_page_is_checked_warmed_loaded_beside_its_floor_and_judged(transaction
     entry = run._bench_page(wrong, ctx=ctx, cookies=cookies, portal=portal, floors=floors, clients=2, duration=0.2,
                             rounds=1, timeout=5, workers=1, stdout=out)
     assert not entry["passed"] and entry["skipped"].startswith("answered 302")
+
+
+def test_the_floor_serves_a_list_of_50_rows_and_a_changelist_of_100_to_its_superuser(tmp_path):
+    """The floor project on its own (a subprocess: another Django project), on SQLite for the test only."""
+    code = """
+import json, os, sys, io, contextlib
+os.environ['DJANGO_SETTINGS_MODULE'] = 'core.benchpages.floor.settings'
+with contextlib.redirect_stdout(io.StringIO()) as out:
+    from core.benchpages.floor import seed
+    seed.main(1000)
+cookies = json.loads(out.getvalue().strip().splitlines()[-1])['cookies']
+from django.conf import settings
+from django.test import Client
+settings.ALLOWED_HOSTS.append('testserver')
+c = Client()
+anonymous = Client().get('/admin/floor/item/').status_code
+for k, v in cookies.items():
+    c.cookies[k] = v
+listing = c.get('/items/').content.decode()
+changelist = c.get('/admin/floor/item/').content.decode()
+rows = changelist.count('name="_selected_action"')
+print(json.dumps({'list_rows': listing.count('<tr><td>'), 'changelist_rows': rows, 'anonymous': anonymous}))
+"""
+    env = {"PATH": "/usr/bin:/bin", "FLOOR_DB_ENGINE": "sqlite3", "FLOOR_DB_NAME": str(tmp_path / "floor.sqlite3")}
+    out = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[1], capture_output=True,
+                         text=True, env=env)
+    assert out.returncode == 0, out.stderr[-2000:]
+    import json
+
+    figures = json.loads(out.stdout.strip().splitlines()[-1])
+    assert figures == {"list_rows": 50, "changelist_rows": 100, "anonymous": 302}

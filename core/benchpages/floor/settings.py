@@ -48,9 +48,11 @@ TEMPLATES = [
 ]
 WSGI_APPLICATION = "core.benchpages.floor.wsgi.application"
 
+# PostgreSQL, as the portal's production set-up; FLOOR_DB_ENGINE=sqlite3 only lets tests/test_bench_pages.py check
+# what the floor serves without a server.
 DATABASES = {
     "default": {
-        "ENGINE": "django.db.backends.postgresql",
+        "ENGINE": f"django.db.backends.{os.environ.get('FLOOR_DB_ENGINE', 'postgresql')}",
         "NAME": os.environ.get("FLOOR_DB_NAME", "bench_floor"),
         "USER": os.environ.get("FLOOR_DB_USER", "postgres"),
         "PASSWORD": os.environ.get("FLOOR_DB_PASSWORD", ""),
