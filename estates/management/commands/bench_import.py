@@ -23,9 +23,10 @@ The table is emptied after the floor and after each round. Every phase runs in a
 its own (``--phase``), so its peak resident set (Linux VmHWM, core/bench.py ``measure``) is its
 own — never hidden by an earlier phase's, nor inflated by memory an earlier phase left in the
 allocator — and it includes the baseline of a Django process (printed beside it). Each phase
-prints time (wall and CPU), peak RSS and queries, and its ratio to the floor of the same round;
-the summary gives each phase's median over the rounds. ``--profile FILE`` writes a cProfile of
-the first import of round 1 (read it with ``python -m pstats FILE``).
+prints time (wall and this process's CPU), peak RSS and queries, and its ratios to the floor of the
+same round (wall and CPU: on a loaded machine the CPU ratio is the steadier; on PostgreSQL the CPU
+leaves out the server's work); the summary gives each phase's median over the rounds.
+``--profile FILE`` writes a cProfile of the first import of round 1 (``python -m pstats FILE``).
 """
 
 import json
@@ -112,7 +113,8 @@ class Command(BaseCommand):
                     if name == "floor":
                         floor = figures
                         self._empty()
-                    results[name].append({**figures, "ratio": figures["seconds"] / floor["seconds"]})
+                    results[name].append({**figures, "ratio": figures["seconds"] / floor["seconds"],
+                                          "cpu_ratio": figures["cpu"] / floor["cpu"]})
                     self._print(name, figures, floor)
                 self._empty()
             self._summary(results, estates)
@@ -153,7 +155,8 @@ class Command(BaseCommand):
         connection.close()
 
     def _print(self, name, figures, floor):
-        ratio = "" if name == "floor" else f"; {figures['seconds'] / floor['seconds']:.2f}× the floor"
+        ratio = "" if name == "floor" else (
+            f"; {figures['seconds'] / floor['seconds']:.2f}× the floor, CPU {figures['cpu'] / floor['cpu']:.2f}×")
         self.stdout.write(
             f"  {LABELS[name]}: {figures['rows']:,} rows in {figures['seconds']:.2f} s (CPU {figures['cpu']:.2f} s"
             f"{ratio}), peak RSS {figures['peak_mb']:.0f} MB (process before it: {figures['base_mb']:.0f} MB), "
@@ -166,10 +169,13 @@ class Command(BaseCommand):
             runs = results[name]
             seconds = statistics.median(r["seconds"] for r in runs)
             peak = max(r["peak_mb"] for r in runs)
+            cpu = statistics.median(r["cpu"] for r in runs)
             ratio = "" if name == "floor" else (
                 f", {statistics.median(r['ratio'] for r in runs):.2f}× the floor "
-                f"({min(r['ratio'] for r in runs):.2f}–{max(r['ratio'] for r in runs):.2f})")
-            self.stdout.write(f"  {LABELS[name]}: {seconds:.2f} s{ratio}, peak RSS up to {peak:.0f} MB")
+                f"({min(r['ratio'] for r in runs):.2f}–{max(r['ratio'] for r in runs):.2f}), "
+                f"CPU {statistics.median(r['cpu_ratio'] for r in runs):.2f}×")
+            self.stdout.write(f"  {LABELS[name]}: {seconds:.2f} s (CPU {cpu:.2f} s){ratio}, "
+                              f"peak RSS up to {peak:.0f} MB")
 
     # --- one phase, in its own process -------------------------------------------------------------
 
