@@ -1,10 +1,16 @@
 """Excel import of the registry: property firms (upsert by credit code) and estates
 (upsert by estate code), built on core/xlsx.py.
 
-Lookups (agencies, firms, existing rows, the user's visible agencies) are preloaded into
-dicts in ``prepare``, a handful of queries for the whole file; rows are checked in
-Python; the save is a few bulk statements with history rows (django-simple-history's
-bulk helpers) carrying the importing user.
+The importers stream (core/xlsx ``Importer.streaming``): rows are read, parsed and checked a
+batch of 1,000 at a time, then dropped. Lookups (agencies and the user's visible agencies once;
+firms and the batch's existing rows per batch) are preloaded into dicts in ``prepare``, a few
+queries a batch; rows are checked in Python, against the model as ``full_clean`` would (the
+validators a column's parser already ran on the value are not run twice: ``PARSER_VALIDATORS``);
+a valid row is kept as the tuple of its field values. Repeated codes are marked on every row
+that has them once the last row was read (``finish``). Once every row passed, the save is a few
+bulk statements a batch of 500 with history rows (django-simple-history's bulk helpers) carrying
+the importing user, all in the one transaction. Memory: about 1 KB a row (the tuples), not the
+4–5 KB of a row kept as Row, dicts and model instance; the error path keeps no tuples.
 
 Scoping follows estates/scoping.py: a row is importable when one of its agencies
 (district, street, community; a firm's supervising district) is visible to the user,

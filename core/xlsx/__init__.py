@@ -28,6 +28,13 @@ An importer subclasses :class:`Importer` and implements three hooks::
 
     result = RosterImporter(user=request.user).run(uploaded_file)
 
+A large sheet wants a **streaming** importer (``streaming = True``; ``estates/importers.py`` is one):
+rows are read, parsed and checked ``batch_size`` (1,000) at a time and dropped after their batch, so
+memory stays flat in the rows. ``prepare(rows)`` then gets each batch, ``validate(row)`` keeps what
+the save needs compactly (a tuple of field values, not the Row), ``finish()`` runs the checks across
+all rows once the last was read (errors on rows already dropped through ``error_at(number, key,
+message)``), and ``save`` gets no rows. Progress is then the sum of reading and checking.
+
 ``run`` refuses bad uploads with :class:`UploadRefused` (not .xlsx, bigger than
 ``settings.MAX_IMPORT_UPLOAD_SIZE``, corrupt or a zip bomb; ``str(exc)`` is the Chinese
 message), reads the first sheet with openpyxl in read-only/values-only mode (headers
