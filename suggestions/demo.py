@@ -15,6 +15,7 @@ import random
 from contextlib import contextmanager
 from unittest import mock
 
+from django.db import transaction
 from django.db.models import Count
 from django.test.utils import override_settings
 from django.utils import timezone
@@ -101,7 +102,8 @@ def load_demo_suggestions(*, today=None, seed=2011, count=45):
         ReplyTemplate.objects.get_or_create(firm=user.firm, title=title, defaults={"text": text})
     calendar = workdays.WorkdayCalendar(today - datetime.timedelta(days=40), today)
     created = 0
-    with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"):
+    # One transaction: the outbox sends once, after it (not after each of the entries' steps).
+    with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"), transaction.atomic():
         for i in range(count):
             estate = pool[i % len(pool)]
             handler = handlers.get(estate.firm_id)

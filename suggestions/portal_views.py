@@ -75,7 +75,7 @@ def _forms_for(entry, templates, bound=None):
     if entry.is_open:
         forms = {
             "reply": ReplyForm(templates=templates),
-            "resolve": ResolveForm(),
+            "resolve": ResolveForm(prefix="resolve"),
             "close": ReasonForm(prefix="close", label=CLOSE_LABEL, help_text=CLOSE_HELP),
             "refer": ReasonForm(prefix="refer", label=REFER_LABEL, help_text=REFER_HELP),
         }
@@ -163,7 +163,7 @@ def inbox_reply(request, number):
 @require_http_methods(["GET", "POST"])
 def inbox_resolve(request, number):
     user = request.user
-    form = ResolveForm(request.POST or None, request.FILES or None)
+    form = ResolveForm(request.POST or None, request.FILES or None, prefix="resolve")
 
     def do(entry):
         services.suggestion_resolve(suggestion=entry, user=user, text=form.cleaned_data["text"],

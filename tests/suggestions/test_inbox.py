@@ -70,7 +70,7 @@ def test_another_firms_user_gets_404_for_the_entry_its_photos_and_every_step(cli
     photo_id = entry.photos.get().pk
     assert client.get(reverse("suggestions:inbox_photo", args=[entry.number, photo_id])).status_code == 404
     for name, data in [("acknowledge", {}), ("start", {}), ("reply", {"text": "我们马上处理。"}),
-                       ("resolve", {"text": "已修好。"}), ("close", {"close-reason": "不属于范围。"}),
+                       ("resolve", {"resolve-text": "已修好。"}), ("close", {"close-reason": "不属于范围。"}),
                        ("refer", {"refer-reason": "属于供电部门。"})]:
         assert client.post(step(name, entry), data).status_code == 404, name
     entry.refresh_from_db()
@@ -195,7 +195,7 @@ def test_acknowledge_start_reply_with_photo_and_resolve(firm, world, entry):
     reply = entry.events.get(kind=SuggestionEvent.Kind.REPLY)
     assert reply.photos.count() == 1 and reply.by_user == world.firm_user
     assert reverse("suggestions:inbox_photo_thumb", args=[entry.number, reply.photos.get().pk]) in page
-    response = firm.post(step("resolve", entry), {"text": "路灯已修好。"}, follow=True)
+    response = firm.post(step("resolve", entry), {"resolve-text": "路灯已修好。"}, follow=True)
     assert "已办结" in response.content.decode()
     entry.refresh_from_db()
     assert entry.state == State.RESOLVED and entry.answered_on_time

@@ -41,7 +41,7 @@ def test_hostile_filters_never_fail_and_never_show_another_firms_entry(cast, par
 
 
 STEPS = {
-    "reply": ("template", "text", "fill"), "resolve": ("text",), "close": ("close-reason",),
+    "reply": ("template", "text", "fill"), "resolve": ("resolve-text",), "close": ("close-reason",),
     "refer": ("refer-reason",), "acknowledge": (), "start": (),
 }
 
