@@ -58,7 +58,7 @@ def test_firms_are_ranked_and_those_under_the_minimum_listed_unranked(client, le
     response = client.get(reverse("suggestions:league", args=[world.district.pk]))
     html = response.content.decode()
     assert response.status_code == 200
-    table = html[html.index('id="league-table"'):html.index("</table>")]
+    table = html[html.index('id="league-table"'):html.index("</ol>")]
     assert table.index("月湖物业") < table.index("南门物业") and "小小物业" not in table
     assert "小小物业" in html  # listed, unranked
     assert "至少 5 条" in html and "排名方法" in html and "最近 12 个月" in html and "分钟" in html
