@@ -171,6 +171,14 @@ def _district_pk():
     return Agency.objects.get(name="MX-dist1").pk
 
 
+def _number(thing):
+    return {"number": thing.obj.number}
+
+
+def _entry_photo(thing):
+    return {"number": thing.obj.suggestion.number, "pk": thing.obj.pk}
+
+
 ADMIN_MODELS = {
     "auth.Group": SYSTEM,
     "django_celery_beat.PeriodicTask": SYSTEM,
@@ -309,6 +317,18 @@ DECLARED = {
     "suggestions:api_services": Expect(roles(UNAUTHORIZED)),
     "suggestions:api_requests": Expect(roles(UNAUTHORIZED)),
     "suggestions:api_request": Expect(roles(UNAUTHORIZED), fill=lambda _t: {"service_request_id": "YJ26120100001"}),
+    # --- the firm's suggestion inbox (portal): the handling firm's entries; a step's address answers a GET with the
+    # entry's page (a redirect), and another firm's entry 404 (POSTs: test_portal_posts_on_foreign_objects...).
+    "suggestions:inbox": Expect(PORTAL_FIRM),
+    "suggestions:inbox_detail": Expect(PORTAL_FIRM_OWN, model="suggestions.Suggestion", fill=_number),
+    **{f"suggestions:inbox_{step}": Expect(groups((ANONYMOUS, LOGIN), (FIRMS, (REDIRECT, NOT_FOUND)), (BUREAU, HOME)),
+                                           model="suggestions.Suggestion", fill=_number)
+       for step in ("acknowledge", "start", "reply", "resolve", "close", "refer")},
+    "suggestions:inbox_photo": Expect(PORTAL_FIRM_OWN, model="suggestions.SuggestionPhoto", fill=_entry_photo),
+    "suggestions:inbox_photo_thumb": Expect(PORTAL_FIRM_OWN, model="suggestions.SuggestionPhoto", fill=_entry_photo),
+    "suggestions:reply_templates": Expect(PORTAL_FIRM),
+    "suggestions:reply_template_edit": Expect(PORTAL_FIRM_OWN, model="suggestions.ReplyTemplate"),
+    "suggestions:reply_template_delete": Expect(PORTAL_FIRM_OWN, model="suggestions.ReplyTemplate"),
     # --- the suggestion box's league table (public: firm names and figures of any district) and posters -----
     "suggestions:league_index": Expect(PUBLIC, leaks_checked=False),
     "suggestions:league": Expect(PUBLIC, leaks_checked=False, fill=lambda _t: {"district_id": _district_pk()}),
