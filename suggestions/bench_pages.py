@@ -28,3 +28,12 @@ register_page("admin.suggestion_changelist", role="city", kind="changelist",
               url=lambda ctx: reverse("admin:suggestions_suggestion_changelist"))
 register_exemption("suggestions:poster_pdf", "a PDF download (WeasyPrint, one page per estate), as bench_letters")
 register_exemption("suggestions:poster_batch", "POST only: starts the poster batch job")
+
+# --- the hotline API (suggestions/api.py) ----------------------------------------------------------
+# Not pages: JSON for the hotline platform's machines behind a bearer token (the page benchmark's sessions are
+# cookies, which these addresses answer with a 401). Their cost is one query for the token and one for the rows,
+# whatever the length (tests/suggestions/test_api.py counts them); the residents' form under load is
+# `manage.py bench_suggestions`.
+for _pattern in ("suggestions:api_services", "suggestions:api_requests", "suggestions:api_request"):
+    register_exemption(_pattern, "hotline API: JSON behind a bearer token, not a page (its queries are counted in "
+                                 "tests/suggestions/test_api.py)")
