@@ -2,7 +2,7 @@
 
 Each view parses, makes one call (selectors/public.py to read, services.py to write, abuse.py to
 judge the sender) and renders. The tracking pages are private to whoever holds the link: they are
-never cached, never indexed, and the token never leaves in a Referer header.
+never cached, never indexed, and the token never leaves for another site in a Referer header.
 """
 
 from django.core.exceptions import ValidationError
@@ -22,9 +22,14 @@ LARGE_TEXT_MAX_AGE = 365 * 24 * 3600
 
 
 def _private(response):
-    """Headers of a page only its link holder may see."""
+    """Headers of a page only its link holder may see.
+
+    ``Referrer-Policy: same-origin``: the address (with its token) is never sent to another site (the
+    page links out to none anyway). Not ``no-referrer``: under it browsers send ``Origin: null`` with
+    the page's own POST forms (follow-up, rating, reopening), which Django's CSRF check rightly refuses.
+    """
     response["Cache-Control"] = "private, no-store"
-    response["Referrer-Policy"] = "no-referrer"
+    response.setdefault("Referrer-Policy", "same-origin")
     response["X-Robots-Tag"] = "noindex, nofollow"
     return response
 
