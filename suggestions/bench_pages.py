@@ -5,9 +5,11 @@ statistics page and entry list. The poster PDFs are WeasyPrint downloads (one pa
 notices timed by bench_letters); the batch is a POST that starts a long job. Other parts of the app register
 their pages below, each in its own block."""
 
+from urllib.parse import quote
+
 from django.urls import reverse
 
-from core.benchpages.registry import register_exemption, register_page
+from core.benchpages.registry import register_exemption, register_page, register_seed_step
 
 
 def _district(ctx):
@@ -37,3 +39,57 @@ register_exemption("suggestions:poster_batch", "POST only: starts the poster bat
 for _pattern in ("suggestions:api_services", "suggestions:api_requests", "suggestions:api_request"):
     register_exemption(_pattern, "hotline API: JSON behind a bearer token, not a page (its queries are counted in "
                                  "tests/suggestions/test_api.py)")
+
+# --- the residents' public pages (suggestions/public_views.py) ---------------------------------------
+# The form and the tracking page of the firm user's first estate; the tracking page is that of an entry seeded
+# here with a reply (its history, the firm's answer, the resident's forms). The estate search with a word that
+# finds a page of estates.
+
+
+def seed_public_entry(ctx):
+    """One answered entry of the firm's first estate, for the tracking page (left alone when already there)."""
+    from estates.bench_pages import firm_estate
+
+    from . import services
+    from .models import Category, Suggestion
+
+    estate = firm_estate(ctx)
+    if Suggestion.private_objects.filter(estate=estate, source=Suggestion.Source.WEB).exists():
+        return
+    entry = services.suggestion_submit(estate=estate, category=Category.FACILITIES, name="王阿姨",
+                                       mobile="13800138000", consent_contact=True,
+                                       text="小区东门的路灯坏了三天，晚上回家很不安全。")
+    services.suggestion_reply(suggestion=entry, user=ctx.users["firm"], text="已安排电工明天上午更换灯泡。")
+
+
+def _tracked(ctx):
+    from estates.bench_pages import firm_estate
+
+    from .models import Suggestion
+
+    entry = Suggestion.private_objects.filter(estate=firm_estate(ctx), source=Suggestion.Source.WEB).order_by("pk")
+    return entry.values_list("token", flat=True).first()
+
+
+def _estate_code(ctx):
+    from estates.bench_pages import firm_estate
+
+    return firm_estate(ctx).code
+
+
+def _estate_name(ctx):
+    from estates.bench_pages import firm_estate
+
+    return firm_estate(ctx).name
+
+
+register_seed_step(70, seed_public_entry, name="suggestions.public_entry")
+register_page("public.suggestion_form", role="anonymous", pattern="suggestions:suggest",
+              url=lambda ctx: reverse("suggestions:suggest", args=[_estate_code(ctx)]))
+register_page("public.suggestion_track", role="anonymous", pattern="suggestions:track",
+              url=lambda ctx: reverse("suggestions:track", args=[_tracked(ctx)]))
+register_page("public.estate_find", role="anonymous", pattern="suggestions:find",
+              url=lambda ctx: reverse("suggestions:find") + "?q=" + quote(_estate_name(ctx)[:2]))
+register_exemption("suggestions:text_size", "the large-text switch: sets a cookie and redirects back (no page)")
+register_exemption("suggestions:track_photo", "a photo file of a tracked entry (FileResponse of a stored JPEG)")
+register_exemption("suggestions:track_photo_thumb", "a photo's thumbnail (FileResponse of a stored JPEG)")

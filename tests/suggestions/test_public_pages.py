@@ -162,3 +162,24 @@ def test_with_redis_or_smtp_down_the_entry_its_messages_and_the_receipt_are_ther
     assert not rows.filter(state=OutboxMessage.State.SENT).exists()
     if outage == "broker_down":
         assert set(OutboxMessage.objects.values_list("state", flat=True)) == {OutboxMessage.State.FAILED}
+
+
+# --- the page benchmark's entries -----------------------------------------------------------------------
+
+def test_the_benchmarked_public_pages_open_after_their_seed(client, world):
+    from types import SimpleNamespace
+
+    from core.benchpages import registry
+    from suggestions.bench_pages import seed_public_entry
+
+    ctx = SimpleNamespace(users={"firm": world.firm_user})
+    pages = {name: page for name, page in registry.pages().items()
+             if name in ("public.suggestion_form", "public.suggestion_track", "public.estate_find")}
+    assert len(pages) == 3
+    seed_public_entry(ctx)
+    seed_public_entry(ctx)  # twice: still one entry
+    assert Suggestion.private_objects.count() == 1
+    for page in pages.values():
+        response = client.get(page.url(ctx))
+        assert response.status_code == 200, page.name
+    assert "月湖花园" in client.get(pages["public.estate_find"].url(ctx)).content.decode()
