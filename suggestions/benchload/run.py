@@ -157,6 +157,14 @@ def _floor_texts(env):
         return [row[0] for row in cursor.fetchall()]
 
 
+def _git_commit():
+    try:
+        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=settings.BASE_DIR, capture_output=True,
+                              text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return ""
+
+
 def seed(stdout, *, estates):
     from estates.demo import build_city
     from estates.models import Estate
@@ -176,7 +184,7 @@ def bench(*, stdout, total=2000, clients=50, rounds=2, workers=None, estates=50,
     result = {"started": started.isoformat(timespec="seconds"), "total": total, "clients": clients,
               "rounds": rounds, "workers": workers, "estates": estates, "cpus": os.cpu_count(),
               "python": platform.python_version(), "loadavg_start": os.getloadavg(),
-              "limits_raised": LIMITS_OFF}
+              "limits_raised": LIMITS_OFF, "commit": _git_commit()}
     static_root = workdir / "static"
     collect_static(stdout, static_root)
     with throwaway_portal_database(stdout, prefix="bench_suggestions") as portal_db, \
@@ -283,5 +291,5 @@ def report(result):
     lines.append(f"{'PASS' if v['passed'] else 'FAIL'} ({result['seconds']:.0f} s, load average "
                  f"{result['loadavg_start'][0]:.1f} at start, {result['loadavg_end'][0]:.1f} at end, "
                  f"PostgreSQL {result.get('postgresql', '?')}, {result['workers']} sync workers, "
-                 f"{result['cpus']} CPUs)")
+                 f"{result['cpus']} CPUs, commit {result['commit']})")
     return lines
