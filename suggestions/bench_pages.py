@@ -93,3 +93,75 @@ register_page("public.estate_find", role="anonymous", pattern="suggestions:find"
 register_exemption("suggestions:text_size", "the large-text switch: sets a cookie and redirects back (no page)")
 register_exemption("suggestions:track_photo", "a photo file of a tracked entry (FileResponse of a stored JPEG)")
 register_exemption("suggestions:track_photo_thumb", "a photo's thumbnail (FileResponse of a stored JPEG)")
+
+# --- the firm's inbox (suggestions/portal_views.py) ----------------------------------------------------------
+# The firm user's inbox with more than a page of entries of its estates (a third late, a third answered), newest
+# first and the overdue filter by deadline; one entry with a history (acknowledged, a follow-up, a reply); the
+# reply templates and one template's form. The steps are POSTs (a GET goes back to the entry) and the photos
+# are files.
+
+
+def seed_inbox(ctx, *, entries=80):
+    """``entries`` entries of the firm user's estates over the last three weeks, played through the services."""
+    import datetime
+    import random
+    from unittest import mock
+
+    from django.utils import timezone
+
+    from estates.models import Estate
+
+    from . import services
+    from .models import Category, ReplyTemplate
+
+    user = ctx.users["firm"]
+    estates = list(Estate.objects.filter(firm_id=user.firm_id, is_active=True).order_by("code")[:10])
+    rng = random.Random(ctx.seed)
+    now = timezone.now()
+    for i in range(entries):
+        received = now - datetime.timedelta(days=rng.randint(0, 21), hours=rng.randint(0, 12))
+        entry = services.suggestion_submit(estate=estates[i % len(estates)], category=rng.choice(Category.values),
+                                           text="单元门的门禁刷卡失灵，门一直关不上，晚上不安全。", name="李女士",
+                                           mobile="13900000000", received=received)
+        if i % 3 == 0:
+            with mock.patch.object(timezone, "now", return_value=received + datetime.timedelta(hours=2)):
+                services.suggestion_acknowledge(suggestion=entry, user=user)
+                services.suggestion_follow_up(suggestion=entry, text="今天早上门还是坏的。")
+                services.suggestion_reply(suggestion=entry, user=user, text="已通知门禁维修单位，今天下午到场。")
+    for title in ("门禁维修", "路灯维修", "加强保洁"):
+        ReplyTemplate.objects.get_or_create(firm_id=user.firm_id, title=title, defaults={"text": "已安排人员处理。"})
+    ctx.say(f"  {entries} suggestion-box entries of the firm user's estates")
+
+
+def _inbox_entry(ctx):
+    from .models import Suggestion, SuggestionEvent
+
+    return (Suggestion.private_objects.filter(firm_id=ctx.users["firm"].firm_id,
+                                              events__kind=SuggestionEvent.Kind.REPLY)
+            .order_by("pk").values_list("number", flat=True).first())
+
+
+def _reply_template(ctx):
+    from .models import ReplyTemplate
+
+    return ReplyTemplate.objects.filter(firm_id=ctx.users["firm"].firm_id).order_by("pk").values_list(
+        "pk", flat=True).first()
+
+
+register_seed_step(75, seed_inbox, name="suggestions.inbox")
+register_page("portal.suggestion_inbox", role="firm", pattern="suggestions:inbox",
+              url=lambda ctx: reverse("suggestions:inbox"))
+register_page("portal.suggestion_inbox.overdue", role="firm", pattern="suggestions:inbox",
+              url=lambda ctx: reverse("suggestions:inbox") + "?overdue=on&order=due")
+register_page("portal.suggestion_detail", role="firm", pattern="suggestions:inbox_detail",
+              url=lambda ctx: reverse("suggestions:inbox_detail", args=[_inbox_entry(ctx)]))
+register_page("portal.reply_templates", role="firm", pattern="suggestions:reply_templates",
+              url=lambda ctx: reverse("suggestions:reply_templates"))
+register_page("portal.reply_template_edit", role="firm", pattern="suggestions:reply_template_edit",
+              url=lambda ctx: reverse("suggestions:reply_template_edit", args=[_reply_template(ctx)]))
+register_page("portal.reply_template_delete", role="firm", pattern="suggestions:reply_template_delete",
+              url=lambda ctx: reverse("suggestions:reply_template_delete", args=[_reply_template(ctx)]))
+for _step in ("acknowledge", "start", "reply", "resolve", "close", "refer"):
+    register_exemption(f"suggestions:inbox_{_step}", "a step of the inbox: POST only (a GET redirects to the entry)")
+register_exemption("suggestions:inbox_photo", "a photo file of an entry (FileResponse of a stored JPEG)")
+register_exemption("suggestions:inbox_photo_thumb", "a photo's thumbnail (FileResponse of a stored JPEG)")
