@@ -73,12 +73,14 @@ def suggest(request, code):
                     return HttpResponseRedirect(reverse("suggestions:track", args=[entry.token]) + "?new=1")
     else:
         form = SuggestionForm(challenge=challenge)
+        limited = abuse.check_rate(estate=estate, sender_hash=sender)  # said before anything is typed
     context = {
         "estate": estate, "form": form, "limited": limited,
         "challenge": abuse.new_challenge() if challenge else "",
         "photos_dropped": request.method == "POST" and bool(request.FILES),
     }
-    return render(request, "suggestions/public/form.html", context, status=429 if limited else 200)
+    return render(request, "suggestions/public/form.html", context,
+                  status=429 if limited and request.method == "POST" else 200)
 
 
 @require_GET

@@ -91,6 +91,8 @@ def test_the_hourly_limit_per_estate_triggers_and_saves_nothing(client, world, n
     assert world.estate.effective_hotline in body  # the phone as the alternative
     assert "张阿姨" in body and TEXT in body  # nothing typed is lost
     assert Suggestion.private_objects.count() == 5
+    before = client.get(url(), REMOTE_ADDR="198.51.100.20").content.decode()  # said before anything is typed
+    assert "暂时不能再提交" in before and "没有丢失" not in before
 
 
 def test_the_hourly_limit_is_per_estate_and_per_sender(client, world, no_challenge, settings):
