@@ -71,7 +71,9 @@ def _save_photos(suggestion, prepared, event=None):
 
 
 def _locked(suggestion):
-    return Suggestion.private_objects.select_for_update().select_related("estate", "firm").get(pk=suggestion.pk)
+    # of=self: PostgreSQL cannot lock the nullable side of the outer join to the firm.
+    return (Suggestion.private_objects.select_for_update(of=("self",)).select_related("estate", "firm")
+            .get(pk=suggestion.pk))
 
 
 def _require_handler(user, suggestion):
