@@ -27,7 +27,7 @@ database — at most two rows per group, never a row per entry. The same query r
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q, Window
+from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, FloatField, Func, Q, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -80,10 +80,33 @@ def _pct(part, whole):
     return round(100.0 * part / whole, 1) if whole else None
 
 
+class HoursBetween(Func):
+    """Hours from one datetime column to another, as a float, computed natively by the database (Django's
+    own datetime subtraction on SQLite calls a Python function per row: 10x slower over 60,000 rows)."""
+
+    output_field = FloatField()
+    arity = 2
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return self.as_sql(compiler, connection, template="((julianday(%(expressions)s)) * 24.0)",
+                           arg_joiner=") - julianday(", **extra_context)
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        return self.as_sql(compiler, connection, template="(EXTRACT(EPOCH FROM (%(expressions)s)) / 3600.0)",
+                           arg_joiner=" - ", **extra_context)
+
+    def as_sql(self, compiler, connection, **extra_context):
+        if "template" not in extra_context:  # other databases: Django's portable subtraction
+            wrapped = ExpressionWrapper(self.source_expressions[0] - self.source_expressions[1],
+                                        output_field=DurationField())
+            return compiler.compile(wrapped)
+        return super().as_sql(compiler, connection, **extra_context)
+
+
 def _median_hours(queryset, key, start, end, condition):
     """{group key: median hours of end - start} over the rows meeting ``condition``: the middle row(s)
     of each group only (see the module's docstring)."""
-    duration = ExpressionWrapper(F(end) - F(start), output_field=DurationField())
+    duration = HoursBetween(F(end), F(start))
     rows = (
         queryset.filter(condition).order_by()
         .annotate(
@@ -96,11 +119,11 @@ def _median_hours(queryset, key, start, end, condition):
         .values_list(key, "dur", "rn", "n")
     )
     picked = {}
-    for group, dur, rn, n in rows:
+    for group, hours, rn, n in rows:
         if 2 * rn >= n and 2 * rn <= n + 2:  # the exact middle (the filter above is a superset for odd n)
-            picked.setdefault(group, []).append(dur)
-    return {group: round(sum(d.total_seconds() for d in durs) / len(durs) / 3600, 1)
-            for group, durs in picked.items()}
+            picked.setdefault(group, []).append(hours.total_seconds() / 3600 if hasattr(hours, "total_seconds")
+                                                else float(hours))
+    return {group: round(sum(values) / len(values), 1) for group, values in picked.items()}
 
 
 def stats(queryset, *, by, date_range, today=None):
