@@ -46,6 +46,7 @@ class Demo:
     training: int
     activity: int
     reset_path: str
+    track_tokens: tuple = ()  # suggestion box entries of the demo estate: one open, one answered and resolved
 
 
 # Pages a firm user opens, by view name: view name -> paths to open (several when the page has distinct states).
@@ -72,6 +73,13 @@ PAGES = {
     "accounts:password_change": lambda d: ["/accounts/password/"],
     "accounts:password_change_done": lambda d: ["/accounts/password/done/"],
     "jobs:detail": lambda d: [f"/jobs/{d.job_done}/", f"/jobs/{d.job_running}/", f"/jobs/{d.job_failed}/"],
+    # The firm's suggestion inbox: the list (also filtered, with a bad value), an open entry with a photo and a
+    # finished one, the reply templates and a template's forms (objects made by _inbox below).
+    "suggestions:inbox": lambda d: ["/portal/suggestions/", "/portal/suggestions/?overdue=on&state=nope&order=due"],
+    "suggestions:inbox_detail": lambda d: [f"/portal/suggestions/{n}/" for n in _inbox("entries")],
+    "suggestions:reply_templates": lambda d: ["/portal/suggestions/templates/"],
+    "suggestions:reply_template_edit": lambda d: [f"/portal/suggestions/templates/{_inbox('template')}/"],
+    "suggestions:reply_template_delete": lambda d: [f"/portal/suggestions/templates/{_inbox('template')}/delete/"],
     "suggestions:posters": lambda d: ["/suggestions/posters/"],
 }
 # Pages anyone opens without an account (also checked on a phone).
@@ -82,6 +90,9 @@ PUBLIC_PAGES = {
     "accounts:password_reset_done": lambda d: ["/accounts/password-reset/sent/"],
     "accounts:password_reset_confirm": lambda d: [d.reset_path],  # redirects to the set-password form
     "accounts:password_reset_complete": lambda d: ["/accounts/reset/done/"],
+    "suggestions:suggest": lambda d: [f"/e/{d.estate_code}/suggest/"],
+    "suggestions:find": lambda d: ["/e/find/", f"/e/find/?q={d.estate_code}", "/e/find/?q=%E6%B2%A1%E6%9C%89"],
+    "suggestions:track": lambda d: [f"/e/track/{d.track_tokens[0]}/?new=1", f"/e/track/{d.track_tokens[1]}/"],
     "suggestions:league_index": lambda d: ["/e/league/"],
     "suggestions:league": lambda d: [f"/e/league/{_district_of(d.estate_code)}/",
                                      f"/e/league/{_district_of(d.estate_code)}/?start=2026-05-01&end=2026-01-01"],
@@ -98,6 +109,10 @@ NOT_PAGES = {
     "campaigns:evidence_file": "an evidence file download",
     "campaigns:record_photo": "a photo file",
     "campaigns:roster_template": "an Excel download",
+    **{f"suggestions:inbox_{step}": "POST only: a step of the inbox (a GET goes back to the entry)"
+       for step in ("acknowledge", "start", "reply", "resolve", "close", "refer")},
+    "suggestions:inbox_photo": "a photo of an entry (an image file)",
+    "suggestions:inbox_photo_thumb": "a photo's thumbnail (an image file)",
     "documents:notice_pdf": "a PDF download",
     "documents:obligations_export": "an Excel download or a redirect to the job page",
     "jobs:status": "JSON polled by the job page",
@@ -105,6 +120,9 @@ NOT_PAGES = {
     "notifications:read": "POST only (marks one notification read and follows its link)",
     "notifications:read_all": "POST only",
     "suggestions:poster_pdf": "a PDF download",
+    "suggestions:text_size": "the large-text switch: sets its cookie and goes back (used below, through the switch)",
+    "suggestions:track_photo": "a photo of a tracked entry (an image file)",
+    "suggestions:track_photo_thumb": "a photo's thumbnail (an image file)",
     "suggestions:poster_batch": "POST only (starts the poster batch, then the job page)",
 }
 
@@ -126,6 +144,40 @@ def _url_names(patterns=None, namespace=""):
         elif isinstance(entry, URLPattern):
             name = entry.name or f"<unnamed {entry.pattern}>"
             yield (f"{namespace}:{name}" if namespace else name), str(entry.pattern)
+
+
+INBOX_TEXT = "5 号楼电梯这周坏了两次，老人上下楼很不方便。"
+
+
+def _inbox(what):
+    """The demo firm's inbox objects for the walk, made on first use: an open entry with a photo and a resolved
+    one (numbers), or a reply template (its id)."""
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    from suggestions import photos, services
+    from suggestions.models import ReplyTemplate, Suggestion
+
+    user = User.objects.get(username="demo-firm")
+    if what == "template":
+        template, _created = ReplyTemplate.objects.get_or_create(
+            firm=user.firm, title="电梯维修", defaults={"text": "您好，已通知电梯维保单位，今天下午到场维修。"})
+        return template.pk
+    mine = Suggestion.private_objects.filter(firm=user.firm, text=INBOX_TEXT).order_by("pk")
+    if not mine.exists():
+        estate = Estate.objects.filter(firm=user.firm, is_active=True).order_by("code").first()
+        buffer = io.BytesIO()
+        Image.new("RGB", (64, 48), (200, 120, 30)).save(buffer, "JPEG")
+        photo = photos.prepare(SimpleUploadedFile("lift.jpg", buffer.getvalue(), content_type="image/jpeg"))
+        entry = {"estate": estate, "category": "facilities", "text": INBOX_TEXT, "name": "李大爷",
+                 "mobile": "13912345678", "consent_contact": True}
+        services.suggestion_submit(**entry, photos=[photo])
+        done = services.suggestion_submit(**entry)
+        services.suggestion_reply(suggestion=done, user=user, text="已通知电梯维保单位，今天下午到场维修。")
+        services.suggestion_resolve(suggestion=done, user=user, text="电梯已修好。")
+    return list(mine.values_list("number", flat=True)[:2])
 
 
 def test_every_url_pattern_is_covered():
@@ -171,12 +223,21 @@ def _demo_objects(user):
     failed = Job.objects.create(**job, state=Job.State.FAILED, progress=10,
                                 message="任务队列暂时不可用，请稍后重新发起。", started_at=now, finished_at=now)
     uid = urlsafe_base64_encode(force_bytes(user.pk))
+    from suggestions import services as suggestion_services
+
+    entry = {"estate": estate, "category": "facilities", "name": "王阿姨", "mobile": "13800138000",
+             "consent_contact": True, "text": "小区东门的路灯坏了三天，晚上回家很不安全。"}
+    open_entry = suggestion_services.suggestion_submit(**entry)
+    answered = suggestion_services.suggestion_submit(**entry)
+    suggestion_services.suggestion_reply(suggestion=answered, user=user, text="已安排电工明天上午更换灯泡。")
+    suggestion_services.suggestion_resolve(suggestion=answered, user=user, text="灯已修好，请查看。")
     return Demo(estate_code=estate.code, open_obligation=open_ob.pk, accepted_obligation=accepted.pk,
                 returned_obligation=returned.pk, record_obligation=record.pk, job_done=str(done.pk),
                 job_running=str(running.pk), job_failed=str(failed.pk),
                 training=Training.objects.filter(organiser_firm=firm).latest("pk").pk,
                 activity=Activity.objects.filter(firm=firm).latest("pk").pk,
-                reset_path=f"/accounts/reset/{uid}/{default_token_generator.make_token(user)}/")
+                reset_path=f"/accounts/reset/{uid}/{default_token_generator.make_token(user)}/",
+                track_tokens=(open_entry.token, answered.token))
 
 
 def _check(page, live_server, path, viewport, assert_accessible, failures, language):
@@ -234,6 +295,10 @@ def test_every_portal_and_public_page_is_accessible_in_both_languages(page, live
     page.goto(f"{live_server.url}/e/{demo.estate_code}/")
     page.get_by_role("button", name="大字").click()
     _check(page, live_server, f"/e/{demo.estate_code}/", PHONE, assert_accessible, failures, "zh")  # remembered
+    expect(page.locator("body")).to_have_class(re.compile("public-large"))
+    # The suggestion box's pages in the large-text mode as well (the switch's cookie holds for every public page).
+    _sweep(page, live_server, {k: v for k, v in PUBLIC_PAGES.items() if k.startswith("suggestions:")}, [PHONE],
+           demo, assert_accessible, failures, "zh")
     expect(page.locator("body")).to_have_class(re.compile("public-large"))
     page.get_by_role("button", name="大字").click()
 

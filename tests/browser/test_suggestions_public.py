@@ -89,6 +89,7 @@ def test_a_resident_in_wechat_writes_in_and_follows_the_answer(
     assert "MicroMessenger" in page.evaluate("navigator.userAgent")
     link = page.get_by_role("link", name="网上意见箱 / 提出意见建议")
     assert link.bounding_box()["height"] >= 44
+    assert_accessible(page)
     link.click()
     expect(page).to_have_url(f"{live_server.url}/e/{estate.code}/suggest/")
     expect(page.get_by_role("heading", level=1)).to_have_text("提出意见建议")
