@@ -216,3 +216,34 @@ def test_small_batches_take_every_late_entry_once(world, submit):
     assert (result.batches, result.late, result.reminded) == (3, 5, 5)
     assert sorted(m.key.split("/")[0] for m in OutboxMessage.objects.filter(kind=messaging.OVERDUE)) == sorted(
         str(e.pk) for e in entries)
+
+
+def test_two_sweeps_at_once_on_postgresql_do_each_step_once(transactional_db, world, submit):
+    """Two processes' sweeps at the same moment (two threads, two connections): the second waits for the first's
+    row locks, then finds its records. PostgreSQL only (SQLite has one writer at a time anyway)."""
+    import threading
+
+    from django.db import connections
+
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks are PostgreSQL's (the CI's PostgreSQL run)")
+    entries = [submit(received=EVE) for _i in range(20)]
+    barrier, errors = threading.Barrier(2), []
+
+    def run():
+        try:
+            barrier.wait()
+            sweeps.sweep_overdue(today=D(2025, 10, 13), batch=5)
+        except Exception as exc:  # reported below: a thread's exception would vanish
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run) for _i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert len(sent()) == 3 * len(entries)
+    assert SuggestionEvent.objects.filter(kind=SuggestionEvent.Kind.OVERDUE).count() == 3 * len(entries)
