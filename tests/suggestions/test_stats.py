@@ -121,7 +121,7 @@ def test_the_query_count_does_not_grow_with_the_entries(world, submit):
     for estate in (world.estate, world.estate2):
         for hours in (2, 5, 9):
             make(submit, estate, hours_to_ack=hours, hours_to_resolve=hours * 3, state=State.RESOLVED, rating=4)
-    assert count() == before == 3
+    assert count() == before == (1 if connection.vendor == "postgresql" else 3)
 
 
 def test_default_range_is_the_last_twelve_months():
