@@ -7,10 +7,15 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
+from hypothesis.extra.django import TestCase as HypothesisTestCase
 from openpyxl import load_workbook
 
 from suggestions import services
 from suggestions.models import DeadlinePolicy, Suggestion, SuggestionEvent
+from tests import factories as f
 from tests.suggestions.conftest import at
 
 pytestmark = pytest.mark.django_db
@@ -201,3 +206,53 @@ def test_a_district_officer_edits_only_their_districts_policy(client, world):
     client.force_login(world.street_user)
     assert client.get(url).status_code == 404
     assert client.get(reverse("admin:suggestions_deadlinepolicy_add")).status_code == 403
+
+
+# --- photos, fuzz ---------------------------------------------------------------------------------
+
+def test_photos_are_served_through_the_scoped_admin_view(client, world, submit):
+    from django.core.files.base import ContentFile
+
+    from suggestions import photos
+    from tests.campaign_ui_fixtures import jpeg_bytes
+
+    entry = submit(photos=[photos.prepare(ContentFile(jpeg_bytes(), name="p.jpg"))])
+    photo = entry.photos.get()
+    client.force_login(world.district_user)
+    page = client.get(reverse("admin:suggestions_suggestion_change", args=[entry.pk])).content.decode()
+    url = reverse("admin:suggestions_suggestion_photo", args=[entry.pk, photo.pk, "thumbnail"])
+    assert url in page and photo.thumbnail.url not in page  # never the storage address
+    response = client.get(url)
+    assert response.status_code == 200 and response["Content-Type"] == "image/jpeg"
+    assert client.get(reverse("admin:suggestions_suggestion_photo", args=[entry.pk, photo.pk, "other"])
+                      ).status_code == 404
+    client.force_login(world.other_district_user)
+    assert client.get(url).status_code == 404
+
+
+class StatsFuzz(HypothesisTestCase):
+    """No query string makes the statistics page or its export fail."""
+
+    @classmethod
+    def setUpTestData(cls):
+        city = f.CityFactory()
+        district = f.DistrictFactory(parent=city)
+        cls.officer = f.UserFactory(agency=district)
+
+    @hsettings(max_examples=50, deadline=None)
+    @given(start=st.text(max_size=25).filter(lambda v: "\x00" not in v),
+           end=st.text(max_size=25).filter(lambda v: "\x00" not in v), by=st.text(max_size=10))
+    def test_any_query_string(self, start, end, by):
+        self.client.force_login(self.officer)
+        for name in ("stats", "stats_export"):
+            response = self.client.get(reverse(f"admin:suggestions_suggestion_{name}"),
+                                       {"start": start, "end": end, "by": by})
+            assert response.status_code == 200
+
+    @hsettings(max_examples=30, deadline=None)
+    @given(start=st.dates(), end=st.dates(), by=st.sampled_from(["estate", "firm", "street", "district"]))
+    def test_any_dates(self, start, end, by):
+        self.client.force_login(self.officer)
+        response = self.client.get(reverse("admin:suggestions_suggestion_stats"),
+                                   {"start": start.isoformat(), "end": end.isoformat(), "by": by})
+        assert response.status_code == 200
