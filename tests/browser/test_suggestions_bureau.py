@@ -3,6 +3,7 @@
 Screenshot: docs/screenshots/suggestions-league.png (UPDATE_SCREENSHOTS=1)."""
 
 import datetime
+import re
 
 import pytest
 from django.utils import timezone
@@ -106,3 +107,8 @@ def test_a_district_officer_reads_the_statistics_and_hides_an_entry(page, live_s
     page.set_viewport_size({"width": 390, "height": 844})
     assert_accessible(page)
     page.screenshot(path=str(screenshots / "suggestions-league.png"), full_page=True)
+    page.get_by_role("button", name="大字").click()  # the large-text mode of the public pages
+    expect(page.locator("body")).to_have_class(re.compile("public-large"))
+    expect(page.locator("#league-table > li")).to_have_count(2)
+    assert_accessible(page)
+    page.get_by_role("button", name="大字").click()
