@@ -51,6 +51,8 @@ def seed_campaign(ctx, *, accepted=0.45, submitted=0.15, returned=0.05):
         Activity(kind=kinds[i % len(kinds)], date=today - timedelta(days=rng.randint(1, 60)), title="邻里活动",
                  firm=f, participant_count=rng.randint(20, 120)) for i, f in enumerate(list(ctx.city.firms) + [firm])
     ])
+    # Written in bulk, past the services (as campaigns/demo.py): the campaign's figures must be counted again.
+    services.figures_changed(campaigns={campaign.pk})
     ctx.campaign = campaign
     ctx.say(f"  campaign {campaign}: {Obligation.objects.filter(campaign=campaign).count():,} obligations, "
             f"{a:,} accepted, {s:,} submitted, {r:,} returned")
