@@ -11,6 +11,7 @@ Progress rows are dicts: ``key`` (id of the group), ``label``, ``total``, ``open
 share, 0–100, one decimal) and, for the "task" and "action" tables, ``order``.
 """
 
+import hashlib
 import logging
 from datetime import timedelta
 
@@ -445,7 +446,10 @@ def _scope_key(user):
 
 
 def _figures_key(kind, today, user, *parts):
-    return ":".join(["campaigns", kind, today.isoformat(), _scope_key(user), *map(str, parts)])
+    tail = ":".join(map(str, parts))
+    if len(tail) > 120:  # many campaigns' tokens: keep the key short (memcached takes 250 characters)
+        tail = hashlib.sha256(tail.encode()).hexdigest()
+    return ":".join(["campaigns", kind, today.isoformat(), _scope_key(user), tail])
 
 
 def _cached(key, compute):
@@ -623,8 +627,14 @@ def bureau_landing(*, user, today=None):
     campaigns = list(campaign_list(user=user).exclude(status=Campaign.Status.CLOSED)
                      .order_by("-year", "-start_date", "-pk")[:LANDING_CAMPAIGNS])
     scoped = _in_area(scoping.restrict(Obligation.objects.all(), user, **OBLIGATION_LINKS), user)
-    figures = {row.pop("campaign_id"): _finish(row) for row in scoped.filter(campaign__in=[c.pk for c in campaigns])
-               .values("campaign_id").annotate(**_counts(today)).order_by()}
+
+    def compute():
+        return {row.pop("campaign_id"): _finish(row) for row in scoped.filter(campaign__in=[c.pk for c in campaigns])
+                .values("campaign_id").annotate(**_counts(today)).order_by()}
+
+    # Cached like the progress figures (progress_figures), under the listed campaigns' tokens.
+    figures = _cached(_figures_key("landing", today, user, *(f"{c.pk}.{c.figures_token}" for c in campaigns)),
+                      compute) if campaigns else {}
     empty = _finish({"total": 0, "open": 0, "submitted": 0, "returned": 0, "accepted": 0, "overdue": 0, "late": 0})
     return {
         "campaigns": [{"campaign": c, **figures.get(c.pk, empty)} for c in campaigns],

@@ -114,10 +114,14 @@ def test_landing_page_runs_the_same_queries_with_more_campaigns(client, world, l
         campaign, *_tasks = _draft(world)
         services.campaign_publish(campaign=campaign, user=world.city_user)
         services.training_record(user=world.district_user, date=timezone.localdate(), topic="培训")
+    with CaptureQueriesContext(connection) as many_computed:  # the new campaigns' figures: not cached yet
+        response = client.get(url)
     with CaptureQueriesContext(connection) as many:
         response = client.get(url)
     assert len(response.context["landing"]["campaigns"]) == 5
     assert len(many) == len(few), [q["sql"] for q in many.captured_queries]
+    # Computed, the figures are one GROUP BY for all five campaigns (selectors.bureau_landing).
+    assert len(many_computed) == len(few) + 1, [q["sql"] for q in many_computed.captured_queries]
 
 
 # --- the district picker's texts ---------------------------------------------------------------

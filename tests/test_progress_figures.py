@@ -363,3 +363,21 @@ def test_a_closed_campaign_leaves_the_firms_home_at_once(world, live):
     assert selectors.firm_campaign_panels(user=world.firm_user, today=live.today)
     services.campaign_close(campaign=Campaign.objects.get(pk=live.campaign.pk))
     assert selectors.firm_campaign_panels(user=world.firm_user, today=live.today) == []
+
+
+# --- the bureau's landing page -----------------------------------------------------------------------------------
+
+def _landing_row(client, user, campaign):
+    response, queries = _get(client, user, reverse("admin:index"))
+    return next(r for r in response.context["landing"]["campaigns"] if r["campaign"] == campaign), queries
+
+
+def test_the_landing_pages_campaign_figures_are_cached_and_change_at_once(client, world, live):
+    before, computed = _landing_row(client, world.district_user, live.campaign)
+    again, cached = _landing_row(client, world.district_user, live.campaign)
+    assert again == before
+    assert len(cached) == len(computed) - 1  # the campaigns' GROUP BY
+    services.obligation_submit(obligation=obligation(live.letter, estate=world.estate), user=world.firm_user,
+                               text="已张贴")
+    after, _q = _landing_row(client, world.district_user, live.campaign)
+    assert (after["submitted"], after["overdue"]) == (before["submitted"] + 1, before["overdue"] - 1)
