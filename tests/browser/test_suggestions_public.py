@@ -97,26 +97,32 @@ def test_a_resident_in_wechat_writes_in_and_follows_the_answer(
     _no_sideways_scroll(page)
     _large_text_is_accessible(page, assert_accessible)
 
-    # A first try with too short a text: the error is next to the field, in words, and nothing typed is lost.
+    # The form filled in, with a JPEG and an iPhone HEIC photo.
+    files = [_photo(media, "JPEG", "door.jpg", (180, 40, 40)), _photo(media, "HEIF", "IMG_0042.HEIC", (40, 40, 180))]
     page.get_by_label("设施维修").check()
-    page.get_by_label("意见建议", exact=True).fill("灯坏了")
-    page.get_by_label("称呼（可选）").fill("王阿姨")
-    page.get_by_role("button", name="提交").click()
-    expect(page.locator(".sugg-error").first).to_contain_text("内容至少 10 个字")
-    expect(page.get_by_label("称呼（可选）")).to_have_value("王阿姨")
-    expect(page.get_by_label("设施维修")).to_be_checked()
-    assert_accessible(page)
-    assert not Suggestion.private_objects.exists()
-
-    # The real entry, with a JPEG and an iPhone HEIC photo.
     area = page.get_by_label("意见建议", exact=True)
     area.fill(TEXT)
     expect(page.locator("[data-counter-for]")).to_contain_text(f"已写 {len(TEXT)} 字")
-    page.get_by_label("照片（可选，最多 3 张）").set_input_files([
-        _photo(media, "JPEG", "door.jpg", (180, 40, 40)), _photo(media, "HEIF", "IMG_0042.HEIC", (40, 40, 180))])
+    page.get_by_label("照片（可选，最多 3 张）").set_input_files(files)
+    page.get_by_label("称呼（可选）").fill("王阿姨")
     page.get_by_label("手机号码（可选）").fill("13800138000")
     page.get_by_label("同意物业服务企业通过手机与我联系，并接收办理进展短信").check()
     page.screenshot(path=str(screenshots / "suggestions-form.png"), full_page=True)
+
+    # Sent with too short a text: the error is next to the field, in words; nothing typed is lost, and the page
+    # says the photos must be chosen again (a browser cannot be handed a file back).
+    area.fill("灯坏了")
+    page.get_by_role("button", name="提交").click()
+    expect(page.locator(".sugg-error").first).to_contain_text("内容至少 10 个字")
+    expect(page.get_by_label("称呼（可选）")).to_have_value("王阿姨")
+    expect(page.get_by_label("手机号码（可选）")).to_have_value("13800138000")
+    expect(page.get_by_label("设施维修")).to_be_checked()
+    expect(page.locator("#form-problem")).to_contain_text("照片需要重新选择")
+    assert_accessible(page)
+    assert not Suggestion.private_objects.exists()
+
+    page.get_by_label("意见建议", exact=True).fill(TEXT)
+    page.get_by_label("照片（可选，最多 3 张）").set_input_files(files)
     page.get_by_role("button", name="提交").click()
 
     # The receipt: committed first, then shown on the private tracking page.
