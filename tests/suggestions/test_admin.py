@@ -256,3 +256,21 @@ class StatsFuzz(HypothesisTestCase):
         response = self.client.get(reverse("admin:suggestions_suggestion_stats"),
                                    {"start": start.isoformat(), "end": end.isoformat(), "by": by})
         assert response.status_code == 200
+
+
+def test_a_campaign_policy_is_written_by_the_campaigns_issuer_only(client, world):
+    from tests.campaign_factories import CampaignFactory
+
+    campaign = CampaignFactory(issuing_agency=world.city, status="published")  # the districts see it
+    policy = DeadlinePolicy.objects.create(campaign=campaign, acknowledge_workdays=1, answer_workdays=2)
+    url = reverse("admin:suggestions_deadlinepolicy_change", args=[policy.pk])
+    client.force_login(world.district_user)
+    response = client.post(url, {"campaign": campaign.pk, "acknowledge_workdays": 3, "answer_workdays": 5})
+    assert response.status_code == 403
+    policy.refresh_from_db()
+    assert policy.answer_workdays == 2
+    client.force_login(world.city_user)
+    assert client.post(url, {"campaign": campaign.pk, "acknowledge_workdays": 3, "answer_workdays": 5}
+                       ).status_code == 302
+    policy.refresh_from_db()
+    assert policy.answer_workdays == 5

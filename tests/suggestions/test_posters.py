@@ -136,3 +136,17 @@ def test_the_summary_report_has_the_suggestion_section(world, submit):
     section = next(s for s in data["extra_sections"] if s["key"] == "suggestions")
     assert section["number"] == "七" and section["context"]["totals"]["count"] == 1
     assert [r["label"] for r in section["context"]["rows"]] == ["月湖街道"]
+
+
+def test_the_summary_report_pdf_prints_the_suggestion_section(world, submit):
+    from documents.services import campaign_report_pdf
+
+    today = timezone.localdate()
+    campaign = CampaignFactory(issuing_agency=world.city, year=today.year, start_date=today.replace(month=1, day=1),
+                               end_date=today.replace(month=12, day=31))
+    TaskFactory(action=ActionFactory(campaign=campaign), party_kind=PartyKind.ESTATE)
+    publish(campaign, user=world.city_user)
+    submit()
+    pdf = campaign_report_pdf(user=world.city_user, campaign=campaign, agency=world.city, as_of=today)
+    _reader, text = pdf_text(pdf)
+    assert "七、网上意见箱办理情况" in text and "海曙区住建局" in text
