@@ -159,7 +159,7 @@ def test_the_messages_render_in_words_with_their_links(world, late, settings):
 
 def test_the_beat_task_and_the_command_run_the_sweep(late, settings):
     assert settings.CELERY_BEAT_SCHEDULE["suggestions-daily-overdue"]["task"] == "suggestions.sweep_overdue"
-    assert tasks.sweep_overdue.delay("2025-10-10").get()["reminded"] == 1
+    assert tasks.sweep_overdue.apply(args=["2025-10-10"]).get()["reminded"] == 1
     out = _command("--today", "2025-10-13")
     assert "to streets 1, to districts 1" in out and len(sent()) == 3
     assert "reminders 0, to streets 0, to districts 0" in _command("--today", "2025-10-13")
@@ -184,8 +184,8 @@ def test_the_retention_task_erases_old_personal_data_once_and_keeps_the_figures(
     services.suggestion_rate(suggestion=old, rating=4)
     recent = submit()
     with _on(D(2027, 10, 10)):
-        assert tasks.erase_personal_data.delay().get() == {"erased": 1}
-        assert tasks.erase_personal_data.delay().get() == {"erased": 0}
+        assert tasks.erase_personal_data.apply().get() == {"erased": 1}
+        assert tasks.erase_personal_data.apply().get() == {"erased": 0}
     old.refresh_from_db()
     recent.refresh_from_db()
     assert (old.name, old.mobile, old.erased_at is not None) == ("", "", True)
