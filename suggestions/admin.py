@@ -30,6 +30,7 @@ from core import xlsx
 from core.text import join_messages
 from core.xlsx_admin import XlsxAdminMixin
 from estates import scoping
+from estates import selectors as estate_selectors
 from estates.models import Agency
 from estates.scoped_admin import ReadOnlyAdminMixin, ScopedAdmin
 
@@ -55,6 +56,42 @@ class OverdueFilter(admin.SimpleListFilter):
         if self.value() == "0":
             return queryset.exclude(deadlines.overdue_q())
         return queryset
+
+
+class _AreaFilter(admin.SimpleListFilter):
+    """The districts (or streets) of the user's area, never the agencies of other levels; the streets of the
+    chosen district when one is chosen."""
+
+    level = None
+    field = None
+
+    def lookups(self, request, model_admin):
+        agencies = estate_selectors.agency_list(user=request.user).filter(level=self.level)
+        district = request.GET.get("district", "")
+        if self.level == Agency.Level.STREET and district.isdigit() and len(district) < 12:
+            agencies = agencies.filter(parent_id=district)
+        agencies = agencies.select_related(None).order_by("path").only("pk", "name", "short_name")
+        return [(a.pk, a.display_name) for a in agencies]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value and value.isdigit() and len(value) < 12:  # a malformed or oversized id filters nothing
+            return queryset.filter(**{f"{self.field}_id": value})
+        return queryset
+
+
+class DistrictFilter(_AreaFilter):
+    title = gettext_lazy("区")
+    parameter_name = "district"
+    level = Agency.Level.DISTRICT
+    field = "district"
+
+
+class StreetFilter(_AreaFilter):
+    title = gettext_lazy("街道")
+    parameter_name = "street"
+    level = Agency.Level.STREET
+    field = "street"
 
 
 class SubmittedRangeFilter(admin.FieldListFilter):
@@ -129,7 +166,7 @@ class SuggestionAdmin(XlsxAdminMixin, ScopedAdmin):
     list_display = ("number", "estate", "firm", "category", "state", "submitted_at", "acknowledge_due",
                     "answer_due", "overdue", "rating", "hidden", "masked_mobile", "source")
     list_select_related = ("estate", "firm")
-    list_filter = ("state", "category", "district", "street", OverdueFilter, "hidden", "source",
+    list_filter = ("state", "category", DistrictFilter, StreetFilter, OverdueFilter, "hidden", "source",
                    ("submitted_at", SubmittedRangeFilter))
     search_fields = ("number", "estate__name", "estate__code")
     date_hierarchy = None

@@ -274,3 +274,15 @@ def test_a_campaign_policy_is_written_by_the_campaigns_issuer_only(client, world
                        ).status_code == 302
     policy.refresh_from_db()
     assert policy.answer_workdays == 5
+
+
+def test_the_area_filters_offer_districts_and_streets_of_the_area(client, world, entry, submit):
+    other = submit(estate=world.estate2)
+    client.force_login(world.city_user)
+    html = client.get(reverse(CHANGELIST)).content.decode()
+    assert f"?district={world.district.pk}" in html and f"?district={world.street.pk}" not in html
+    assert f"street={world.street.pk}" in html and f"street={world.district.pk}" not in html
+    html = client.get(reverse(CHANGELIST), {"street": world.street.pk}).content.decode()
+    assert entry.number in html and other.number not in html
+    for bad in ("x", "9" * 30):
+        assert client.get(reverse(CHANGELIST), {"district": bad}).status_code == 200
