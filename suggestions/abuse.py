@@ -7,7 +7,8 @@
   address itself is never stored, only its keyed hash (``privacy.client_hash``).
 * **Rate limits**, counted in the database from the entries themselves (``Suggestion.client_hash``,
   ``mobile``, ``submitted_at``; indexes ``suggestion_rate_limit`` and ``suggestion_mobile_limit``),
-  so every gunicorn worker sees the same counts and no Redis is needed:
+  so every gunicorn worker sees the same counts and no Redis is needed (one query reads a sender's
+  entries of the last 24 hours, :class:`Activity`; every limit and the burst are counted from it):
   ``SUGGESTION_RATE_PER_HOUR`` per sender per estate in a rolling hour, ``SUGGESTION_RATE_PER_DAY``
   per sender and per mobile in a rolling 24 hours. The check and the insert are not one
   transaction: concurrent requests of one sender may overshoot by the number of workers, which a
@@ -30,6 +31,7 @@ from dataclasses import dataclass
 import altcha
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -98,46 +100,69 @@ def _wait(times, limit, window, now):
     return max(1, int((release - now).total_seconds() // 60) + 1)
 
 
-def _over(queryset, limit, window, now):
-    if limit <= 0:
+def _over(times, limit, window, now):
+    times = [t for t in times if t > now - window]
+    return _wait(times, limit, window, now) if limit > 0 and len(times) >= limit else None
+
+
+class Activity:
+    """A sender's (and a mobile's) web entries of the last 24 hours, read in one query, and what they imply:
+    :meth:`limited` (a limit reached) and :meth:`needs_challenge` (a burst)."""
+
+    def __init__(self, *, estate, sender_hash="", mobile="", now=None):
+        self.now = now or timezone.now()
+        self.estate_id, self.sender_hash, self.mobile = estate.pk, sender_hash, mobile
+        condition = Q()
+        if sender_hash:
+            condition |= Q(client_hash=sender_hash)
+        if mobile:
+            condition |= Q(mobile=mobile)
+        self.rows = list(
+            Suggestion.private_objects.filter(condition, source=Suggestion.Source.WEB, submitted_at__gt=self.now - DAY)
+            .values_list("submitted_at", "estate_id", "client_hash", "mobile")
+        ) if condition else []
+
+    def _times(self, *, here=False, sender=False, mobile=False):
+        return [at for at, estate_id, hashed, number in self.rows
+                if (not here or estate_id == self.estate_id)
+                and (not sender or (self.sender_hash and hashed == self.sender_hash))
+                and (not mobile or (self.mobile and number == self.mobile))]
+
+    def limited(self):
+        """``None`` when the entry may be filed, else :class:`Limited` (nothing is to be saved)."""
+        per_hour, per_day, now = settings.SUGGESTION_RATE_PER_HOUR, settings.SUGGESTION_RATE_PER_DAY, self.now
+        if self.sender_hash:
+            minutes = _over(self._times(here=True, sender=True), per_hour, HOUR, now)
+            if minutes:
+                return Limited(_("您在一小时内已为本小区提交了 %(n)s 条意见，请 %(minutes)s 分钟后再提交。") % {
+                    "n": per_hour, "minutes": minutes}, minutes)
+            minutes = _over(self._times(sender=True), per_day, DAY, now)
+            if minutes:
+                return Limited(_("您今天已提交了 %(n)s 条意见，请 %(hours)s 小时后再提交。") % {
+                    "n": per_day, "hours": max(1, round(minutes / 60))}, minutes)
+        if self.mobile:
+            minutes = _over(self._times(mobile=True), per_day, DAY, now)
+            if minutes:
+                return Limited(_("该手机号码今天已提交了 %(n)s 条意见，请 %(hours)s 小时后再提交。") % {
+                    "n": per_day, "hours": max(1, round(minutes / 60))}, minutes)
         return None
-    times = list(queryset.filter(submitted_at__gt=now - window).values_list("submitted_at", flat=True))
-    return _wait(times, limit, window, now) if len(times) >= limit else None
 
-
-def _web(estate=None):
-    qs = Suggestion.private_objects.filter(source=Suggestion.Source.WEB)
-    return qs.filter(estate=estate) if estate is not None else qs
+    def needs_challenge(self):
+        """Whether this sender's next entry is the ``SUGGESTION_CHALLENGE_AFTER``-th within an hour (or later)."""
+        after = settings.SUGGESTION_CHALLENGE_AFTER
+        if not self.sender_hash or after <= 0:
+            return False
+        recent = [t for t in self._times(sender=True) if t > self.now - HOUR]
+        return len(recent) + 1 >= after
 
 
 def check_rate(*, estate, sender_hash, mobile="", now=None):
-    """``None`` when the entry may be filed, else :class:`Limited` (nothing is to be saved)."""
-    now = now or timezone.now()
-    if sender_hash:
-        minutes = _over(_web(estate).filter(client_hash=sender_hash), settings.SUGGESTION_RATE_PER_HOUR, HOUR, now)
-        if minutes:
-            return Limited(_("您在一小时内已为本小区提交了 %(n)s 条意见，请 %(minutes)s 分钟后再提交。") % {
-                "n": settings.SUGGESTION_RATE_PER_HOUR, "minutes": minutes}, minutes)
-        minutes = _over(_web().filter(client_hash=sender_hash), settings.SUGGESTION_RATE_PER_DAY, DAY, now)
-        if minutes:
-            return Limited(_("您今天已提交了 %(n)s 条意见，请 %(hours)s 小时后再提交。") % {
-                "n": settings.SUGGESTION_RATE_PER_DAY, "hours": max(1, round(minutes / 60))}, minutes)
-    if mobile:
-        minutes = _over(_web().filter(mobile=mobile), settings.SUGGESTION_RATE_PER_DAY, DAY, now)
-        if minutes:
-            return Limited(_("该手机号码今天已提交了 %(n)s 条意见，请 %(hours)s 小时后再提交。") % {
-                "n": settings.SUGGESTION_RATE_PER_DAY, "hours": max(1, round(minutes / 60))}, minutes)
-    return None
+    """``None`` when the entry may be filed, else :class:`Limited` (one query)."""
+    return Activity(estate=estate, sender_hash=sender_hash, mobile=mobile, now=now).limited()
 
 
-def needs_challenge(*, sender_hash, now=None):
-    """Whether this sender's next entry is the ``SUGGESTION_CHALLENGE_AFTER``-th within an hour (or later)."""
-    after = settings.SUGGESTION_CHALLENGE_AFTER
-    if not sender_hash or after <= 0:
-        return False
-    now = now or timezone.now()
-    recent = _web().filter(client_hash=sender_hash, submitted_at__gt=now - HOUR).count()
-    return recent + 1 >= after
+def needs_challenge(*, estate, sender_hash, now=None):
+    return Activity(estate=estate, sender_hash=sender_hash, now=now).needs_challenge()
 
 
 # --- honeypot ----------------------------------------------------------------------------------------

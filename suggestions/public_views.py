@@ -5,6 +5,7 @@ judge the sender) and renders. The tracking pages are private to whoever holds t
 never cached, never indexed, and the token never leaves for another site in a Referer header.
 """
 
+from django import forms
 from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
@@ -13,7 +14,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods
 
 from . import abuse, photos, services
-from .privacy import client_hash, mask_mobile, text_for
+from .privacy import client_hash, mask_mobile, normalize_mobile, text_for
 from .public_forms import FollowUpForm, RateForm, ReopenForm, SuggestionForm
 from .selectors import public as selectors
 
@@ -43,24 +44,35 @@ def _add_errors(form, error):
         form.add_error(None, error)
 
 
+def _posted_mobile(data):
+    """The mobile a POST gives, normalised as the form will (for the limits, counted before the form is read)."""
+    if forms.BooleanField(required=False).clean(data.get("anonymous")):
+        return ""
+    try:
+        return normalize_mobile(data.get("mobile", ""))
+    except ValidationError:
+        return ""
+
+
 @require_http_methods(["GET", "POST"])
 def suggest(request, code):
     """The form behind the estate page's button and the poster's QR code."""
     estate = selectors.estate_for_form(code=code)
     address = abuse.client_address(request)
     sender = client_hash(address)
-    challenge = abuse.needs_challenge(sender_hash=sender)
-    limited = None
+    mobile = _posted_mobile(request.POST) if request.method == "POST" else ""
+    activity = abuse.Activity(estate=estate, sender_hash=sender, mobile=mobile)  # one query: limits and burst
+    challenge, limited = activity.needs_challenge(), activity.limited()
     if request.method == "POST":
         if abuse.is_bot(request.POST):
             return render(request, "suggestions/public/received.html", {"estate": estate})
-        limited = abuse.check_rate(estate=estate, sender_hash=sender)
         # Over the limit, nothing is to be saved: the form only comes back as typed (no photo is read).
         form = (SuggestionForm(request.POST) if limited
                 else SuggestionForm(request.POST, request.FILES, challenge=challenge))
         if limited is None and form.is_valid():
             data = form.cleaned_data
-            limited = abuse.check_rate(estate=estate, sender_hash=sender, mobile=data["mobile"])
+            if data["mobile"] and data["mobile"] != mobile:  # (the form reads the mobile as _posted_mobile does)
+                limited = abuse.check_rate(estate=estate, sender_hash="", mobile=data["mobile"])
             if limited is None:
                 try:
                     entry = services.suggestion_submit(
@@ -72,8 +84,7 @@ def suggest(request, code):
                 else:
                     return HttpResponseRedirect(reverse("suggestions:track", args=[entry.token]) + "?new=1")
     else:
-        form = SuggestionForm(challenge=challenge)
-        limited = abuse.check_rate(estate=estate, sender_hash=sender)  # said before anything is typed
+        form = SuggestionForm(challenge=challenge)  # a sender over the limit is told before typing anything
     context = {
         "estate": estate, "form": form, "limited": limited,
         "challenge": abuse.new_challenge() if challenge else "",
