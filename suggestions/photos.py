@@ -92,6 +92,15 @@ def _too_many_pixels():
                            code="too_many_pixels")
 
 
+def _check_complete(kind, data):
+    """Refuse a truncated upload ourselves: Pillow would fill the missing part grey once anything in the
+    process (WeasyPrint does, on import) has set ``ImageFile.LOAD_TRUNCATED_IMAGES``."""
+    if kind == "JPEG" and b"\xff\xd9" not in data[2:]:  # no end-of-image marker
+        raise _unreadable()
+    probe = Image.open(io.BytesIO(data))
+    probe.verify()  # PNG: every chunk there and its checksum right
+
+
 def _flatten(image):
     """RGB pixels only, transparency on white, and no metadata of the original carried along."""
     if image.mode in ("RGBA", "LA") or (image.mode == "P" and "transparency" in image.info):
@@ -125,6 +134,7 @@ def prepare(uploaded):
             width, height = image.size
             if width < 1 or height < 1 or width * height > MAX_PIXELS:
                 raise _too_many_pixels()
+            _check_complete(kind, data)
             image.load()
             upright = ImageOps.exif_transpose(image)
             clean = _flatten(upright)

@@ -89,9 +89,15 @@ def test_a_file_whose_header_says_png_but_is_a_jpeg_is_refused():
         photos.prepare(upload(data, name="a.png"))
 
 
-def test_a_truncated_photo_is_refused():
+@pytest.mark.parametrize("load_truncated", [False, True])  # True: as once WeasyPrint is imported
+@pytest.mark.parametrize("fmt", ["PNG", "JPEG"])
+def test_a_truncated_photo_is_refused(monkeypatch, load_truncated, fmt):
+    from PIL import ImageFile
+
+    monkeypatch.setattr(ImageFile, "LOAD_TRUNCATED_IMAGES", load_truncated)
+    whole = encode(fmt, size=(300, 200))
     with pytest.raises(ValidationError):
-        photos.prepare(upload(encode("PNG", size=(200, 200))[:60], name="a.png"))
+        photos.prepare(upload(whole[: len(whole) // 2], name="a.img"))
 
 
 def test_an_empty_file_is_refused():
