@@ -311,3 +311,29 @@ def test_events_of_a_hotline_entry_are_not_the_residents(world, api):
     post(api)
     event = SuggestionEvent.objects.get()
     assert (event.kind, event.by_resident, event.public) == ("submitted", False, True)
+
+
+def test_an_estate_no_longer_registered_is_refused_in_words(world, api):
+    world.estate.is_active = False
+    world.estate.save(update_fields=["is_active"])
+    response = post(api)
+    assert response.status_code == 400 and "不在册" in errors_of(response)
+    assert not Suggestion.private_objects.exists()
+
+
+def test_a_ticket_filed_by_a_concurrent_request_meanwhile_is_returned_not_doubled(world, issued, monkeypatch):
+    client, _token = issued
+    data = {"service_code": "facilities", "description": TEXT, "address_id": "HS001", "external_id": "RACE-1"}
+    first, created = api_services.api_request_submit(client=client, data=data)
+    assert created
+    real = api_services._existing
+    calls = []
+
+    def not_yet(c, external_id):  # the first look happens before the other request's commit
+        calls.append(external_id)
+        return None if len(calls) == 1 else real(c, external_id)
+
+    monkeypatch.setattr(api_services, "_existing", not_yet)
+    again, created = api_services.api_request_submit(client=client, data=data)
+    assert (again.pk, created, len(calls)) == (first.pk, False, 2)
+    assert Suggestion.private_objects.count() == 1
