@@ -6,21 +6,14 @@ from django import forms
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from core.widgets import DateInput
+
 from .models import TEXT_MAX
 from .selectors import stats
 
 # No statistics before the suggestion box existed, nor centuries ahead (a typed year 20260).
 EARLIEST = datetime.date(2000, 1, 1)
 MAX_SPAN_DAYS = 366 * 10
-
-
-class DateInput(forms.DateInput):
-    """An ISO date input (the browser's date picker; the value is always YYYY-MM-DD)."""
-
-    input_type = "date"
-
-    def __init__(self, attrs=None):
-        super().__init__(attrs=attrs, format="%Y-%m-%d")
 
 
 class DateRangeForm(forms.Form):
