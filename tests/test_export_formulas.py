@@ -32,7 +32,7 @@ from tests.campaign_ui_fixtures import make_live
 from tests.test_admin_exports import Side
 
 ROOT = Path(__file__).resolve().parents[1]
-PROJECT_APPS = ("accounts", "campaigns", "core", "documents", "estates", "notifications")
+PROJECT_APPS = ("accounts", "campaigns", "core", "documents", "estates", "notifications", "suggestions")
 TRIGGERS = ("=", "\t=", "\r=", "+", "-", "@")
 FRAMEWORK = {"write_xlsx", "write_xlsx_path", "xlsx_response"}
 
@@ -76,8 +76,21 @@ def seeded(world):
                               appointed_on=today)
     CalendarDay.objects.create(date=datetime.date(today.year, 10, 1), is_workday=False, note="国庆节")
     world.root = f.UserFactory(username="root", agency=world.city, is_superuser=True, is_staff=True)
+    _suggestion_rows(world)
     poison_every_text()
     return world
+
+
+def _suggestion_rows(world):
+    """An entry, a poster print, a deadline policy and a hotline client of the suggestion box."""
+    from suggestions import services as suggestion_services
+    from suggestions.models import ApiClient, Category, DeadlinePolicy, PosterPrint
+
+    entry = suggestion_services.suggestion_submit(estate=world.estate, category=Category.OTHER, name="王阿姨",
+                                                  text="小区东门的路灯坏了三天。", mobile="13800138000")
+    PosterPrint.objects.create(estate=world.estate, printed_on=entry.submitted_at.date(), printed_by=world.firm_user)
+    DeadlinePolicy.objects.create(district=world.district, acknowledge_workdays=1, answer_workdays=2)
+    ApiClient.objects.create(district=world.district, name="12345 热线平台", token_hash="0" * 64, token_prefix="abcd")
 
 
 def assert_no_formula(data, what):
@@ -150,6 +163,9 @@ def run_every_export(client, world, tmp_path):
         url = reverse("admin:campaigns_campaign_progress_export", args=[campaign.pk, by])
         yield f"progress by {by}", body(client.get(url), f"progress by {by}")
     yield "admin roster", body(client.get(reverse("admin:campaigns_campaign_roster")), "admin roster")
+    for by in ("estate", "firm", "street", "district"):
+        url = reverse("admin:suggestions_suggestion_stats_export")
+        yield f"suggestion stats by {by}", body(client.get(url, {"by": by}), f"suggestion stats by {by}")
     Obligation.objects.filter(task=world.live.letter).update(state=Obligation.State.SUBMITTED)
     url = reverse("admin:campaigns_obligation_review_queue")
     yield "review queue", body(client.get(url, {"export": "xlsx"}), "review queue")
