@@ -21,7 +21,6 @@ admin's change form. Rows outside the scope are errors, never silently skipped.
 import datetime
 import functools
 import re
-from array import array
 from collections.abc import Sequence
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
@@ -268,8 +267,8 @@ class _Saved(Sequence):
     carries every created and updated row without 20,000 model instances sitting in memory (its
     receiver reads ``moved``, mostly empty)."""
 
-    def __init__(self, model, records, pks=None):
-        self.model, self.records, self.pks = model, records, pks
+    def __init__(self, model, records):
+        self.model, self.records = model, records
 
     def __len__(self):
         return len(self.records)
@@ -278,8 +277,6 @@ class _Saved(Sequence):
         if isinstance(index, slice):
             return [self[i] for i in range(*index.indices(len(self)))]
         instance = self.model(*self.records[index])
-        if self.pks is not None:
-            instance.pk = self.pks[index]
         instance._state.adding, instance._state.db = False, DEFAULT_DB_ALIAS
         return instance
 
@@ -434,18 +431,20 @@ class _RegistryImporter(xlsx.Importer):
 
     def save(self, rows):
         reason, now = str(CHANGE_REASON), timezone.now()  # one moment for the import's history rows
-        created_pks = array("q")
+        attnames, start = self._attnames, 0
         for chunk in _chunks(self._created, self.save_batch):
             objs = [self.model(*record) for record in chunk]
             bulk_create_with_history(objs, self.model, batch_size=BATCH, default_user=self.user,
                                      default_change_reason=reason, default_date=now)
-            created_pks.extend(obj.pk for obj in objs)
+            # The records take what the database gave the rows (primary key, creation time).
+            self._created[start:start + len(objs)] = [tuple([getattr(obj, a) for a in attnames]) for obj in objs]
+            start += len(objs)
         changed_fields = sorted(self.changed_fields)
         for chunk in _chunks(self._updated, self.save_batch):
             objs = _Saved(self.model, chunk)[:]
             bulk_update_with_history(objs, self.model, changed_fields, batch_size=BATCH,
                                      default_user=self.user, default_change_reason=reason, default_date=now)
-        created, updated = _Saved(self.model, self._created, created_pks), _Saved(self.model, self._updated)
+        created, updated = _Saved(self.model, self._created), _Saved(self.model, self._updated)
         if created or updated:
             # Bulk writes send no post_save: announce the import once (estates/signals.py), inside its
             # transaction, so what follows the registry (campaigns' obligations) is all or nothing with it.

@@ -515,3 +515,25 @@ def test_english_template_imports_with_the_chinese_interface(world):
     assert result.ok, messages_of(result)
     estate = Estate.objects.get(code="HS100")
     assert (estate.category, estate.has_owners_committee) == (2, True)
+
+
+def test_the_import_announces_its_rows_as_saved_instances(world):
+    from estates import signals
+
+    seen = []
+
+    def receiver(sender, created, updated, moved, **kwargs):
+        seen.append((len(created), [(e.pk, e.code, e.created_at, e._state.adding) for e in created], list(updated)))
+
+    signals.registry_imported.connect(receiver, dispatch_uid="test-saved-instances")
+    try:
+        result = import_estates(user=world.city_user, upload=estates_file(
+            world, estate_row(world, code="HS801"), estate_row(world, code="HS802")))
+    finally:
+        signals.registry_imported.disconnect(dispatch_uid="test-saved-instances")
+    assert result.ok, messages_of(result)
+    saved = {e.code: (e.pk, e.created_at) for e in Estate.objects.filter(code__in=["HS801", "HS802"])}
+    [(count, created, updated)] = seen
+    assert count == 2 and updated == []
+    assert [(pk, code, at, adding) for pk, code, at, adding in created] == [
+        (saved[code][0], code, saved[code][1], False) for code in ("HS801", "HS802")]
