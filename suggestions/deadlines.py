@@ -16,7 +16,7 @@ due after the holiday, as the calendar says. It is overdue from the day after it
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from core import workdays
@@ -32,21 +32,29 @@ class Policy:
 
 
 def policy_for(estate, *, on=None):
+    """The policy of ``estate`` on day ``on``: one query reads the candidates (a running campaign's of an
+    agency above the estate, the district's), most specific first."""
     on = on or timezone.localdate()
     district_path = estate.district.path if estate.district_id else ""
-    ancestors = [p for p in _ancestor_paths(district_path)]
-    campaign_policy = (
-        DeadlinePolicy.objects.filter(
-            campaign__status="published", campaign__start_date__lte=on, campaign__end_date__gte=on,
-            campaign__issuing_agency__path__in=ancestors,
-        ).order_by("-campaign__issuing_agency__path", "-campaign__start_date").first()
-        if ancestors else None
+    ancestors = _ancestor_paths(district_path)
+    condition = Q()
+    if ancestors:
+        condition |= Q(campaign__status="published", campaign__start_date__lte=on, campaign__end_date__gte=on,
+                       campaign__issuing_agency__path__in=ancestors)
+    if estate.district_id:
+        condition |= Q(district_id=estate.district_id)
+    found = (
+        DeadlinePolicy.objects.filter(condition)
+        # A campaign's before the district's (whose campaign columns are NULL); the deepest issuing
+        # agency first, then the campaign started last.
+        .order_by(F("campaign__issuing_agency__path").desc(nulls_last=True),
+                  F("campaign__start_date").desc(nulls_last=True))
+        .values_list("acknowledge_workdays", "answer_workdays", "campaign_id").first()
+        if condition else None
     )
-    if campaign_policy:
-        return Policy(campaign_policy.acknowledge_workdays, campaign_policy.answer_workdays, "campaign")
-    district_policy = DeadlinePolicy.objects.filter(Q(district_id=estate.district_id)).first()
-    if district_policy:
-        return Policy(district_policy.acknowledge_workdays, district_policy.answer_workdays, "district")
+    if found:
+        acknowledge, answer, campaign_id = found
+        return Policy(acknowledge, answer, "campaign" if campaign_id else "district")
     return Policy(settings.SUGGESTION_ACKNOWLEDGE_WORKDAYS, settings.SUGGESTION_ANSWER_WORKDAYS, "default")
 
 
@@ -57,12 +65,16 @@ def _ancestor_paths(path):
 
 
 def due_dates(estate, received):
-    """(acknowledge_due, answer_due) for an entry received at ``received`` (an aware datetime)."""
+    """(acknowledge_due, answer_due) for an entry received at ``received`` (an aware datetime).
+
+    Two queries: the policy, and the calendar's overrides of one span (the longer count is taken
+    first, so the shorter one falls inside the span already read)."""
     day = timezone.localdate(received)
     policy = policy_for(estate, on=day)
-    calendar = workdays.WorkdayCalendar(day)
-    return (calendar.add_workdays(day, policy.acknowledge_workdays),
-            calendar.add_workdays(day, policy.answer_workdays))
+    calendar = workdays.WorkdayCalendar()
+    due = {n: calendar.add_workdays(day, n)
+           for n in sorted({policy.acknowledge_workdays, policy.answer_workdays}, reverse=True)}
+    return due[policy.acknowledge_workdays], due[policy.answer_workdays]
 
 
 def answer_due_after(estate, when):

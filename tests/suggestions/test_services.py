@@ -150,6 +150,43 @@ def test_a_district_policy_and_a_running_campaign_policy_set_the_deadlines(world
     assert deadlines.policy_for(world.other_estate, on=day).source == "campaign"  # the city's campaign covers it
 
 
+def test_the_most_specific_running_campaign_policy_wins_and_the_deadlines_cost_two_queries(
+        world, django_assert_num_queries):
+    from campaigns.models import Campaign
+
+    def campaign(agency, start, end, status="published"):
+        return Campaign.objects.create(name=f"{agency.name}{start:%m%d}", year=2025, issuing_agency=agency,
+                                       status=status, start_date=start, end_date=end)
+
+    day = datetime.date(2025, 11, 3)  # Monday
+    DeadlinePolicy.objects.create(district=world.district, acknowledge_workdays=3, answer_workdays=6)
+    DeadlinePolicy.objects.create(campaign=campaign(world.city, datetime.date(2025, 1, 1),
+                                                    datetime.date(2025, 12, 31)), acknowledge_workdays=2,
+                                  answer_workdays=4)
+    DeadlinePolicy.objects.create(campaign=campaign(world.district, datetime.date(2025, 1, 1),
+                                                    datetime.date(2025, 10, 31)), acknowledge_workdays=1,
+                                  answer_workdays=1)  # ended before the day
+    DeadlinePolicy.objects.create(campaign=campaign(world.district, datetime.date(2025, 11, 1),
+                                                    datetime.date(2025, 11, 30), status="draft"),
+                                  acknowledge_workdays=1, answer_workdays=1)  # not published
+    DeadlinePolicy.objects.create(campaign=campaign(world.other_district, datetime.date(2025, 11, 1),
+                                                    datetime.date(2025, 11, 30)), acknowledge_workdays=5,
+                                  answer_workdays=9)  # another district's
+    assert deadlines.policy_for(world.estate, on=day) == deadlines.Policy(2, 4, "campaign")  # the city's
+    district_campaign = campaign(world.district, datetime.date(2025, 11, 1), datetime.date(2025, 11, 30))
+    DeadlinePolicy.objects.create(campaign=district_campaign, acknowledge_workdays=1, answer_workdays=3)
+    assert deadlines.policy_for(world.estate, on=day) == deadlines.Policy(1, 3, "campaign")  # the district's
+    assert deadlines.policy_for(world.estate, on=datetime.date(2026, 1, 5)) == deadlines.Policy(3, 6, "district")
+    assert deadlines.policy_for(world.other_estate, on=day) == deadlines.Policy(5, 9, "campaign")
+    CalendarDay.objects.create(date=datetime.date(2025, 11, 5), is_workday=False, note="地方假日")
+    received = at(day)
+    with django_assert_num_queries(2):  # the policy; the calendar's overrides of one span for both deadlines
+        assert deadlines.due_dates(world.estate, received) == (datetime.date(2025, 11, 4), datetime.date(2025, 11, 7))
+    DeadlinePolicy.objects.filter(campaign=district_campaign).update(acknowledge_workdays=4, answer_workdays=2)
+    with django_assert_num_queries(2):  # also when the acknowledgement takes longer than the answer
+        assert deadlines.due_dates(world.estate, received) == (datetime.date(2025, 11, 10), datetime.date(2025, 11, 6))
+
+
 def test_a_policy_needs_exactly_one_of_district_and_campaign(world):
     with pytest.raises(ValidationError):
         DeadlinePolicy(acknowledge_workdays=1, answer_workdays=2).full_clean()
