@@ -124,13 +124,18 @@ class Command(BaseCommand):
                 path.unlink()
             directory.rmdir()
             connection.creation.destroy_test_db(old_name, verbosity=0, keepdb=False)
+            if getattr(self, "_sqlite_dir", None):
+                for path in self._sqlite_dir.iterdir():  # the database's -wal/-shm files, if any
+                    path.unlink()
+                self._sqlite_dir.rmdir()
 
     def _create_throwaway_database(self):
         """A fresh database next to the configured one (file-backed SQLite, or a new PostgreSQL
         database), migrated, dropped afterwards: the benchmark never touches real data."""
         test_settings = connection.settings_dict.setdefault("TEST", {})
         if connection.vendor == "sqlite":
-            test_settings["NAME"] = str(Path(tempfile.mkdtemp(prefix="bench-import-")) / "bench.sqlite3")
+            self._sqlite_dir = Path(tempfile.mkdtemp(prefix="bench-import-"))
+            test_settings["NAME"] = str(self._sqlite_dir / "bench.sqlite3")
         else:
             test_settings["NAME"] = f"bench_import_{os.getpid()}"
         old_name = connection.settings_dict["NAME"]
