@@ -139,7 +139,7 @@ class Importer:
     #: gets each batch of ``batch_size`` rows (preload what its rows need), then ``validate`` each row
     #: of it; the rows are dropped after their batch, so the importer keeps what it will save
     #: (compactly), ``finish`` runs the checks across rows once every row was seen, and ``save`` gets
-    #: no rows (an empty tuple). Memory is then flat in the rows, not a few KB a row.
+    #: no rows (an empty tuple). Memory then grows only by what the importer keeps per row.
     streaming = False
     batch_size = 1000
 
