@@ -74,8 +74,8 @@ class _AreaFilter(admin.SimpleListFilter):
         return [(a.pk, a.display_name) for a in agencies]
 
     def queryset(self, request, queryset):
-        value = self.value()
-        if value and value.isdigit() and len(value) < 12:  # a malformed or oversized id filters nothing
+        value = str(self.value() or "")  # the facet counts pass the lookups' own ids (ints)
+        if value.isdigit() and len(value) < 12:  # a malformed or oversized id filters nothing
             return queryset.filter(**{f"{self.field}_id": value})
         return queryset
 
