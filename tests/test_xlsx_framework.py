@@ -207,6 +207,15 @@ def test_marked_copy_fills_bad_cells_and_comments_them(db):
     assert "人数" in sheet.cell(row=2, column=6).value
 
 
+def test_marked_copy_comments_only_the_first_bad_cells_of_a_very_wrong_sheet(db, monkeypatch):
+    monkeypatch.setattr("core.xlsx.marked.MAX_COMMENTS", 2)
+    result = run([["甲市", None, "三", None, None], ["乙市", None, "四", None, None], ["丙市", None, "五", None, None]])
+    sheet = load_workbook(io.BytesIO(result.marked_copy)).active
+    assert [sheet.cell(row=n, column=3).comment is not None for n in (2, 3, 4)] == [True, True, False]
+    assert sheet.cell(row=4, column=3).fill.fgColor.rgb == xlsx.ERROR_FILL_COLOR
+    assert "不是整数" in sheet.cell(row=4, column=6).value
+
+
 def test_marked_copy_keeps_values_and_dates_and_row_numbers_after_gaps(db):
     wb = Workbook()
     ws = wb.active

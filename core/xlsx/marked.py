@@ -12,6 +12,11 @@ from core.text import join_messages, labelled
 from core.xlsx.cells import DATE_FORMAT, DATETIME_FORMAT, ERROR_FILL_COLOR, _width, text_cell
 from core.xlsx.upload import _header_key, _open_read_only
 
+#: cell comments in one marked copy: openpyxl holds each (a few KB) until the file is written, so a sheet
+#: wrong in all of its 20,000 rows cost 130 MB more. Past this many, the bad cells are still filled red and
+#: every message is still in the "错误说明" column of its row.
+MAX_COMMENTS = 2000
+
 
 def mark_errors(upload, spec, errors, *, header_number=1) -> bytes:
     """A copy of the uploaded sheet with bad cells filled red and the message as a cell
@@ -19,7 +24,8 @@ def mark_errors(upload, spec, errors, *, header_number=1) -> bytes:
     the header (``header_number`` is the header's Excel row) are copied as they are.
 
     Streamed (read-only in, write-only out), so a 10 MB upload never becomes a workbook
-    in memory; the values and dates of the first sheet are kept, its styling is not.
+    in memory; the values and dates of the first sheet are kept, its styling is not. The
+    first ``MAX_COMMENTS`` bad cells get their comment (see there).
     """
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
@@ -60,6 +66,7 @@ def mark_errors(upload, spec, errors, *, header_number=1) -> bytes:
         fill = PatternFill("solid", start_color=ERROR_FILL_COLOR, end_color=ERROR_FILL_COLOR)
         red, bold_red = Font(color="FFC00000"), Font(bold=True, color="FFC00000")
         author = str(_("导入检查"))
+        comments_left = [MAX_COMMENTS]
 
         def cells(number, values):
             line = list(values or ())
@@ -86,9 +93,11 @@ def mark_errors(upload, spec, errors, *, header_number=1) -> bytes:
                     cell.font = Font(bold=True)
                 if messages:
                     cell.fill = fill
-                    comment = Comment("\n".join(messages), author)
-                    comment.width, comment.height = 240, 40 + 20 * len(messages)
-                    cell.comment = comment
+                    if comments_left[0] > 0:
+                        comments_left[0] -= 1
+                        comment = Comment("\n".join(messages), author)
+                        comment.width, comment.height = 240, 40 + 20 * len(messages)
+                        cell.comment = comment
                 line[index] = cell
             if number == header_number:
                 note = WriteOnlyCell(sheet, value=str(_("错误说明")))
