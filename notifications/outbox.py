@@ -13,6 +13,9 @@ The exactly-once protocol (healthchecks' sendalerts, extended with a lease; see 
    sweep started; sending with a lease older than ``REMINDER_LEASE_SECONDS``) is taken with one
    conditional UPDATE that stamps a fresh token. A row can be won by one claimer only: the UPDATE
    re-checks the state under the row lock (PostgreSQL) or the database write lock (SQLite).
+   New rows are claimed by the ``send_queued`` task queued once after the commit of the
+   transaction that stored them (however many it stored), in the worker: the request that wrote
+   them makes no claim; a broker that is down leaves them pending for the hourly flush.
 3. **send**: a Celery task per batch sends what its token owns through one connection per
    channel; at the end of the batch its rows are finished by one conditional UPDATE per final
    state on (pks, token, state=sending), in the transaction that writes their in-app
@@ -487,7 +490,8 @@ def enqueue_many(kind, messages, *, date=None):
     queued before is left alone, so emitting an event twice stores it once.
 
     Call it inside the transaction of the change it reports: the rows commit (or roll back) with
-    it. Sending is queued after commit; events of a digest kind are held for the daily digest.
+    it. Sending is queued after commit, one ``send_queued`` task per transaction (its worker makes
+    the claim); events of a digest kind are held for the daily digest.
     ``recipients`` None means the kind's own ``recipients(payload)``.
     """
     spec = registry.get_message_kind(kind)
@@ -509,13 +513,50 @@ def enqueue_many(kind, messages, *, date=None):
         return
     OutboxMessage.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
     if not spec.digest:
-        transaction.on_commit(_send_queued, robust=True)
+        _queue_sending_on_commit()
 
 
-def _send_queued():
-    # After commit: claim and hand to the workers (in-process without a broker). A failure here
-    # loses nothing: the rows are stored and the hourly flush sends them.
-    dispatch(OutboxMessage)
+class _HandOver:
+    """The hand-over of one transaction's messages: registered on commit by each
+    :func:`enqueue_many` of the transaction (a savepoint rolled back takes only its own
+    registrations with it), it queues the sending once, at the first call after the commit."""
+
+    def __init__(self):
+        self.done = False
+
+    def __call__(self):
+        if not self.done:
+            self.done = True
+            _queue_sending()
+
+
+def _queue_sending_on_commit():
+    """One hand-over per transaction, however many messages (or kinds) it queued: a submission's
+    two rows cost one task, not two dispatches."""
+    connection_ = transaction.get_connection()
+    pending = (func for _sids, func, _robust in connection_.run_on_commit if connection_.in_atomic_block)
+    handover = next((func for func in pending if isinstance(func, _HandOver) and not func.done), None)
+    transaction.on_commit(handover or _HandOver(), robust=True)
+
+
+def _queue_sending():
+    """After commit: one ``send_queued`` task; the claim (step 2) is made by the worker, not in the
+    request. Without a broker the task runs here (eager). A broker that is down loses nothing: the
+    rows stay pending and the hourly :func:`flush` claims them."""
+    from . import tasks
+
+    try:
+        tasks.send_queued.delay()
+    except Exception as exc:
+        if tasks.send_queued.app.conf.task_always_eager:
+            raise  # in-process, this is a bug in a sender, not an outage: show it (logged by on_commit)
+        log.warning("could not queue the outbox's sending: %s; the hourly flush sends the rows", exc)
+
+
+def send_queued():
+    """Claim the outbox's claimable rows in batches and hand each to ``send_batch`` (the task
+    queued after a commit that stored messages)."""
+    return dispatch(OutboxMessage)
 
 
 def fold_digests(*, today=None):

@@ -1,10 +1,11 @@
 """Celery tasks of the notification service: each parses its input and makes one service call.
 
-``send_batch`` sends the rows one claim token owns, for any registered sender (the outbox, the
-campaigns' reminder log); on an SMTP failure it takes its failed rows back and retries with
-exponential backoff (REMINDER_RETRY_BACKOFF seconds, doubled each time). Whatever is still
-failed after the retries is claimed by the next sweep or the hourly flush. The campaigns' daily
-sweeps are their own tasks (campaigns/tasks.py).
+``send_queued`` (queued once after each commit that stored outbox messages) claims them and
+queues a ``send_batch`` per batch; ``send_batch`` sends the rows one claim token owns, for any
+registered sender (the outbox, the campaigns' reminder log); on an SMTP failure it takes its
+failed rows back and retries with exponential backoff (REMINDER_RETRY_BACKOFF seconds, doubled
+each time). Whatever is still failed after the retries is claimed by the next sweep or the hourly
+flush. The campaigns' daily sweeps are their own tasks (campaigns/tasks.py).
 """
 
 import datetime
@@ -29,6 +30,13 @@ def send_batch(self, kind, token, today=None):
         countdown = getattr(settings, "REMINDER_RETRY_BACKOFF", 60) * 2 ** self.request.retries
         raise self.retry(countdown=countdown)
     return result.__dict__
+
+
+@shared_task(name="notifications.send_queued", acks_late=True)
+def send_queued():
+    """After a commit that stored outbox messages: claim what is claimable, one ``send_batch`` per batch."""
+    result = outbox.send_queued()
+    return result.__dict__ | {"today": str(result.today)}
 
 
 @shared_task(name="notifications.flush")

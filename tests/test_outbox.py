@@ -80,6 +80,70 @@ def test_the_send_is_queued_after_commit(world, ping, django_capture_on_commit_c
     assert len(mail.outbox) == 1 and rows().get().state == State.SENT
 
 
+@pytest.fixture
+def handovers(monkeypatch):
+    """The ``send_queued`` tasks queued (run in process, as without a broker)."""
+    from notifications import tasks
+
+    queued, delay = [], tasks.send_queued.delay
+    monkeypatch.setattr(tasks.send_queued, "delay", lambda: queued.append(delay()))
+    return queued
+
+
+def test_a_transaction_that_queues_many_messages_hands_them_over_once(
+        world, ping, handovers, django_capture_on_commit_callbacks):
+    from django.db import transaction
+
+    user = world.firm_user.pk
+    with django_capture_on_commit_callbacks(execute=False) as callbacks, transaction.atomic():
+        outbox.enqueue(PING, key="one", payload={"text": "一", "user": user})
+        outbox.enqueue(PING, key="two", payload={"text": "二", "user": user})
+        with transaction.atomic():
+            outbox.enqueue(PING, key="three", payload={"text": "三", "user": user})
+    assert mail.outbox == [] and handovers == []  # nothing before the commit
+    for callback in callbacks:
+        callback()
+    assert len(handovers) == 1 and handovers[0].result["claimed"] == 3  # one task took the three
+    assert len(mail.outbox) == 3 and set(rows().values_list("state", flat=True)) == {State.SENT}
+    with django_capture_on_commit_callbacks(execute=True):  # the next transaction: its own hand-over
+        outbox.enqueue(PING, key="four", payload={"text": "四", "user": user})
+    assert len(handovers) == 2 and len(mail.outbox) == 4
+
+
+def test_a_hand_over_queued_in_a_rolled_back_savepoint_is_queued_again_by_the_next_message(
+        world, ping, handovers, django_capture_on_commit_callbacks):
+    from django.db import transaction
+
+    user = world.firm_user.pk
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        try:
+            with transaction.atomic():
+                outbox.enqueue(PING, key="gone", payload={"text": "撤销", "user": user})
+                raise RuntimeError("the change is rolled back, and its message with it")
+        except RuntimeError:
+            pass
+        outbox.enqueue(PING, key="kept", payload={"text": "保留", "user": user})
+    assert len(handovers) == 1
+    assert list(rows().values_list("key", "state")) == [("kept", State.SENT)] and len(mail.outbox) == 1
+
+
+def test_the_request_makes_no_claim_the_hand_over_task_does(world, ping, monkeypatch,
+                                                            django_capture_on_commit_callbacks):
+    """After the commit the request only queues one task (a broker round trip, no query); the worker claims."""
+    from notifications import tasks
+
+    queued = []
+    monkeypatch.setitem(tasks.send_queued.app.conf, "task_always_eager", False)
+    monkeypatch.setattr(tasks.send_queued, "delay", lambda *a, **k: queued.append((a, k)))
+    with CaptureQueriesContext(connection) as ctx, django_capture_on_commit_callbacks(execute=True):
+        outbox.enqueue(PING, key="later", payload={"text": "稍后", "user": world.firm_user.pk})
+    assert queued == [((), {})] and len(ctx) == 1  # the INSERT only
+    assert rows().get().state == State.PENDING
+    monkeypatch.undo()
+    assert tasks.send_queued.delay().result["sent"] == 1  # the worker's claim, batch and send (eager here)
+    assert rows().get().state == State.SENT
+
+
 def test_an_unregistered_kind_is_refused_when_queued(world):
     with pytest.raises(LookupError):
         outbox.enqueue("tests.nobody_registered_this", key="x", recipients=[Recipient.user(world.firm_user)])

@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from kombu.exceptions import OperationalError
 
-from notifications import tasks
+from notifications import outbox, tasks
 from notifications.models import OutboxMessage
 from suggestions import messaging
 from suggestions.models import Suggestion
@@ -119,13 +119,14 @@ def test_the_switch_never_sends_anyone_elsewhere(client, target):
 
 @pytest.fixture
 def broker_down(monkeypatch):
-    """Redis unreachable: queuing the send task fails (as kombu does when the broker is gone)."""
+    """Redis unreachable: queuing any task fails (as kombu does when the broker is gone)."""
     monkeypatch.setitem(tasks.send_batch.app.conf, "task_always_eager", False)
 
     def refuse(*args, **kwargs):
         raise OperationalError("Error 111 connecting to redis:6379. Connection refused.")
 
-    monkeypatch.setattr(tasks.send_batch, "delay", refuse)
+    for task in (tasks.send_queued, tasks.send_batch):
+        monkeypatch.setattr(task, "delay", refuse)
 
 
 @pytest.fixture
@@ -144,7 +145,7 @@ FORM = {"category": "safety", "text": "地下车库的监控坏了，晚上停�
 
 @pytest.mark.parametrize("outage", ["broker_down", "smtp_down"])
 def test_with_redis_or_smtp_down_the_entry_its_messages_and_the_receipt_are_there(
-        client, world, outage, request, django_capture_on_commit_callbacks):
+        client, world, outage, request, monkeypatch, django_capture_on_commit_callbacks):
     request.getfixturevalue(outage)
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         response = client.post(reverse("suggestions:suggest", args=["HS001"]), FORM)
@@ -156,11 +157,14 @@ def test_with_redis_or_smtp_down_the_entry_its_messages_and_the_receipt_are_ther
     rows = OutboxMessage.objects.filter(key=str(entry.pk))
     assert rows.filter(kind=messaging.RECEIVED).count() == 1  # the firm's message, stored to be sent later
     assert OutboxMessage.objects.filter(kind=messaging.RESIDENT_UPDATE).count() == 1
-    # Stored, not sent: given back for the next sweep (broker down) or held by a worker's lease / marked failed
-    # for the retry (SMTP down); the hourly flush sends them once the outage is over.
+    # Stored, not sent: never claimed (broker down: the request claims nothing, the task that would was not
+    # queued) or marked failed for the retry (SMTP down); the hourly flush sends them once the outage is over.
     assert not rows.filter(state=OutboxMessage.State.SENT).exists()
     if outage == "broker_down":
-        assert set(OutboxMessage.objects.values_list("state", flat=True)) == {OutboxMessage.State.FAILED}
+        assert set(OutboxMessage.objects.values_list("state", flat=True)) == {OutboxMessage.State.PENDING}
+        monkeypatch.undo()  # the broker is back
+        assert outbox.flush().claimed == 2  # the hourly flush takes them
+        assert rows.get(kind=messaging.RECEIVED).state == OutboxMessage.State.SENT
     else:  # the send was tried in process (no broker) and failed: kept for the retry
         firm_row = rows.get(kind=messaging.RECEIVED)
         assert firm_row.state == OutboxMessage.State.FAILED and "mail server down" in firm_row.last_error
