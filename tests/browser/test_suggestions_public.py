@@ -75,6 +75,15 @@ def _large_text_is_accessible(page, assert_accessible):
     expect(page.get_by_role("button", name="大字")).to_have_attribute("aria-pressed", "false")
 
 
+def _focus_is_visible(page, steps=8):
+    """Keyboard only: each control Tab reaches shows a clear outline (WCAG 2.4.7)."""
+    for _ in range(steps):
+        page.keyboard.press("Tab")
+        style = page.evaluate("""() => { const el = document.activeElement, s = getComputedStyle(el);
+            return {tag: el.tagName, outline: s.outlineStyle, width: parseFloat(s.outlineWidth)}; }""")
+        assert style["tag"] != "BODY" and style["outline"] != "none" and style["width"] >= 2, style
+
+
 def _no_sideways_scroll(page):
     assert page.evaluate("document.scrollingElement.scrollWidth <= document.scrollingElement.clientWidth")
 
@@ -94,6 +103,7 @@ def test_a_resident_in_wechat_writes_in_and_follows_the_answer(
     expect(page).to_have_url(f"{live_server.url}/e/{estate.code}/suggest/")
     expect(page.get_by_role("heading", level=1)).to_have_text("提出意见建议")
     assert_accessible(page)
+    _focus_is_visible(page)
     _no_sideways_scroll(page)
     _large_text_is_accessible(page, assert_accessible)
 
