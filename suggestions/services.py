@@ -133,6 +133,8 @@ def suggestion_submit(*, estate, category, text, name="", mobile="", anonymous=F
             client_hash=client_hash(client_address), submitted_at=received,
             acknowledge_due=acknowledge_due, answer_due=answer_due,
         )
+        if estate.firm_id and type(estate).firm.is_cached(estate):
+            suggestion.firm = estate.firm  # read with the estate (the form's selector): no query for its name
         try:
             with transaction.atomic():
                 suggestion.save()

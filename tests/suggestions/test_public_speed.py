@@ -1,0 +1,67 @@
+"""The public form's cost per request (issue 17's load acceptance, README "Suggestion box load"): a
+constant, small number of queries for the form and for a submission, and no claim of the outbox in
+the request."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from notifications import tasks
+from notifications.models import OutboxMessage
+from suggestions.models import Suggestion
+
+FORM = {"category": "environment", "text": "三号楼门口的垃圾桶两天没有清运，味道很大。", "name": "李大爷",
+        "mobile": "13800138000", "consent_contact": "on"}
+CONTROL = ("SAVEPOINT", "RELEASE SAVEPOINT", "BEGIN", "COMMIT")
+
+
+def statements(ctx):
+    """The queries of a request, without the transaction's own statements (SQLite's test savepoints,
+    PostgreSQL's BEGIN/COMMIT)."""
+    return [q["sql"] for q in ctx.captured_queries if not q["sql"].upper().startswith(CONTROL)]
+
+
+def url(code="HS001"):
+    return reverse("suggestions:suggest", args=[code])
+
+
+@pytest.fixture(autouse=True)
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+
+
+@pytest.fixture
+def handovers(monkeypatch):
+    """The tasks queued after the commit (recorded, not run: as with a broker and no worker)."""
+    queued = []
+    monkeypatch.setitem(tasks.send_queued.app.conf, "task_always_eager", False)
+    monkeypatch.setattr(tasks.send_queued, "delay", lambda *a, **k: queued.append("send_queued"))
+    monkeypatch.setattr(tasks.send_batch, "delay", lambda *a, **k: queued.append("send_batch"))
+    return queued
+
+
+def test_a_submission_is_eight_queries_and_one_task(client, world, handovers, django_capture_on_commit_callbacks):
+    client.post(url(), FORM, REMOTE_ADDR="198.51.100.1")  # another sender's entry before
+    handovers.clear()
+    with CaptureQueriesContext(connection) as ctx, django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url(), {**FORM, "text": FORM["text"] + "又满了"}, REMOTE_ADDR="198.51.100.2")
+    assert response.status_code == 302
+    queries = statements(ctx)
+    # The estate with its firm, district and street; the sender's recent entries (every limit and the
+    # burst); the deadline policy; the calendar; the entry, its event, its two outbox rows.
+    assert len(queries) == 8, "\n".join(queries)
+    assert sum(q.startswith("INSERT") for q in queries) == 4
+    assert handovers == ["send_queued"]  # one task after the commit, the claim is the worker's
+    assert set(OutboxMessage.objects.values_list("state", flat=True)) == {OutboxMessage.State.PENDING}
+    assert Suggestion.private_objects.count() == 2
+
+
+def test_the_form_is_two_queries_whatever_the_entries_before(client, world, handovers):
+    with CaptureQueriesContext(connection) as first:
+        assert client.get(url()).status_code == 200
+    for n in range(3):
+        client.post(url(), {**FORM, "text": FORM["text"] + f"第{n}次"})
+    with CaptureQueriesContext(connection) as later:
+        assert client.get(url()).status_code == 200
+    assert len(statements(first)) == len(statements(later)) == 2  # the estate; the sender's recent entries
