@@ -7,7 +7,7 @@ Builds a small city (estates.demo.build_city: districts, streets, communities, f
 throwaway database (a fresh SQLite file, or a new PostgreSQL database when DATABASE_URL points
 at PostgreSQL; migrated at the start, dropped at the end, so real data is never touched), writes
 an N-estate workbook with the import template's columns, and a copy of it with an error in every
-10th row. Then, ``--rounds`` times, alternating the floor with our code (A B A B):
+10th row (``--bad-every N``; 1: in every row). Then, ``--rounds`` times, alternating the floor with our code (A B A B):
 
 * **floor** — what a developer would write without our framework: openpyxl ``read_only`` /
   ``values_only`` over the same file, the agencies and firms resolved by dict lookups, and
@@ -53,9 +53,8 @@ LABELS = {
     "first": "first import (all new)",
     "reimport": "re-import (all unchanged)",
     "update": "import, every row changed",
-    "errors": "error path (every 10th row bad)",
+    "errors": "error path (1 row in {bad_every} bad)",
 }
-BAD_EVERY = 10
 APPEARS_INTERNAL = "internal: used by the benchmark's own subprocesses"
 
 
@@ -66,6 +65,7 @@ class Command(BaseCommand):
         parser.add_argument("--estates", type=int, default=5000)
         parser.add_argument("--seed", type=int, default=7)
         parser.add_argument("--rounds", type=int, default=3)
+        parser.add_argument("--bad-every", type=int, default=10, help="the error path: every Nth row bad (1: all)")
         parser.add_argument("--profile", default="", help="write a cProfile of round 1's first import here")
         # internal: one phase in this process, against an existing throwaway database
         parser.add_argument("--phase", choices=PHASES, help=APPEARS_INTERNAL)
@@ -80,9 +80,10 @@ class Command(BaseCommand):
 
     # --- the parent: database, workbooks, rounds ---------------------------------------------------
 
-    def _parent(self, *, estates, seed, rounds, profile, **options):
+    def _parent(self, *, estates, seed, rounds, profile, bad_every, **options):
         from accounts.models import User
 
+        self._bad_every = bad_every
         old_name = self._create_throwaway_database()
         directory = Path(tempfile.mkdtemp(prefix="bench-import-files-"))
         try:
@@ -94,7 +95,7 @@ class Command(BaseCommand):
             t0 = time.perf_counter()
             write_xlsx_path(headers, self._rows(city, estates, seed), files["good"])
             write_xlsx_path(headers, self._rows(city, estates, seed, households_delta=1), files["changed"])
-            write_xlsx_path(headers, self._rows(city, estates, seed, bad_every=BAD_EVERY), files["bad"])
+            write_xlsx_path(headers, self._rows(city, estates, seed, bad_every=bad_every), files["bad"])
             self.stdout.write(
                 f"workbooks: {estates:,} estates × {len(headers)} columns, "
                 f"{files['good'].stat().st_size / 1024:.0f} KB each, written in {time.perf_counter() - t0:.1f} s"
@@ -159,11 +160,14 @@ class Command(BaseCommand):
             Estate.objects.all()._raw_delete(connection.alias)
         connection.close()
 
+    def _label(self, name):
+        return LABELS[name].format(bad_every=self._bad_every)
+
     def _print(self, name, figures, floor):
         ratio = "" if name == "floor" else (
             f"; {figures['seconds'] / floor['seconds']:.2f}× the floor, CPU {figures['cpu'] / floor['cpu']:.2f}×")
         self.stdout.write(
-            f"  {LABELS[name]}: {figures['rows']:,} rows in {figures['seconds']:.2f} s (CPU {figures['cpu']:.2f} s"
+            f"  {self._label(name)}: {figures['rows']:,} rows in {figures['seconds']:.2f} s (CPU {figures['cpu']:.2f} s"
             f"{ratio}), peak RSS {figures['peak_mb']:.0f} MB (process before it: {figures['base_mb']:.0f} MB), "
             f"{figures['queries']} queries; {figures['outcome']}"
         )
@@ -179,7 +183,7 @@ class Command(BaseCommand):
                 f", {statistics.median(r['ratio'] for r in runs):.2f}× the floor "
                 f"({min(r['ratio'] for r in runs):.2f}–{max(r['ratio'] for r in runs):.2f}), "
                 f"CPU {statistics.median(r['cpu_ratio'] for r in runs):.2f}×")
-            self.stdout.write(f"  {LABELS[name]}: {seconds:.2f} s (CPU {cpu:.2f} s){ratio}, "
+            self.stdout.write(f"  {self._label(name)}: {seconds:.2f} s (CPU {cpu:.2f} s){ratio}, "
                               f"peak RSS up to {peak:.0f} MB")
 
     # --- one phase, in its own process -------------------------------------------------------------
