@@ -65,3 +65,34 @@ def test_the_form_is_two_queries_whatever_the_entries_before(client, world, hand
     with CaptureQueriesContext(connection) as later:
         assert client.get(url()).status_code == 200
     assert len(statements(first)) == len(statements(later)) == 2  # the estate; the sender's recent entries
+
+
+@pytest.mark.parametrize("data", [None, {}, {**FORM, "text": "短", "mobile": "123<b>"}, {**FORM, "text": 'x"<&>' * 5}])
+def test_the_forms_controls_are_drawn_as_djangos_widget_templates_would(data):
+    """The public forms draw their text, text area and file controls without a template render
+    (templatetags/sugg_public.py); the HTML is Django's, escaping included."""
+    from suggestions.public_forms import FollowUpForm, RateForm, ReopenForm, SuggestionForm
+    from suggestions.templatetags import sugg_public
+
+    for form_class in (SuggestionForm, FollowUpForm, RateForm, ReopenForm):
+        form = form_class(data) if data is not None else form_class()
+        form.is_valid() if data is not None else None
+        for field in form:
+            attrs = {"class": "form-control", "aria-describedby": f"{field.auto_id}_help"}
+            assert str(sugg_public._render(field, dict(attrs))) == field.as_widget(attrs=dict(attrs)), field.name
+
+
+def test_the_plain_controls_skip_the_widget_templates(monkeypatch):
+    from django.forms.boundfield import BoundField
+
+    from suggestions.public_forms import SuggestionForm
+    from suggestions.templatetags import sugg_public
+
+    drawn_by_django = []
+    as_widget = BoundField.as_widget
+    monkeypatch.setattr(BoundField, "as_widget", lambda self, *a, **k: drawn_by_django.append(self.name)
+                        or as_widget(self, *a, **k))
+    form = SuggestionForm()
+    for field in form:
+        sugg_public._render(field, {"class": "form-control"})
+    assert drawn_by_django == ["category", "anonymous", "consent_contact"]  # radios and check boxes only
