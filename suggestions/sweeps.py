@@ -47,13 +47,15 @@ LEVELS = ("remind", "street", "district")
 LEVEL_AFTER = {"remind": 0, "street": 2, "district": 3}
 # History texts (data, stored in Chinese like services.ERASED_TEXT; shown to the firm in its history).
 STAGE_TEXT = {"acknowledge": "受理", "answer": "答复"}
+EVENT_TEXT = "超过{stage}期限（{due:%Y-%m-%d}）：{level}"
 LEVEL_TEXT = {"remind": "已提醒办理企业", "street": "已上报街道", "district": "已上报区主管部门"}
 
 
 def event_text(stage, level, due, round_):
     """The OVERDUE event of one level: also the sweep's record that the level was reached."""
+    # Not translated: the text is also the key the sweep finds the level by, whatever the language.
     again = "（重新办理）" if round_ else ""
-    return f"{again}超过{STAGE_TEXT[stage]}期限（{due:%Y-%m-%d}）：{LEVEL_TEXT[level]}"
+    return again + EVENT_TEXT.format(stage=STAGE_TEXT[stage], due=due, level=LEVEL_TEXT[level])
 
 
 def message_key(suggestion_id, round_, stage, level):

@@ -38,6 +38,8 @@ from django.db.models.functions import RowNumber
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.text import with_note
+
 from ..models import Suggestion
 
 State = Suggestion.State
@@ -191,7 +193,7 @@ def stats(queryset, *, by, date_range, today=None):
         group = row[key]
         label = row[label_fields[0]] or ""
         if by == "estate":
-            label = f"{label}（{row['estate__code']}）"
+            label = with_note(label, row["estate__code"])
         out.append({
             "key": group, "label": label, "count": row["count"],
             "ack_judged": row["ack_judged"], "ack_on_time": row["ack_on_time"],
