@@ -94,15 +94,16 @@ def sessions(ctx):
 def _git(*args):
     try:
         return subprocess.run(["git", *args], cwd=settings.BASE_DIR, capture_output=True, text=True,
-                              check=True).stdout.strip()
+                              check=True).stdout
     except (OSError, subprocess.CalledProcessError):
         return ""
 
 
 def _git_commit():
     """The commit, and the files changed since (gunicorn serves the working tree, not the commit)."""
-    changed = [line[3:] for line in _git("status", "--porcelain", "--untracked-files=no").splitlines()]
-    return _git("rev-parse", "--short", "HEAD"), changed
+    # Porcelain lines are "XY path": the two status letters (either may be a space), a space, the path.
+    changed = [line[3:] for line in _git("status", "--porcelain", "--untracked-files=no").splitlines() if line]
+    return _git("rev-parse", "--short", "HEAD").strip(), changed
 
 
 def check(target):
