@@ -298,6 +298,9 @@ class _LivePortal:
     def logged(self, path):
         return 0
 
+    def restarts(self):
+        return 0
+
 
 def test_a_page_is_checked_warmed_loaded_beside_its_floor_and_judged(transactional_db, live_server, settings):
     """One page of a run end to end against the live test server: its floor here is the login page, so the
@@ -353,3 +356,18 @@ print(json.dumps({'list_rows': listing.count('<tr><td>'), 'changelist_rows': row
 
     figures = json.loads(out.stdout.strip().splitlines()[-1])
     assert figures == {"list_rows": 50, "changelist_rows": 100, "anonymous": 302}
+
+
+def test_the_portal_log_counts_a_page_s_requests_and_the_worker_restarts(tmp_path):
+    from core.benchpages.servers import Server
+
+    server = Server(name="portal", app="config.wsgi", env={}, workers=2, logdir=tmp_path)
+    server.log_path.write_text(
+        '127.0.0.1 - - [02/Dec/2026:09:00:00 +0800] "GET /portal/ HTTP/1.1" 200 10 "-" "bench_pages"\n'
+        '127.0.0.1 - - [02/Dec/2026:09:00:00 +0800] "GET /portal/?page=2 HTTP/1.1" 200 10 "-" "bench_pages"\n'
+        "[2026-12-02 09:00:01 +0800] [123] [INFO] Autorestarting worker after current request.\n"
+        "[2026-12-02 09:00:02 +0800] [124] [INFO] Booting worker with pid: 124\n"
+        '127.0.0.1 - - [02/Dec/2026:09:00:03 +0800] "GET /portal/ HTTP/1.1" 200 10 "-" "bench_pages"\n',
+        encoding="utf-8")
+    assert server.logged("/portal/") == 2 and server.logged("/portal/?page=2") == 1
+    assert server.restarts() == 1

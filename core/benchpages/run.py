@@ -190,7 +190,7 @@ def _bench_page(page, *, ctx, cookies, portal, floors, clients, duration, rounds
         stdout.write(f"{page.name}: FAIL {path} {problem}")
         return entry
     floor = floors[page.target.floor]
-    logged_before = portal.logged(path)
+    logged_before, restarts_before = portal.logged(path), portal.restarts()
     for _ in range(workers * 2):  # every worker has rendered the page once before it is timed
         fetch(target, timeout=timeout)
     page_samples, floor_samples = [], []
@@ -211,6 +211,7 @@ def _bench_page(page, *, ctx, cookies, portal, floors, clients, duration, rounds
     time.sleep(0.2)
     entry["server_requests"] = portal.logged(path) - logged_before
     entry["client_requests"] = len(page_samples) + workers * 2 + 1
+    entry["worker_restarts"] = portal.restarts() - restarts_before
     entry["alone"] = profile(path, cookies[page.role], explain=explain and not judged.passed)
     stdout.write(format_line(entry))
     for plan in entry["alone"].get("explain", []):
@@ -230,6 +231,7 @@ def profile(path, cookies, *, explain=False, top=3):
     with warnings.catch_warnings(), override_settings(ALLOWED_HOSTS=["*"], SECURE_SSL_REDIRECT=False, STORAGES={
             **settings.STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}):
         warnings.simplefilter("ignore")  # whitenoise: "No directory at" the STATIC_ROOT this process never collected
+        client.get(path, HTTP_X_FORWARDED_PROTO="https")  # templates compiled and cached in this process first
         with CaptureQueriesContext(connection) as queries:
             t0 = time.perf_counter()
             response = client.get(path, HTTP_X_FORWARDED_PROTO="https")
@@ -265,6 +267,8 @@ def format_line(entry):
     rpsr = "—" if v["rps_ratio"] is None else f"{v['rps_ratio']:.2f}×"
     state = "PASS" if entry["passed"] else "FAIL"
     why = "" if entry["passed"] else "  (" + "; ".join(v["reasons"]) + ")"
+    if entry.get("worker_restarts"):
+        why += f"  [{entry['worker_restarts']} portal worker restart(s) during its slices]"
     return (f"{entry['name']:<38} {p['rps']:7.1f} {_ms(p['p50']):>6} {_ms(p['p95']):>6} {_ms(p['p99']):>6} "
             f"{_ms(p['max']):>6} {p['errors']:>4}/{p['timeouts']:<4} {_ms(f['p95']):>6} {p95r:>7} {rpsr:>7} "
             f"{_queries(entry):>4} {entry.get('bytes', 0) / 1024:6.0f} {entry['kind']:<10} {state} "

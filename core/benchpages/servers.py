@@ -112,7 +112,7 @@ class Server:
         self.name, self.port = name, free_port()
         self.log_path = Path(logdir) / f"{name}.log"
         self.env = _env({**env, "BIND_ADDRESS": HOST, "PORT": str(self.port), "WEB_CONCURRENCY": str(workers),
-                         "GUNICORN_LOG_LEVEL": "warning"})
+                         "GUNICORN_LOG_LEVEL": "info"})
         self.command = [sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.py", app]
         self.process = None
 
@@ -138,6 +138,16 @@ class Server:
         try:
             with open(self.log_path, encoding="utf-8", errors="replace") as log:
                 return sum(1 for line in log if needle in line)
+        except OSError:
+            return 0
+
+    def restarts(self):
+        """Workers booted so far (config/gunicorn.py recycles a worker after max_requests, as in production):
+        a restart in the middle of a page's slices leaves its clients one worker for the seconds Django takes to
+        start, which shows in that page's tail, not in its code."""
+        try:
+            with open(self.log_path, encoding="utf-8", errors="replace") as log:
+                return sum(1 for line in log if "Booting worker with pid" in line)
         except OSError:
             return 0
 
