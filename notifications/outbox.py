@@ -494,12 +494,20 @@ def enqueue_many(kind, messages, *, date=None):
     the claim); events of a digest kind are held for the daily digest.
     ``recipients`` None means the kind's own ``recipients(payload)``.
     """
-    spec = registry.get_message_kind(kind)
+    registry.get_message_kind(kind)  # an unregistered kind is refused, even with nothing to queue
+    enqueue_each([(kind, *message) for message in messages], date=date)
+
+
+def enqueue_each(messages, *, date=None):
+    """Store messages of several kinds in one INSERT: ``(kind, natural key, payload, recipients or
+    None)`` each, or with a fifth item, the message's own date; otherwise as :func:`enqueue_many`
+    (e.g. a new entry's message to its firm and its receipt to the resident: one statement)."""
     date = date or timezone.localdate()
-    state = OutboxMessage.State.HELD if spec.digest else State.PENDING
     now = timezone.now()
-    rows = []
-    for key, payload, recipients, *own_date in messages:
+    rows, send = [], False
+    for kind, key, payload, recipients, *own_date in messages:
+        spec = registry.get_message_kind(kind)
+        state = OutboxMessage.State.HELD if spec.digest else State.PENDING
         payload = payload or {}
         day = own_date[0] if own_date else date
         if recipients is None:
@@ -509,10 +517,11 @@ def enqueue_many(kind, messages, *, date=None):
         for recipient in dict.fromkeys(recipients):  # a recipient named twice gets one row
             rows.append(OutboxMessage(kind=kind, key=str(key)[:200], date=day, payload=payload, state=state,
                                       created_at=now, **_recipient_fields(recipient)))
+            send = send or not spec.digest
     if not rows:
         return
     OutboxMessage.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
-    if not spec.digest:
+    if send:
         _queue_sending_on_commit()
 
 

@@ -140,12 +140,17 @@ def suggestion_submit(*, estate, category, text, name="", mobile="", anonymous=F
                 suggestion.save()
                 _event(suggestion, Kind.SUBMITTED, text="", resident=source == Suggestion.Source.WEB)
                 _save_photos(suggestion, list(photos))
+                messages = []  # the firm's and the resident's, in one INSERT
                 if suggestion.firm_id:
-                    outbox.enqueue(messaging.RECEIVED, key=str(suggestion.pk),
-                                   recipients=[Recipient.firm(estate.firm)],
-                                   payload=messaging.payload(suggestion, acknowledge_due=str(acknowledge_due),
-                                                             answer_due=str(answer_due)))
-                _tell_resident(suggestion, _("已收到"), "received")
+                    messages.append((messaging.RECEIVED, str(suggestion.pk),
+                                     messaging.payload(suggestion, acknowledge_due=str(acknowledge_due),
+                                                       answer_due=str(answer_due)),
+                                     [Recipient.firm(estate.firm)]))
+                resident = messaging.resident_recipients(suggestion)
+                if resident:
+                    messages.append((messaging.RESIDENT_UPDATE, f"{suggestion.pk}/received",
+                                     messaging.payload(suggestion, for_resident=True, what=_("已收到")), resident))
+                outbox.enqueue_each(messages)
             return suggestion
         except IntegrityError:
             if external_id and Suggestion.private_objects.filter(source=source, external_id=external_id).exists():

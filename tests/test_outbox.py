@@ -144,6 +144,32 @@ def test_the_request_makes_no_claim_the_hand_over_task_does(world, ping, monkeyp
     assert rows().get().state == State.SENT
 
 
+def test_messages_of_several_kinds_are_stored_in_one_insert_and_handed_over_once(
+        world, ping, handovers, django_capture_on_commit_callbacks):
+    held = "tests.ping_digest"
+    registry.register_message_kind(held, label="测试汇总", digest="daily", render=lambda message: None,
+                                   recipients=lambda payload: [Recipient.user(payload["user"])])
+    try:
+        user = world.firm_user.pk
+        with django_capture_on_commit_callbacks(execute=True), CaptureQueriesContext(connection) as ctx:
+            outbox.enqueue_each([(PING, "a", {"text": "甲", "user": user}, None),
+                                 (held, "b", {"user": user}, None),
+                                 (PING, "c", {"text": "丙", "user": user}, [Recipient.user(world.firm_user)],
+                                  D(2030, 1, 2))])
+        assert [q["sql"].split()[0] for q in ctx.captured_queries] == ["INSERT"]  # the three rows, one statement
+        assert sorted(rows().values_list("key", "state", "date")) == [
+            ("a", State.SENT, timezone.localdate()), ("b", OutboxMessage.State.HELD, timezone.localdate()),
+            ("c", State.SENT, D(2030, 1, 2))]
+        assert len(handovers) == 1
+        with django_capture_on_commit_callbacks(execute=True):
+            outbox.enqueue_each([(held, "d", {"user": user}, None)])  # held only: nothing to hand over
+        assert len(handovers) == 1
+        with pytest.raises(LookupError):
+            outbox.enqueue_each([("tests.nobody_registered_this", "x", {}, [Recipient.user(world.firm_user)])])
+    finally:
+        registry.unregister_message_kind(held)
+
+
 def test_an_unregistered_kind_is_refused_when_queued(world):
     with pytest.raises(LookupError):
         outbox.enqueue("tests.nobody_registered_this", key="x", recipients=[Recipient.user(world.firm_user)])
