@@ -122,7 +122,7 @@ def _handlers(firm_ids, demo_user):
     for u in User.objects.filter(firm_id__in=missing, is_active=True).order_by("pk"):
         users.setdefault(u.firm_id, u)
     for firm_id in firm_ids - set(users):
-        users[firm_id] = User.objects.create_user(username=f"demo-firm-{firm_id}", firm_id=firm_id,
+        users[firm_id] = User.objects.create_user(username=f"duty-firm-{firm_id}", firm_id=firm_id,
                                                   first_name="值班", last_name="客服", password=None)
     return users
 

@@ -39,6 +39,8 @@ from estates import scoping
 from estates.models import Coordinator
 from estates.scoped_admin import ScopedAdmin
 from notifications.models import OutboxMessage, Reminder
+from suggestions import services as suggestion_services
+from suggestions.models import Category, PosterPrint, Suggestion
 from tests import campaign_factories as cf
 from tests import factories as f
 
@@ -113,6 +115,12 @@ def records(world, settings):
     w.kinds[OutboxMessage] = {"firm": OutboxMessage.objects.create(
         kind="campaigns.new_work", key="publish", date=DAY, recipient=f"firm:{w.firm.pk}", recipient_kind="firm",
         firm=w.firm)}
+    # Residents' entries and poster prints are located at their estate: they follow it (the firm handles them).
+    w.kinds[Suggestion] = {where: suggestion_services.suggestion_submit(
+        estate=estate, category=Category.OTHER, text=f"居民意见：{where} 的楼道灯坏了。") for where, estate in
+        (("estate2", w.estate2), ("cross", w.cross_estate))}
+    w.kinds[PosterPrint] = {where: PosterPrint.objects.create(estate=estate, printed_on=DAY) for where, estate in
+                            (("estate2", w.estate2), ("cross", w.cross_estate))}
     return w
 
 
@@ -131,6 +139,7 @@ RECORD_KINDS = [
     (Reminder, ("estate2", "cross", "firm")), (Activity, ("estate2", "cross", "firm")),
     (RecordPhoto, ("estate2", "cross", "firm", "training")), (Training, ("firm",)),
     (Coordinator, ("estate2", "cross")), (User, ("firm",)), (Job, ("job",)), (OutboxMessage, ("firm",)),
+    (Suggestion, ("estate2", "cross")), (PosterPrint, ("estate2", "cross")),
 ]
 
 
@@ -198,6 +207,8 @@ def _assert_file_and_portal_access(client, w, model, where, obj, user, expected)
         urls.append(reverse("campaigns:obligation_detail", args=[obj.pk]))
     elif model is Job:
         urls += [reverse("jobs:detail", args=[obj.pk]), reverse("jobs:status", args=[obj.pk])]
+    elif model is Suggestion and user.firm_id:
+        urls.append(reverse("suggestions:inbox_detail", args=[obj.number]))
     for url in urls:
         status = client.get(url).status_code
         assert status in (200, 404), (url, status)

@@ -99,6 +99,9 @@ PUBLIC_PAGES = {
 }
 NOT_PAGES = {
     "home": "redirects to the portal, the admin or the login page",
+    "suggestions:api_services": "JSON of the 12345 hotline API (bearer token), not a page",
+    "suggestions:api_requests": "JSON of the 12345 hotline API (bearer token), not a page",
+    "suggestions:api_request": "JSON of the 12345 hotline API (bearer token), not a page",
     "healthz": "a plain-text probe for the load balancer",
     "favicon": "the site icon (/favicon.ico)",
     "set_language": "POST target of the language switch (used below, through the switch)",
