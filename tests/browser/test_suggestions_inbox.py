@@ -85,7 +85,11 @@ def test_the_firm_acknowledges_replies_with_a_template_and_a_photo_and_resolves(
     reply = page.locator('[data-history] [data-event="reply"]')
     expect(reply).to_contain_text("今天下午到场维修")
     expect(reply.locator("img.suggestion-thumb")).to_have_count(1)
-    assert page.evaluate("() => document.querySelector('[data-event=reply] img').naturalWidth") > 0
+    # The thumbnail really loads from the scoped photo view (waited for: the page is shown before its images are).
+    page.wait_for_function(
+        "() => { const i = document.querySelector('[data-event=reply] img');"
+        " return i && i.complete && i.naturalWidth > 0 }",
+        timeout=15_000)
     assert_accessible(page)
 
     # Resolving without a word is refused next to the field; then with the result.

@@ -144,8 +144,10 @@ def test_a_resident_in_wechat_writes_in_and_follows_the_answer(
     expect(page.locator("#tracking-link")).to_have_attribute("href", f"{live_server.url}/e/track/{entry.token}/")
     expect(page.get_by_text("138****8000")).to_be_visible()
     expect(page.locator(".sugg-photos img")).to_have_count(2)
-    for img in page.locator(".sugg-photos img").all():
-        assert img.evaluate("el => el.complete && el.naturalWidth > 0")
+    # Both thumbnails really load through the token (waited for: a page is shown before its images are).
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.sugg-photos img')].every(i => i.complete && i.naturalWidth > 0)",
+        timeout=15_000)
     assert_accessible(page)
     _no_sideways_scroll(page)
     _large_text_is_accessible(page, assert_accessible)
