@@ -1,0 +1,106 @@
+"""The reminder mails are byte-for-byte what they were before the sweep's mail path was made
+faster (issue 16): subject, text, HTML, summary, link and headers of a sample of reminders, and
+the MIME messages a sweep hands to the mail backend. The snapshot was recorded from the code
+before the change (tests/snapshots/reminder_mails.json)."""
+
+import datetime
+import json
+import re
+from pathlib import Path
+
+import pytest
+from django.core import mail
+
+from campaigns import reminder_messages, reminders
+from campaigns.models import Obligation
+from notifications.models import Reminder
+from tests.test_reminders import TODAY, Cast
+
+SNAPSHOT = Path(__file__).parent / "snapshots" / "reminder_mails.json"
+D = datetime.date.fromisoformat
+
+
+@pytest.fixture(autouse=True)
+def _eager_celery():
+    from config.celery import app
+
+    old = app.conf.task_always_eager, app.conf.task_eager_propagates
+    app.conf.task_always_eager = app.conf.task_eager_propagates = True
+    yield
+    app.conf.task_always_eager, app.conf.task_eager_propagates = old
+
+
+def _normalise(text, pks):
+    # Primary keys differ from run to run: name them by their place in the sample.
+    for i, pk in enumerate(pks):
+        text = re.sub(rf"(?<=/){pk}(?=/)", f"<ob{i}>", text)
+    return text
+
+
+def _samples(world):
+    cast = Cast(world)
+    bare = cast.add_task("no-req", "开展消防演练")
+    bare.requirement = ""
+    bare.save()
+    obs = [
+        cast.obligation(D("2025-06-13")),
+        cast.obligation(TODAY, state=Obligation.State.RETURNED),
+        cast.obligation(D("2025-06-05"), task=bare),
+        cast.obligation(D("2025-06-20"), estate=world.estate2),
+        cast.obligation(D("2025-06-07"), agency=world.district),
+        cast.obligation(D("2025-06-12"), firm=world.firm, task=bare),
+    ]
+    kinds = [Reminder.Kind.BEFORE, Reminder.Kind.DUE, Reminder.Kind.OVERDUE, Reminder.Kind.MANUAL,
+             Reminder.Kind.OVERDUE, Reminder.Kind.BEFORE]
+    return cast, obs, kinds
+
+
+def _rendered(world):
+    _cast, obs, kinds = _samples(world)
+    pks = [ob.pk for ob in obs]
+    out = []
+    for ob, kind in zip(obs, kinds, strict=True):
+        ob = Obligation.objects.select_related(
+            "task__action", "campaign", "estate__firm", "firm", "agency").get(pk=ob.pk)
+        reminder = Reminder(obligation=ob, campaign=ob.campaign, due_date=ob.due_date, kind=kind, offset=0,
+                            date=TODAY, seq=1, requested_by=world.district_user if kind == "manual" else None)
+        for for_firm in (True, False):
+            m = reminder_messages.reminder_message(reminder, ob, today=TODAY, for_firm=for_firm)
+            out.append({k: _normalise(v, pks) if isinstance(v, str) else
+                        {hk: _normalise(hv, pks) for hk, hv in v.items()} if isinstance(v, dict) else v
+                        for k, v in vars(m).items()})
+    return out
+
+
+def _swept(world):
+    cast, obs, _kinds = _samples(world)
+    for user in (world.firm_user, world.district_user):
+        user.email_notifications = True
+        user.save()
+    pks = [ob.pk for ob in obs]
+    mail.outbox = []
+    reminders.sweep_reminders(today=TODAY)
+    sent = []
+    for m in sorted(mail.outbox, key=lambda m: m.subject):
+        sent.append({
+            "subject": m.subject, "body": _normalise(m.body, pks), "from": m.from_email, "to": m.to,
+            "headers": {k: _normalise(v, pks) for k, v in m.extra_headers.items()},
+            "alternatives": [[_normalise(c, pks), t] for c, t in m.alternatives],
+        })
+    return sent
+
+
+def _snapshot():
+    return json.loads(SNAPSHOT.read_text(encoding="utf-8"))
+
+
+def test_the_rendered_reminder_messages_are_unchanged(world):
+    got = _rendered(world)
+    assert got == _snapshot()["rendered"]
+    assert len(got) == 12
+
+
+def test_the_mails_a_sweep_sends_are_unchanged(world):
+    got = _swept(world)
+    assert got == _snapshot()["swept"]
+    assert got, "the sample sweep sends mail"
