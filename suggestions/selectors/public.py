@@ -5,12 +5,12 @@ selected — an estate's public facts only (estates/selectors.py ``PUBLIC_ESTATE
 entry only to whoever holds its token.
 """
 
-from django.core.paginator import Paginator
 from django.db.models import Prefetch, Q
 from django.http import Http404
 
+from core.pagination import IdsFirstPaginator
 from estates import scoping
-from estates.models import Estate
+from estates.models import Agency, Estate
 from estates.selectors import PUBLIC_ESTATE_FIELDS
 
 from ..models import Suggestion, SuggestionEvent, SuggestionPhoto
@@ -33,20 +33,25 @@ def estate_search(*, query="", page=1):
     """Active estates whose name, address or street contains ``query``: a page of public facts.
 
     Empty query: no results (the page asks for a word; listing the city is no help to a resident).
+    Each word is tested on the estate's own columns, the street as ``street_id`` among the agencies whose name
+    matches (``scoping.ids_in_q``), so that on PostgreSQL every branch of the OR is an index scan (the trigram
+    indexes of estates/migrations/0003) and no agency is joined before the page: the page's rows are read
+    ids first (core.pagination), then joined to their district and street. docs/PERFORMANCE.md.
     """
     query = " ".join((query or "").split())[:SEARCH_MAX_LENGTH]
     queryset = Estate.objects.none()
     if query:
         condition = Q()
         for word in query.split(" "):
-            condition &= (Q(name__icontains=word) | Q(address__icontains=word) | Q(street__name__icontains=word)
-                          | Q(street__short_name__icontains=word) | Q(code__iexact=word))
+            streets = Agency.objects.filter(Q(name__icontains=word) | Q(short_name__icontains=word))
+            condition &= (Q(name__icontains=word) | Q(address__icontains=word) | scoping.ids_in_q("street", streets)
+                          | Q(code__iexact=word))
         queryset = (Estate.objects.filter(condition, is_active=True)
                     .select_related("district", "street")
                     .only("code", "name", "address", "district__name", "district__short_name",
                           "street__name", "street__short_name")
                     .order_by("name", "code"))
-    paginator = Paginator(queryset, SEARCH_PAGE_SIZE)
+    paginator = IdsFirstPaginator(queryset, SEARCH_PAGE_SIZE)
     return query, paginator.get_page(page)
 
 
