@@ -4,6 +4,8 @@ in-app summary), the first clients of the notification service (campaigns/remind
 Always rendered in the site language (Chinese): a sweep has no request to take one from.
 """
 
+import contextlib
+
 from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -29,8 +31,16 @@ def party_label(ob):
     return str(ob.firm or ob.agency)
 
 
+def _site_language():
+    """The site language for the block; nothing to do when it is already active (a sweep renders a
+    thousand messages in it)."""
+    if translation.get_language() == settings.LANGUAGE_CODE:
+        return contextlib.nullcontext()
+    return translation.override(settings.LANGUAGE_CODE)
+
+
 def reminder_message(reminder, ob, *, today, for_firm):
-    with translation.override(settings.LANGUAGE_CODE):
+    with _site_language():
         days_left = (ob.due_date - today).days
         # The party leads the subject: a firm with many estates gets one message per estate.
         names = {"task": ob.task.title, "party": ob.party}
@@ -60,7 +70,7 @@ def reminder_message(reminder, ob, *, today, for_firm):
 
 
 def digest_message(digest, groups, count, *, today):
-    with translation.override(settings.LANGUAGE_CODE):
+    with _site_language():
         subject = _("【逾期汇总】%(agency)s 截至 %(today)s 共 %(count)s 项逾期") % {
             "agency": digest.agency, "today": today.isoformat(), "count": count,
         }

@@ -6,10 +6,15 @@ request to take one from.
 """
 
 from django.conf import settings
-from django.template.loader import render_to_string
+from django.template import engines
+from django.template.base import Node
+from django.template.defaulttags import IfNode
+from django.templatetags.i18n import TranslateNode
 from django.urls import NoReverseMatch, reverse
+from django.utils import translation
 
 _chosen = {}
+_compiled = {}
 
 
 def first_url(names, *args):
@@ -35,9 +40,61 @@ def absolute(path):
     return f"{settings.SITE_URL}{path}"
 
 
+class _ConstantTranslateNode(Node):
+    """``{% translate "literal" %}`` (no variable, filter, ``as`` or ``noop``) rendered once per language
+    and autoescape state, then reused: a sweep renders the same two templates a thousand times, and the
+    constant strings were most of their cost (issue 16). The output is the original node's, exactly."""
+
+    child_nodelists = ()
+
+    def __init__(self, node):
+        self.node, self.token, self.origin = node, node.token, node.origin
+        self.outputs = {}
+
+    def render(self, context):
+        key = (translation.get_language(), context.autoescape)
+        if key not in self.outputs:
+            self.outputs[key] = self.node.render(context)
+        return self.outputs[key]
+
+
+def _constant(node):
+    expr, context_expr = node.filter_expression, node.message_context
+    return (not node.noop and not node.asvar and not expr.filters
+            and getattr(expr.var, "literal", None) is not None
+            and (context_expr is None or (not context_expr.is_var and not context_expr.filters)))
+
+
+def _freeze_translations(nodelist):
+    for i, node in enumerate(nodelist):
+        if isinstance(node, TranslateNode):
+            if _constant(node):
+                nodelist[i] = _ConstantTranslateNode(node)
+            continue
+        children = ([nl for _condition, nl in node.conditions_nodelists] if isinstance(node, IfNode)
+                    else [getattr(node, name, None) for name in node.child_nodelists])
+        for child in children:
+            if child:
+                _freeze_translations(child)
+
+
+def email_template(name):
+    """The compiled template ``name``, its constant translations frozen; compiled once per process (a
+    private copy: the engine's shared one is left alone), afresh on every call with DEBUG on, so that an
+    edited template shows at once."""
+    if not settings.DEBUG and name in _compiled:
+        return _compiled[name]
+    backend = engines["django"]
+    source = backend.get_template(name).template
+    template = backend.from_string(source.source)  # rendered as render_to_string renders (make_context)
+    template.template.origin, template.template.name = source.origin, source.name
+    _freeze_translations(template.template.nodelist)
+    _compiled[name] = template
+    return template
+
+
 def render_email(template, context):
     """(text, html) from ``notifications/email/<template>.txt`` and ``.html``."""
-    return (
-        render_to_string(f"notifications/email/{template}.txt", context).strip() + "\n",
-        render_to_string(f"notifications/email/{template}.html", context),
-    )
+    text = email_template(f"notifications/email/{template}.txt")
+    html = email_template(f"notifications/email/{template}.html")
+    return text.render(context).strip() + "\n", html.render(context)

@@ -104,3 +104,27 @@ def test_the_mails_a_sweep_sends_are_unchanged(world):
     got = _swept(world)
     assert got == _snapshot()["swept"]
     assert got, "the sample sweep sends mail"
+
+
+@pytest.mark.parametrize("name", ["reminder", "digest", "message"])
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_the_email_templates_with_frozen_translations_render_as_the_engine_renders_them(name, language, world):
+    from django.template.loader import render_to_string
+    from django.utils import translation
+
+    from notifications.messages import _ConstantTranslateNode, email_template, render_email
+
+    cast, obs, _kinds = _samples(world)
+    ob = obs[1]
+    context = {"subject": "主题 <b>&", "reminder": Reminder(kind="due"), "obligation": ob, "task": ob.task,
+               "campaign": ob.campaign, "party": "月湖花园 <x>", "days_left": 0, "days_overdue": 0, "today": TODAY,
+               "url": "http://x/?a=1&b=2", "returned": True, "user": world.city_user, "agency": world.city,
+               "groups": [], "count": 0, "firm_count": 0, "title": "标题", "body": "正文 <i>", "link": "/x/"}
+    for lang in (language, "zh-hans" if language == "en" else "en", language):  # the cache is per language
+        with translation.override(lang):
+            expected = (render_to_string(f"notifications/email/{name}.txt", context).strip() + "\n",
+                        render_to_string(f"notifications/email/{name}.html", context))
+            assert render_email(name, context) == expected
+    frozen = email_template(f"notifications/email/{name}.txt").template.nodelist.get_nodes_by_type(
+        _ConstantTranslateNode)
+    assert frozen
