@@ -15,6 +15,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from core.pagination import IdsFirstPaginator
 from core.text import join_list
 from core.xlsx_admin import XlsxAdminMixin
 from estates.scoped_admin import ScopedAdmin
@@ -35,6 +36,11 @@ class ReminderAdmin(XlsxAdminMixin, DeliveryAdminMixin, ScopedAdmin):
                      "obligation__agency__name", "recipients")
     list_select_related = ("obligation__task", "obligation__estate", "obligation__firm", "obligation__agency")
     actions = ["resend_selected"]
+    # The page's ids first, through the reminder_date_id index (issue 16): the nine-table join for 50 rows only.
+    paginator = IdsFirstPaginator
+    # No date hierarchy: its SELECT DISTINCT DATE_TRUNC ran over every reminder of the join (1.25 s at 143,000,
+    # docs/PERFORMANCE.md); the "date" list filter (today, past 7 days, this month, this year) reads no rows.
+    date_hierarchy = None
 
     def get_queryset(self, request):
         return services.reminder_log(user=request.user)

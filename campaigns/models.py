@@ -371,6 +371,9 @@ class Obligation(models.Model):
             models.Index(fields=["due_date", "id"], name="obligation_due_id"),
             models.Index(fields=["campaign", "due_date", "id"], name="obligation_campaign_due_id"),
             models.Index(fields=["district", "due_date", "id"], name="obligation_district_due_id"),
+            # The review queue's order (submitted obligations, oldest submission first): its page's ids in index
+            # order (issue 16, campaigns.selectors.review_queue).
+            models.Index(fields=["state", "submitted_at", "id"], name="obligation_state_submitted_id"),
         ]
 
     def __str__(self):

@@ -58,9 +58,17 @@ class PropertyFirmAdmin(XlsxAdminMixin, ScopedAdmin):
     )
 
     def get_queryset(self, request):
-        from django.db.models import Count
+        # The count as a correlated subquery, not a GROUP BY of every estate (issue 16: 110 ms at 50,000): in the
+        # page's select list PostgreSQL counts for the page's rows only, after the LIMIT (sorting by the column
+        # still counts them all, as before). The same numbers, the same annotation name for the export.
+        from django.db.models import Count, IntegerField, OuterRef, Subquery
+        from django.db.models.functions import Coalesce
 
-        return super().get_queryset(request).annotate(estate_count=Count("estates")).order_by("name", "pk")
+        counts = (Estate._base_manager.filter(firm=OuterRef("pk")).order_by().values("firm")
+                  .annotate(n=Count("pk")).values("n"))
+        return super().get_queryset(request).annotate(
+            estate_count=Coalesce(Subquery(counts, output_field=IntegerField()), 0),
+        ).order_by("name", "pk")
 
     def get_readonly_fields(self, request, obj=None):
         # Moving a firm to another supervising district moves its firm-level records and its users there

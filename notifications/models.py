@@ -214,6 +214,9 @@ class Reminder(Delivery):
             models.Index(fields=["state", "claimed_at"], name="reminder_state_claimed"),
             models.Index(fields=["claim_token"], name="reminder_claim_token"),
             models.Index(fields=["date", "state"], name="reminder_date_state"),
+            # The admin log's order (Meta.ordering, read backwards): its page's ids come from this index, no sort
+            # of every reminder (issue 16, docs/PERFORMANCE.md, core.pagination.IdsFirstPaginator).
+            models.Index(fields=["date", "id"], name="reminder_date_id"),
         ]
 
     def __str__(self):
