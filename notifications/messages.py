@@ -9,7 +9,7 @@ from django.conf import settings
 from django.template import engines
 from django.template.base import Node
 from django.template.defaulttags import IfNode
-from django.templatetags.i18n import TranslateNode
+from django.templatetags.i18n import LanguageNode, TranslateNode
 from django.urls import NoReverseMatch, reverse
 from django.utils import translation
 
@@ -52,7 +52,12 @@ class _ConstantTranslateNode(Node):
         self.outputs = {}
 
     def render(self, context):
-        key = (translation.get_language(), context.autoescape)
+        # The active language, looked up once per render of the template (the lookup is not free): the
+        # templates frozen have no {% language %} to change it on the way.
+        language = context.render_context.get(_ConstantTranslateNode)
+        if language is None:
+            language = context.render_context[_ConstantTranslateNode] = translation.get_language()
+        key = (language, context.autoescape)
         if key not in self.outputs:
             self.outputs[key] = self.node.render(context)
         return self.outputs[key]
@@ -88,7 +93,8 @@ def email_template(name):
     source = backend.get_template(name).template
     template = backend.from_string(source.source)  # rendered as render_to_string renders (make_context)
     template.template.origin, template.template.name = source.origin, source.name
-    _freeze_translations(template.template.nodelist)
+    if not template.template.nodelist.get_nodes_by_type(LanguageNode):
+        _freeze_translations(template.template.nodelist)
     _compiled[name] = template
     return template
 
