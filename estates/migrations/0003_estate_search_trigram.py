@@ -2,8 +2,11 @@
 
 The search is ``icontains`` per word, which Django writes on PostgreSQL as ``UPPER(col::text) LIKE UPPER('%w%')``:
 a GIN index of pg_trgm's ``gin_trgm_ops`` on that same expression serves it (a Bitmap Index Scan per column of the
-OR). The street branch reads ``street_id = ANY(ARRAY(agencies whose name matches))``, served by the btree on
-``street_id``. Nothing is declared in ``Meta.indexes``: SQLite has no pg_trgm, and the autodetector stays quiet.
+OR). ``code__iexact`` is ``UPPER(code::text) = UPPER('w')``: a btree on that expression (the unique index is on
+``code`` itself). The street branch reads ``street_id = ANY(ARRAY(agencies whose name matches))``, served by the
+foreign key's own index. A trigram needs three characters: a word of one or two (most Chinese searches, e.g.
+"月湖") has none, the GIN index would be read whole, and the planner rightly scans the table (docs/PERFORMANCE.md).
+Nothing is declared in ``Meta.indexes``: SQLite has no pg_trgm, and the autodetector stays quiet.
 pg_trgm ships with PostgreSQL's contrib; creating it needs a role allowed to (the .ci/run database is created by the
 postgres superuser). On other databases this migration does nothing.
 """
@@ -13,8 +16,7 @@ from django.db import migrations
 INDEXES = (
     ("estate_name_trgm", "GIN (UPPER(name::text) gin_trgm_ops)"),
     ("estate_address_trgm", "GIN (UPPER(address::text) gin_trgm_ops)"),
-    ("estate_code_trgm", "GIN (UPPER(code::text) gin_trgm_ops)"),
-    ("estate_street_id", "btree (street_id)"),
+    ("estate_code_upper", "btree (UPPER(code::text))"),
 )
 
 
