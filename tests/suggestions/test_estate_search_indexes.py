@@ -43,7 +43,7 @@ def _plain(query):
 
 
 @pytest.mark.parametrize("query", ["月湖", "小区1", "镇明路", "孔浦街道", "月湖街道 小区", "bulk00003", "中山 新城",
-                                   "无此"])
+                                   "无此", "1", "区1", "bu", "Bu 月湖", "b", "k0"])
 def test_the_search_lists_the_estates_of_the_plain_join_form_in_its_order(world, query):
     _add_estates(world, 60)
     expected = _plain(query)
