@@ -235,7 +235,12 @@ def test_nothing_answering_is_an_error_not_a_crash():
 
 # --- the command ------------------------------------------------------------------------------------------
 
-def test_it_refuses_sqlite_with_a_clear_message(db):
+def test_it_refuses_sqlite_with_a_clear_message(db, monkeypatch):
+    from django.db import connections
+
+    # On the PostgreSQL run the command must not go on to create its throwaway database inside the test
+    # database's connection (every later test of the worker then met an empty database): it is told SQLite.
+    monkeypatch.setattr(connections["default"], "vendor", "sqlite")
     with pytest.raises(CommandError, match="gunicorn \\+ PostgreSQL"):
         call_command("bench_pages", "--estates", "10")
 
