@@ -25,6 +25,18 @@ def _test_settings(settings, tmp_path):
 
 
 @pytest.fixture(autouse=True)
+def _fresh_local_cache():
+    """Each test starts with an empty per-process cache (a badge cached by one test must not show in the next,
+    whose rows may reuse the same ids on SQLite). A Redis cache is left alone: it may be the broker's server,
+    and PostgreSQL never hands out an id twice."""
+    from django.core.cache import caches
+    from django.core.cache.backends.locmem import LocMemCache
+
+    if isinstance(caches["default"], LocMemCache):
+        caches["default"].clear()
+
+
+@pytest.fixture(autouse=True)
 def _celery_in_process(request, settings):
     """Celery tasks run in-process in tests even when REDIS_URL is set (.ci/run's PostgreSQL run sets it for the
     Redis cache and /healthz); only the integration tests use a real broker and worker. The Celery app reads this

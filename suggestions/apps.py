@@ -7,7 +7,7 @@ class SuggestionsConfig(AppConfig):
     verbose_name = _("网上意见箱")
 
     def ready(self):
-        from . import messaging, record_kinds, report
+        from . import messaging, record_kinds, report, signals  # noqa: F401 - signals connect on import
 
         messaging.register()
         record_kinds.register()  # the campaigns' "suggestion box" task (campaigns/record_kinds.py)

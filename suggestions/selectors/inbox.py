@@ -15,7 +15,7 @@ from django.db.models import BooleanField, Case, Count, Prefetch, Q, Value, When
 from django.http import Http404
 from django.utils import timezone
 
-from core import workdays
+from core import cache, workdays
 
 from .. import deadlines
 from ..models import ReplyTemplate, Suggestion, SuggestionEvent, SuggestionPhoto
@@ -181,7 +181,19 @@ def with_deadlines(rows, *, today=None):
     return rows
 
 
+#: How long the navigation's badge is cached at most: every write of an entry forgets it (suggestions/signals.py).
+WAITING_TTL = 60
+
+
+def waiting_key(firm_id, today):
+    return f"suggestions:waiting:{firm_id}:{today.isoformat()}"
+
+
 def inbox_waiting(*, user, today=None):
-    """The navigation's badge: the firm's entries new or overdue (one query)."""
+    """The navigation's badge: the firm's entries new or overdue. Every portal page shows it, so it is cached
+    per firm and day (core/cache.py); a new entry or a change of one forgets it after its commit."""
     today = today or timezone.localdate()
-    return firm_entries(user=user).filter(Q(state=State.NEW) | deadlines.overdue_q(today)).count()
+    if not user.firm_id:
+        return 0
+    return cache.cached(waiting_key(user.firm_id, today), lambda: firm_entries(user=user).filter(
+        Q(state=State.NEW) | deadlines.overdue_q(today)).count(), WAITING_TTL)

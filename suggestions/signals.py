@@ -1,0 +1,19 @@
+"""Cached reads of the suggestion box forgotten when an entry changes (core/cache.py).
+
+On the model's own signals, so every write forgets them — services, the admin's moderation, the hotline API,
+the sweeps and the retention job alike — after its transaction commits."""
+
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+from django.utils import timezone
+
+from core import cache
+
+from .models import Suggestion
+from .selectors.inbox import waiting_key
+
+
+@receiver([post_save, post_delete], sender=Suggestion, dispatch_uid="suggestions-forget-waiting")
+def forget_waiting(sender, instance, **kwargs):
+    if instance.firm_id:
+        cache.forget_now_and_on_commit(waiting_key(instance.firm_id, timezone.localdate()))
