@@ -40,6 +40,10 @@ State = Obligation.State
 OBLIGATION_LINKS = {"estate": "estate", "firm": "firm", "agency": "agency"}
 LIST_RELATED = ("campaign", "task", "task__action", "estate", "estate__firm", "estate__street", "firm", "agency",
                 "reviewer", "district", "street")
+#: What a row of the firm's obligation list shows (templates/campaigns/portal/obligation_list.html). The twelve
+#: tables of LIST_RELATED (exports and the admin need them) cost PostgreSQL more to plan than to run: 6 ms of
+#: planning for 5 ms of execution per page at 5,000 estates, and eleven model instances a row.
+FIRM_LIST_RELATED = ("task", "task__action", "estate")
 
 # Filters of the firm's obligation list (and any obligation list): name → label.
 FILTERS = ("overdue", "due7", "returned", "submitted", "accepted", "open")
@@ -68,6 +72,15 @@ def campaign_current(*, user, today=None):
     live = campaign_list(user=user).filter(status=Campaign.Status.PUBLISHED)
     return (live.filter(start_date__lte=today, end_date__gte=today).order_by("-start_date", "-pk").first()
             or live.order_by("-start_date", "-pk").first())
+
+
+def campaign_current_of(campaigns, *, today=None):
+    """:func:`campaign_current` chosen among campaigns already loaded (the user's visible ones): no query."""
+    today = _today(today)
+    published = sorted((c for c in campaigns if c.status == Campaign.Status.PUBLISHED),
+                       key=lambda c: (c.start_date, c.pk), reverse=True)
+    running = [c for c in published if c.start_date <= today <= c.end_date]
+    return (running or published or [None])[0]
 
 
 # --- obligations -------------------------------------------------------------------------------
@@ -195,16 +208,33 @@ def overdue_list(*, user, campaign=None, today=None, **narrow):
     return obligation_search(user=user, campaign=campaign, today=today, filter="overdue", **narrow)
 
 
-def firm_obligations(*, user, firm=None, campaign=None, today=None, filter=None, estate=None):
+def firm_obligations(*, user, firm=None, campaign=None, today=None, filter=None, estate=None, related=None):
     """A firm's obligations (its own and its estates'), by estate then deadline.
 
     For a firm user ``firm`` defaults to their firm; bureau users pass the firm they look
-    at (still scoped)."""
+    at (still scoped). ``related``: the relations to load with each row (default LIST_RELATED, what exports
+    write; the portal's list page asks for FIRM_LIST_RELATED)."""
     firm = firm if firm is not None else user.firm
     if firm is None:
         return Obligation.objects.none()
-    return obligation_search(user=user, firm=firm, campaign=campaign, today=today, filter=filter, estate=estate,
-                             area=False, order="estate")
+    qs = obligation_search(user=user, firm=firm, campaign=campaign, today=today, filter=filter, estate=estate,
+                           area=False, order="estate")
+    return qs.select_related(None).select_related(*related) if related is not None else qs
+
+
+def firm_list_key(*, user, campaigns, campaign, today=None):
+    """What the firm's obligation list caches its counts and rows under: the firm, the day (overdue moves with
+    it) and the figures tokens of the campaigns shown (``campaign``, or every one of ``campaigns`` for "all"),
+    which every write that can change a row or a count renews (services/figures.py)."""
+    shown = [campaign] if campaign is not None else sorted(campaigns, key=lambda c: c.pk)
+    return _figures_key("firm-list", _today(today), user, *(f"{c.pk}.{c.figures_token}" for c in shown))
+
+
+def firm_filter_counts(*, user, campaigns, campaign, today=None):
+    """:func:`filter_counts`, cached under :func:`firm_list_key` (one query when a campaign changed)."""
+    today = _today(today)
+    key = firm_list_key(user=user, campaigns=campaigns, campaign=campaign, today=today)
+    return _cached(f"{key}:counts", lambda: filter_counts(user=user, campaign=campaign, today=today))
 
 
 def filter_counts(*, user, firm=None, campaign=None, today=None):

@@ -14,6 +14,8 @@ from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
@@ -47,15 +49,16 @@ def _firm_estates(user):
 
 
 def _pick_campaign(request):
-    """The campaign chosen in the list (``?campaign=``), or the current one; "all" means every one."""
-    live = selectors.campaign_list(user=request.user).filter(
-        status__in=[Campaign.Status.PUBLISHED, Campaign.Status.CLOSED])
+    """The campaign chosen in the list (``?campaign=``), or the current one; "all" means every one.
+    One query: the user's live campaigns (a handful), the choice made among them."""
+    live = list(selectors.campaign_list(user=request.user).filter(
+        status__in=[Campaign.Status.PUBLISHED, Campaign.Status.CLOSED]))
     raw = request.GET.get("campaign", "")
     if raw == "all":
         return live, None
     if raw.isdigit():
-        return live, live.filter(pk=raw).first()
-    return live, selectors.campaign_current(user=request.user)
+        return live, next((c for c in live if str(c.pk) == raw), None)
+    return live, selectors.campaign_current_of(live)
 
 
 # --- obligations -------------------------------------------------------------------------------
@@ -69,26 +72,44 @@ def obligation_list(request):
     current = request.GET.get("f", "all")
     if current not in dict(FILTER_LABELS):
         current = "all"
-    estates = _firm_estates(user)
+    estates = list(_firm_estates(user).values("pk", "code", "name"))
     estate_code = request.GET.get("estate", "").strip().upper()
-    estate = estates.filter(code=estate_code).first() if estate_code else None
-    qs = selectors.firm_obligations(user=user, campaign=campaign, today=today,
-                                    filter=None if current == "all" else current, estate=estate)
+    estate = next((e for e in estates if e["code"] == estate_code), None) if estate_code else None
+    filter_name = None if current == "all" else current
     if request.GET.get("export") == "xlsx":
-        return _export_obligations(request, qs, campaign=campaign, filter=current, estate=estate)
-    page = IdsFirstPaginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    counts = selectors.filter_counts(user=user, campaign=campaign, today=today)
+        estate_pk = estate["pk"] if estate else None
+        qs = selectors.firm_obligations(user=user, campaign=campaign, today=today, filter=filter_name,
+                                        estate=estate_pk)
+        return _export_obligations(request, qs, campaign=campaign, filter=current, estate_pk=estate_pk)
+    number = request.GET.get("page", "1")
+    number = number if number.isdigit() and len(number) <= 6 else "1"
+
+    def rows_page():  # read only when the rows' cached fragment is missing
+        qs = selectors.firm_obligations(user=user, campaign=campaign, today=today, filter=filter_name,
+                                        estate=estate["pk"] if estate else None,
+                                        related=selectors.FIRM_LIST_RELATED)
+        return IdsFirstPaginator(qs, PAGE_SIZE).get_page(number)
+
+    page = SimpleLazyObject(rows_page)
+    counts = selectors.firm_filter_counts(user=user, campaigns=campaigns, campaign=campaign, today=today)
     params = {"campaign": campaign.pk if campaign else "all"}
     if estate is not None:
-        params["estate"] = estate.code
+        params["estate"] = estate["code"]
+    # The table and its pagination are cached as rendered HTML under the figures tokens of the campaigns shown
+    # (selectors.firm_list_key: any write that can change a row renews them), the filter, estate, page and
+    # language: a repeated view costs four small queries and no row is read.
+    rows_key = ":".join(map(str, (selectors.firm_list_key(user=user, campaigns=campaigns, campaign=campaign,
+                                                          today=today),
+                                  current, estate["code"] if estate else "", number, get_language())))
     return render(request, "campaigns/portal/obligation_list.html", {
-        "page": page, "obligations": page.object_list, "campaigns": list(campaigns), "campaign": campaign,
-        "filters": [(key, label, counts.get(key, 0)) for key, label in FILTER_LABELS], "current": current,
-        "estates": list(estates.values("code", "name")), "estate": estate, "params": params, "today": today,
+        "page": page, "obligations": SimpleLazyObject(lambda: page.object_list), "campaigns": campaigns,
+        "campaign": campaign, "filters": [(key, label, counts.get(key, 0)) for key, label in FILTER_LABELS],
+        "current": current, "estates": estates, "estate": estate, "params": params, "today": today,
+        "rows_key": rows_key, "rows_ttl": selectors.FIGURES_TTL,
     })
 
 
-def _export_obligations(request, qs, *, campaign, filter, estate):
+def _export_obligations(request, qs, *, campaign, filter, estate_pk):
     count = qs.count()
     if count > exports.OBLIGATION_EXPORT_SYNC_LIMIT:
         from .jobs import obligations_export_start
@@ -97,7 +118,7 @@ def _export_obligations(request, qs, *, campaign, filter, estate):
         job = obligations_export_start(
             user=request.user, count=count, area=False, order="estate", firm=request.user.firm_id,
             campaign=campaign.pk if campaign else None, filter=None if filter == "all" else filter,
-            estate=estate.pk if estate else None)
+            estate=estate_pk)
         messages.info(request, _("共 %(n)s 条，正在后台导出，完成后可在此页下载。") % {"n": count})
         return redirect("jobs:detail", pk=job.pk)
     return _xlsx(exports.export_obligations(qs), _("我的任务"))
