@@ -19,7 +19,7 @@ the object exists).
 
 import functools
 
-from django.contrib.admin import RelatedFieldListFilter, RelatedOnlyFieldListFilter
+from django.contrib.admin import RelatedFieldListFilter, RelatedOnlyFieldListFilter, helpers
 from django.contrib.admin.exceptions import NotRegistered
 from django.contrib.admin.options import TO_FIELD_VAR
 from django.contrib.admin.utils import NotRelationField, get_fields_from_path, unquote
@@ -27,6 +27,8 @@ from django.contrib.admin.widgets import ForeignKeyRawIdWidget
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db.models import Q
 from django.http import Http404
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from core.admin import BureauPermissionMixin, ReadOnlyAdminMixin  # noqa: F401 - ReadOnlyAdminMixin re-exported
@@ -35,6 +37,8 @@ from core.admin_guards import BadParameterAdminMixin
 from . import scoping
 
 _PENDING = "_scoped_admin_pending"
+#: Django admin's own msgid (its catalogue translates it; a variable, so that makemessages leaves it to Django).
+_CHECKBOX_LABEL = "Select this object for an action - {}"
 
 
 def _pending(request):
@@ -160,6 +164,13 @@ class ScopedAdmin(BadParameterAdminMixin, BureauPermissionMixin, SimpleHistoryAd
         except (LookupError, ValueError, NotRegistered):
             return False
         return request.GET.get("field_name") in getattr(source_admin, "ancestor_choice_fields", ())
+
+    def action_checkbox(self, obj):
+        """Django's checkbox column, the same markup written directly: Django renders a CheckboxInput through the
+        form renderer's templates for every row (a third of the rendering time of a 50-row changelist)."""
+        label = format_html(_(_CHECKBOX_LABEL), str(obj))
+        return format_html('<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
+                           helpers.ACTION_CHECKBOX_NAME, str(obj.pk), label)
 
     def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
         # Django redirects to the index with "doesn't exist"; out-of-scope must be a plain 404.
