@@ -14,6 +14,8 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
@@ -54,18 +56,28 @@ def inbox_list(request):
     """The firm's entries, newest first or by deadline, filtered, paginated."""
     user = request.user
     today = timezone.localdate()
-    form = InboxFilterForm(request.GET or None, estates=_firm_estates(user))
-    if request.GET:
-        form.is_valid()
-    filters = form.filters() if request.GET else inbox.InboxFilter()
-    page = IdsFirstPaginator(inbox.inbox_list(user=user, filters=filters, today=today), PAGE_SIZE).get_page(
-        request.GET.get("page"))
+    built = {}
+
+    def build():  # run only when the rendered content is not in the cache (inbox.list_cache_key)
+        if not built:
+            form = InboxFilterForm(request.GET or None, estates=_firm_estates(user))
+            if request.GET:
+                form.is_valid()
+            filters = form.filters() if request.GET else inbox.InboxFilter()
+            page = IdsFirstPaginator(inbox.inbox_list(user=user, filters=filters, today=today),
+                                     PAGE_SIZE).get_page(request.GET.get("page"))
+            built.update(form=form, page=page, rows=inbox.with_deadlines(page.object_list, today=today),
+                         counts=inbox.inbox_counts(user=user, today=today))
+        return built
+
     params = request.GET.copy()
     params.pop("page", None)
     return render(request, "suggestions/portal/inbox_list.html", {
-        "form": form, "page": page, "rows": inbox.with_deadlines(page.object_list, today=today),
-        "counts": inbox.inbox_counts(user=user, today=today), "params": params.urlencode(),
-        "filtered": any(v for k, v in request.GET.items() if k != "page"),
+        **{name: SimpleLazyObject(lambda name=name: build()[name]) for name in ("form", "page", "rows", "counts")},
+        "params": params.urlencode(), "filtered": any(v for k, v in request.GET.items() if k != "page"),
+        "content_key": inbox.list_cache_key(user=user, query=request.GET.urlencode(), language=get_language(),
+                                            today=today),
+        "content_ttl": inbox.LIST_TTL,
     })
 
 

@@ -9,11 +9,22 @@ from django.utils import timezone
 
 from core import cache
 
+from estates.models import Estate
+
 from .models import Suggestion
-from .selectors.inbox import waiting_key
+from .selectors.inbox import version_key, waiting_key
 
 
 @receiver([post_save, post_delete], sender=Suggestion, dispatch_uid="suggestions-forget-waiting")
 def forget_waiting(sender, instance, **kwargs):
+    """The badge and the inbox's list of the entry's firm (a new version: the cached list is not read again)."""
     if instance.firm_id:
-        cache.forget_now_and_on_commit(waiting_key(instance.firm_id, timezone.localdate()))
+        cache.forget_now_and_on_commit(waiting_key(instance.firm_id, timezone.localdate()),
+                                       version_key(instance.firm_id))
+
+
+@receiver([post_save, post_delete], sender=Estate, dispatch_uid="suggestions-forget-estate-inbox")
+def forget_estate_inbox(sender, instance, **kwargs):
+    """The inbox's list shows the estate's name."""
+    if instance.firm_id:
+        cache.forget_now_and_on_commit(version_key(instance.firm_id))

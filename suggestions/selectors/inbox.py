@@ -9,6 +9,8 @@ Every list reads a constant number of queries whatever its length; the orders ma
 """
 
 import datetime
+import hashlib
+import secrets
 from dataclasses import dataclass
 
 from django.db.models import BooleanField, Case, Count, Prefetch, Q, Value, When
@@ -187,6 +189,29 @@ WAITING_TTL = 60
 
 def waiting_key(firm_id, today):
     return f"suggestions:waiting:{firm_id}:{today.isoformat()}"
+
+
+#: How long the inbox's rendered list is cached at most (its key carries the firm's inbox version).
+LIST_TTL = 300
+
+
+def version_key(firm_id):
+    return f"suggestions:inbox-version:{firm_id}"
+
+
+def inbox_version(firm_id):
+    """A random token renewed by every save or delete of the firm's entries and of its estates
+    (suggestions/signals.py): what the inbox's cached list is keyed on."""
+    return cache.cached(version_key(firm_id), lambda: secrets.token_hex(8), LIST_TTL * 2)
+
+
+def list_cache_key(*, user, query, language, today=None):
+    """The key of the inbox list's rendered content: the firm, its inbox version, the day (deadlines move with
+    it), the query string (filters and page, as given) and the language. A hash keeps hostile query strings
+    from making long keys."""
+    today = today or timezone.localdate()
+    digest = hashlib.sha256(query.encode()).hexdigest()[:32]
+    return f"suggestions:inbox:{user.firm_id}:{inbox_version(user.firm_id)}:{today.isoformat()}:{language}:{digest}"
 
 
 def inbox_waiting(*, user, today=None):
