@@ -142,3 +142,25 @@ def test_the_checkbox_column_is_the_markup_of_djangos_checkbox_input(world, live
         django = forms.CheckboxInput({"class": "action-select", "aria-label": label}, lambda value: False).render(
             helpers.ACTION_CHECKBOX_NAME, str(row.pk))
         assert model_admin.action_checkbox(row) == django
+
+
+# --- the review queue -------------------------------------------------------------------------------------------
+
+def test_the_review_queue_shows_every_party_and_joins_only_its_columns(client, world, live):
+    from django.utils import timezone
+
+    Obligation.objects.update(state=Obligation.State.SUBMITTED, submitted_by=world.firm_user,
+                              submitted_at=timezone.now())
+    client.force_login(world.city_user)
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(reverse("admin:campaigns_obligation_review_queue"))
+    assert response.status_code == 200
+    rows = response.context["rows"]
+    assert {("estate" if o.estate_id else "firm" if o.firm_id else "agency") for o in rows} == {
+        "estate", "firm", "agency"}
+    html = response.content.decode()
+    for o in rows:
+        assert o.task.title in html
+        assert (f"{o.estate.code} {o.estate.name}" if o.estate_id else str(o.party)) in html
+    page = next(q["sql"] for q in ctx.captured_queries if '"campaigns_task"' in q["sql"])
+    assert '"campaigns_campaign"' not in page and '"accounts_user"' not in page
