@@ -14,6 +14,11 @@ graceful_timeout = 30
 # Recycle workers now and then so that memory held by large uploads or exports is given back.
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "2000"))
 max_requests_jitter = 200
+# The app (Django, every module, the compiled templates: config/wsgi.py) is loaded once in the master and
+# workers fork from it. A recycled worker is then serving within milliseconds instead of spending 1-2 s of CPU
+# importing the portal while the other workers carry its load (bench_pages saw 2-3 s requests at each recycle),
+# and the workers share that memory. Code changes need a restart, not a HUP: GUNICORN_PRELOAD=0 turns it off.
+preload_app = os.environ.get("GUNICORN_PRELOAD", "1") != "0"
 # The access log is what load tests count against (../shared/FLOORS.md); both logs go to stdout/stderr.
 accesslog = "-"
 errorlog = "-"
