@@ -1,7 +1,12 @@
 """Reads of the registry. Every function takes the user and returns only what they may see."""
 
+import hashlib
+import secrets
+
 from django.conf import settings
 from django.db.models import Count, Q, Sum
+
+from core import cache
 
 from . import scoping
 from .models import Agency, Coordinator, Estate, PropertyFirm
@@ -64,3 +69,21 @@ def estate_public_get(*, code):
         .only(*PUBLIC_ESTATE_FIELDS)
     )
     return scoping.get_or_404(queryset, code=(code or "").strip().upper())
+
+
+#: How long a page part cached under the registry version lives at most.
+REGISTRY_TTL = 300
+REGISTRY_VERSION_KEY = "estates:registry-version"
+
+
+def registry_version():
+    """A random token renewed by every save or delete of an estate, firm or agency and by every Excel import of
+    the registry (estates/receivers.py): what page parts showing registry rows are cached under (core/cache.py)."""
+    return cache.cached(REGISTRY_VERSION_KEY, lambda: secrets.token_hex(8), REGISTRY_TTL * 2)
+
+
+def registry_cache_key(name, *parts):
+    """A cache key for a page part built from the registry: its name, the registry version and ``parts`` (who,
+    what query, which language); hashed, so that hostile query strings make no long keys."""
+    digest = hashlib.sha256(":".join(map(str, parts)).encode()).hexdigest()[:32]
+    return f"estates:{name}:{registry_version()}:{digest}"

@@ -4,6 +4,8 @@ from django.db.models import Q
 from django.http import FileResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from accounts.decorators import firm_user_required
@@ -27,14 +29,23 @@ def _firm_estates(request):
 
 @firm_user_required
 def dashboard(request):
-    firm = selectors.firm_get(user=request.user, pk=request.user.firm_id)
+    """The firm's card, counts and estates. Both parts are cached as rendered HTML under the registry version
+    (selectors.registry_cache_key: any save of an estate, firm or agency, or an import, renews it), so what is
+    below is read only when one is missing; the campaign panels between them have their own cache."""
+    user = request.user
     estates, search = _firm_estates(request)
-    page = Paginator(estates, DASHBOARD_PAGE_SIZE).get_page(request.GET.get("page"))
+    firm = SimpleLazyObject(lambda: selectors.firm_get(user=user, pk=user.firm_id))
+    page = SimpleLazyObject(lambda: Paginator(estates, DASHBOARD_PAGE_SIZE).get_page(request.GET.get("page")))
+    language = get_language()
     return render(
         request,
         "portal/dashboard.html",
-        {"firm": firm, "page": page, "estates": page.object_list, "search": search,
-         "stats": selectors.firm_dashboard(firm=firm)},
+        {"firm": firm, "page": page, "estates": SimpleLazyObject(lambda: page.object_list), "search": search,
+         "stats": SimpleLazyObject(lambda: selectors.firm_dashboard(firm=firm)),
+         "card_key": selectors.registry_cache_key("firm-card", user.firm_id, language),
+         "estates_key": selectors.registry_cache_key("firm-estates", user.firm_id, language,
+                                                     request.GET.urlencode()),
+         "cache_ttl": selectors.REGISTRY_TTL},
     )
 
 

@@ -270,7 +270,8 @@ def test_dashboard_panels_block_lets_later_pages_add_panels(world):
     request.user = world.firm_user
     html = Template(
         '{% extends "portal/dashboard.html" %}{% block dashboard_panels %}<div id="tasks">本周任务</div>{% endblock %}'
-    ).render(Context({"request": request, "firm": world.firm, "stats": {}, "estates": []}))
+    ).render(Context({"request": request, "firm": world.firm, "stats": {}, "estates": [], "cache_ttl": 60,
+                      "card_key": "test-card", "estates_key": "test-estates"}))
     assert '<div id="tasks">本周任务</div>' in html
 
 
