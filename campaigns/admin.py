@@ -24,8 +24,8 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from core.admin import ReadOnlyAdminMixin
 from core.pagination import IdsFirstPaginator
@@ -199,6 +199,23 @@ class ObligationDistrictFilter(DistrictFilter):
 class ObligationStreetFilter(StreetFilter):
     def queryset(self, request, queryset):
         return selectors.narrow_obligations(queryset, street=self.value()) if self.value() else queryset
+
+
+_STATE_MARKS = {}
+
+
+def _state_marks():
+    """The obligation states' labels and the overdue and late marks of the changelist's state cell, in the active
+    language: looked up once per language and process, not three times a row (the catalogues do not change)."""
+    language = get_language()
+    marks = _STATE_MARKS.get(language)
+    if marks is None:
+        marks = _STATE_MARKS[language] = (
+            {value: str(label) for value, label in Obligation.State.choices},
+            format_html(' <span style="color:#c00;font-weight:bold">{}</span>', _("逾期")),
+            format_html(' <span class="obligation-late">{}</span>', _("逾期提交")),
+        )
+    return marks
 
 
 def obligation_search_args(params):
@@ -584,6 +601,12 @@ class ObligationAdmin(XlsxAdminMixin, ScopedAdmin):
     # the exports and the portal) cost PostgreSQL more to plan than these need, and five model instances a row.
     list_select_related = CHANGELIST_RELATED = ("task", "estate", "estate__firm", "firm", "agency", "district",
                                                 "street")
+    #: The columns of those rows the list shows (and __str__, the checkbox's label): the task's requirement, the
+    #: estate's address and the like stay in the database, and Python builds no JSON of the task's lists a row.
+    CHANGELIST_ONLY = ("due_date", "state", "late", "submitted_at", "task__title", "task__is_voluntary",
+                       "estate__code", "estate__name", "estate__firm__name", "firm__name", "agency__name",
+                       "agency__short_name", "district__name", "district__short_name", "street__name",
+                       "street__short_name")
     # The page's ids through the (due_date, id) indexes, then its related rows for those ids only.
     paginator = IdsFirstPaginator
     search_fields = selectors.OBLIGATION_SEARCH_FIELDS
@@ -604,6 +627,12 @@ class ObligationAdmin(XlsxAdminMixin, ScopedAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False  # obligations change only through the services (review page, actions)
+
+    def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
+        # The changelist's page only: its count, export and actions keep the changelist's own queryset.
+        if queryset.model is Obligation:
+            queryset = queryset.only(*self.CHANGELIST_ONLY)
+        return super().get_paginator(request, queryset, per_page, orphans, allow_empty_first_page)
 
     def get_search_results(self, request, queryset, search_term):
         return selectors.search_obligations(queryset, search_term), False
@@ -682,12 +711,13 @@ class ObligationAdmin(XlsxAdminMixin, ScopedAdmin):
 
     @admin.display(description=gettext_lazy("状态"), ordering="state")
     def state_display(self, obj):
-        label = obj.get_state_display()
+        labels, overdue, late = _state_marks()
+        label = labels.get(obj.state, obj.state)
         flag = getattr(obj, "is_overdue", None)
         if flag is True or (callable(flag) and flag()):
-            label = format_html('{} <span style="color:#c00;font-weight:bold">{}</span>', label, _("逾期"))
+            label = format_html("{}{}", label, overdue)
         if obj.late:
-            label = format_html('{} <span class="obligation-late">{}</span>', label, _("逾期提交"))
+            label = format_html("{}{}", label, late)
         return label
 
     @admin.display(description=gettext_lazy("逾期提交"))

@@ -69,6 +69,7 @@ def test_the_obligation_changelist_joins_only_what_its_columns_show():
 
 @pytest.mark.parametrize("role", ["city_user", "district_user", "street_user"])
 def test_the_obligation_changelist_shows_every_value_of_the_full_join(world, live, role):
+    Obligation.objects.filter(pk__in=Obligation.objects.filter(task=live.box).values("pk")[:2]).update(late=True)
     user = getattr(world, role)
     url = reverse(OBLIGATIONS)
     model_admin, changelist = _changelist(Obligation, user, url)
@@ -97,6 +98,24 @@ def test_the_obligation_changelist_reads_no_more_queries_with_more_rows_of_every
     many, response = count()
     assert many == few
     assert len(response.context["cl"].result_list) == response.context["cl"].list_per_page
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_the_state_cell_is_the_label_with_its_overdue_and_late_marks(world, live, language):
+    model_admin = admin.site.get_model_admin(Obligation)
+    overdue = Obligation.objects.filter(task=live.letter).first()
+    assert overdue.is_overdue()
+    Obligation.objects.filter(pk=overdue.pk).update(late=True)
+    on_time = Obligation.objects.filter(task=live.box).first()
+    with override(language):
+        for o in (Obligation.objects.get(pk=overdue.pk), on_time):
+            label = o.get_state_display()
+            if o.is_overdue():
+                label = format_html('{} <span style="color:#c00;font-weight:bold">{}</span>', label, gettext("逾期"))
+            if o.late:
+                label = format_html('{} <span class="obligation-late">{}</span>', label, gettext("逾期提交"))
+            assert model_admin.state_display(o) == label
+            assert type(model_admin.state_display(o)) is type(label)
 
 
 # --- the reminder log -------------------------------------------------------------------------------------------
