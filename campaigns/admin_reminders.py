@@ -10,10 +10,10 @@ from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import get_script_prefix, path, reverse
 from django.utils.html import format_html
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from core.pagination import IdsFirstPaginator
 from core.text import join_list
@@ -24,6 +24,18 @@ from notifications.forms import ManualReminderForm
 from notifications.models import Digest, Reminder, ReminderPolicy
 
 from . import reminders as services
+
+_REMIND_LINKS = {}
+
+
+def _remind_link():
+    """The manual reminder page's URL and the link's text, once per script prefix and language (not a reverse()
+    and a translation for every row of the log)."""
+    key = (get_script_prefix(), get_language())
+    link = _REMIND_LINKS.get(key)
+    if link is None:
+        link = _REMIND_LINKS[key] = (reverse("admin:notifications_reminder_remind"), _("催办"))
+    return link
 
 
 @admin.register(Reminder)
@@ -55,8 +67,8 @@ class ReminderAdmin(XlsxAdminMixin, DeliveryAdminMixin, ScopedAdmin):
 
     @admin.display(description=gettext_lazy("催办"))
     def remind_again(self, obj):
-        url = reverse("admin:notifications_reminder_remind") + f"?obligation={obj.obligation_id}"
-        return format_html('<a href="{}">{}</a>', url, _("催办"))
+        url, label = _remind_link()
+        return format_html('<a href="{}?obligation={}">{}</a>', url, obj.obligation_id, label)
 
     @admin.action(description=gettext_lazy("立即重发所选的失败提醒"))
     def resend_selected(self, request, queryset):

@@ -29,7 +29,8 @@ class OutboxMessageAdmin(XlsxAdminMixin, DeliveryAdminMixin, ScopedAdmin):
     @admin.display(description=gettext_lazy("消息类型"), ordering="kind")
     def kind_label(self, obj):
         spec = message_kinds().get(obj.kind)
-        return spec.label if spec else obj.kind
+        # A str: the admin compares a lazy label with each empty value before it shows it (a translation each).
+        return str(spec.label) if spec else obj.kind
 
     @admin.display(description=gettext_lazy("接收方"))
     def recipient_label(self, obj):

@@ -183,3 +183,27 @@ def test_the_review_queue_shows_every_party_and_joins_only_its_columns(client, w
         assert (f"{o.estate.code} {o.estate.name}" if o.estate_id else str(o.party)) in html
     page = next(q["sql"] for q in ctx.captured_queries if '"campaigns_task"' in q["sql"])
     assert '"campaigns_campaign"' not in page and '"accounts_user"' not in page
+
+
+# --- the delivery logs ------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text", ["", "短", "x" * 60, "x" * 61, "接收人" * 30, "e\u0301" * 40, "cafe\u0301", None])
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_a_shortened_cell_is_what_truncator_shows(text, language):
+    from django.utils.text import Truncator
+
+    from notifications.admin_mixins import shortened
+
+    with override(language):
+        assert shortened(text) == Truncator(text).chars(60)
+
+
+def test_the_remind_again_link_is_the_manual_reminder_page_of_the_obligation(world, live):
+    _remind_everything(live)
+    reminder = Reminder.objects.first()
+    model_admin = admin.site.get_model_admin(Reminder)
+    for language in ("zh-hans", "en", "zh-hans"):
+        with override(language):
+            assert model_admin.remind_again(reminder) == format_html(
+                '<a href="{}">{}</a>', reverse("admin:notifications_reminder_remind")
+                + f"?obligation={reminder.obligation_id}", gettext("催办"))
