@@ -603,10 +603,9 @@ class ObligationAdmin(XlsxAdminMixin, ScopedAdmin):
                                                 "street")
     #: The columns of those rows the list shows (and __str__, the checkbox's label): the task's requirement, the
     #: estate's address and the like stay in the database, and Python builds no JSON of the task's lists a row.
-    CHANGELIST_ONLY = ("due_date", "state", "late", "submitted_at", "task__title", "task__is_voluntary",
-                       "estate__code", "estate__name", "estate__firm__name", "firm__name", "agency__name",
-                       "agency__short_name", "district__name", "district__short_name", "street__name",
-                       "street__short_name")
+    list_only = ("due_date", "state", "late", "submitted_at", "task__title", "task__is_voluntary",
+                 "estate__code", "estate__name", "estate__firm__name", "firm__name", "agency__name",
+                 "agency__short_name", "district__name", "district__short_name", "street__name", "street__short_name")
     # The page's ids through the (due_date, id) indexes, then its related rows for those ids only.
     paginator = IdsFirstPaginator
     search_fields = selectors.OBLIGATION_SEARCH_FIELDS
@@ -627,12 +626,6 @@ class ObligationAdmin(XlsxAdminMixin, ScopedAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False  # obligations change only through the services (review page, actions)
-
-    def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
-        # The changelist's page only: its count, export and actions keep the changelist's own queryset.
-        if queryset.model is Obligation:
-            queryset = queryset.only(*self.CHANGELIST_ONLY)
-        return super().get_paginator(request, queryset, per_page, orphans, allow_empty_first_page)
 
     def get_search_results(self, request, queryset, search_term):
         return selectors.search_obligations(queryset, search_term), False

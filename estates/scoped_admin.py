@@ -32,7 +32,7 @@ from django.utils.translation import gettext as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from core.admin import BureauPermissionMixin, ReadOnlyAdminMixin  # noqa: F401 - ReadOnlyAdminMixin re-exported
-from core.admin_guards import BadParameterAdminMixin
+from core.admin_guards import BadParameterAdminMixin, GuardedChangeList
 
 from . import scoping
 
@@ -127,6 +127,10 @@ class ScopedAdmin(BadParameterAdminMixin, BureauPermissionMixin, SimpleHistoryAd
 
     show_full_result_count = False
     list_per_page = 50
+    #: The fields a changelist page reads (``QuerySet.only``, select_related paths included), for rows with wide
+    #: columns the list never shows (texts, JSON lists). Empty: every column. The export and the actions keep the
+    #: changelist's whole queryset (ScopedChangeList).
+    list_only: tuple = ()
 
     # Foreign keys to Agency in which a user may also pick the agencies above their own: a street
     # officer files an estate under their own district. Never list a field that grants rights.
@@ -171,6 +175,9 @@ class ScopedAdmin(BadParameterAdminMixin, BureauPermissionMixin, SimpleHistoryAd
         label = format_html(_(_CHECKBOX_LABEL), str(obj))
         return format_html('<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
                            helpers.ACTION_CHECKBOX_NAME, str(obj.pk), label)
+
+    def get_changelist(self, request, **kwargs):
+        return ScopedChangeList
 
     def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
         # Django redirects to the index with "doesn't exist"; out-of-scope must be a plain 404.
@@ -242,6 +249,22 @@ class ScopedAdmin(BadParameterAdminMixin, BureauPermissionMixin, SimpleHistoryAd
         if field is not None and q is not None:
             field.queryset = field.queryset.filter(q)  # Django's many-to-many raw-id widget shows no labels
         return field
+
+
+class ScopedChangeList(GuardedChangeList):
+    """The changelist of a ScopedAdmin: its page of rows reads the admin's ``list_only`` fields only."""
+
+    def get_results(self, request):
+        only = self.model_admin.list_only
+        if not only:
+            return super().get_results(request)
+        queryset = self.queryset
+        self.queryset = queryset.only(*only)
+        try:
+            super().get_results(request)
+        finally:
+            self.queryset = queryset  # the export and the actions: the whole rows
+        return None
 
 
 class ScopedRelatedFieldListFilter(RelatedFieldListFilter):

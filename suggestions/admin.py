@@ -166,6 +166,10 @@ class SuggestionAdmin(XlsxAdminMixin, ScopedAdmin):
     list_display = ("number", "estate", "firm", "category", "state", "submitted_at", "acknowledge_due",
                     "answer_due", "overdue", "rating", "hidden", "masked_mobile", "source")
     list_select_related = ("estate", "firm")
+    # What the columns show: the list never reads the residents' texts, names or the rest of the entry, nor the
+    # estate's and the firm's other columns (the mobile is read to be masked).
+    list_only = ("number", "estate__name", "firm__name", "category", "state", "submitted_at", "acknowledge_due",
+                 "answer_due", "rating", "hidden", "mobile", "source")
     list_filter = ("state", "category", DistrictFilter, StreetFilter, OverdueFilter, "hidden", "source",
                    ("submitted_at", SubmittedRangeFilter))
     search_fields = ("number", "estate__name", "estate__code")
