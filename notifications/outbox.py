@@ -48,6 +48,7 @@ from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core import cache
 from core.text import join_list
 
 from . import registry
@@ -287,6 +288,17 @@ class _Outcomes:
                         f"VALUES (%s, %s, %s, %s, %s, NULL, %s)",
                         notifications,
                     )
+                unread_changed({row[0] for row in notifications})
+
+
+def unread_changed(user_ids):
+    """The cached unread counts of these users are stale (notifications/selectors.py unread_count): forget them
+    now and after the commit. Bulk writes send no signal, so every writer of Notification rows calls this."""
+    from . import selectors
+
+    keys = [selectors.unread_key(pk) for pk in user_ids]
+    if keys:
+        cache.forget_now_and_on_commit(*keys)
 
 
 def _db_value(model, field, value):
@@ -708,6 +720,7 @@ def notify(*, users, message):
                      link=message.link)
         for u in users
     )
+    unread_changed({u.pk for u in users})
 
     def send():
         for ch in external_channels():

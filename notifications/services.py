@@ -28,6 +28,7 @@ from .outbox import (  # noqa: F401  (the public API of the outbox, re-exported)
     resend,
     send_batch,
     send_rows,
+    unread_changed,
 )
 
 
@@ -35,8 +36,11 @@ def notification_mark_read(*, notification):
     if notification.read_at is None:
         notification.read_at = timezone.now()
         notification.save(update_fields=["read_at"])
+        unread_changed({notification.user_id})
     return notification
 
 
 def notification_mark_all_read(*, user):
-    return Notification.objects.filter(user=user, read_at__isnull=True).update(read_at=timezone.now())
+    marked = Notification.objects.filter(user=user, read_at__isnull=True).update(read_at=timezone.now())
+    unread_changed({user.pk})
+    return marked
