@@ -44,6 +44,9 @@ LIST_RELATED = ("campaign", "task", "task__action", "estate", "estate__firm", "e
 #: tables of LIST_RELATED (exports and the admin need them) cost PostgreSQL more to plan than to run: 6 ms of
 #: planning for 5 ms of execution per page at 5,000 estates, and eleven model instances a row.
 FIRM_LIST_RELATED = ("task", "task__action", "estate")
+#: What the obligation's own page and its services read: the party and its reviewer, not the estate's firm
+#: and street or the obligation's district and street (5.8 ms of planning for 0.4 ms of execution with all twelve).
+DETAIL_RELATED = ("campaign", "task", "task__action", "estate", "firm", "agency", "reviewer")
 
 # Filters of the firm's obligation list (and any obligation list): name → label.
 FILTERS = ("overdue", "due7", "returned", "submitted", "accepted", "open")
@@ -300,7 +303,7 @@ def firm_campaign_panels(*, user, today=None):
 
 def obligation_get(*, user, pk, today=None):
     """One obligation with its evidence (and files) and its history, or 404."""
-    qs = obligation_list(user=user, today=today).prefetch_related(
+    qs = obligation_list(user=user, today=today).select_related(None).select_related(*DETAIL_RELATED).prefetch_related(
         Prefetch("evidence", queryset=Evidence.objects.select_related("created_by").prefetch_related("files")),
         Prefetch("events", queryset=ObligationEvent.objects.select_related("actor")),
     )

@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from accounts.decorators import firm_user_required
+from core import cache as core_cache
 from core import xlsx
 from core.pagination import IdsFirstPaginator
 from estates import scoping
@@ -72,7 +73,10 @@ def obligation_list(request):
     current = request.GET.get("f", "all")
     if current not in dict(FILTER_LABELS):
         current = "all"
-    estates = list(_firm_estates(user).values("pk", "code", "name"))
+    # The estate picker's options, cached under the registry version (any estate saved or imported renews it).
+    estates = core_cache.cached(estate_selectors.registry_cache_key("firm-estate-options", user.firm_id),
+                                lambda: list(_firm_estates(user).values("pk", "code", "name")),
+                                estate_selectors.REGISTRY_TTL)
     estate_code = request.GET.get("estate", "").strip().upper()
     estate = next((e for e in estates if e["code"] == estate_code), None) if estate_code else None
     filter_name = None if current == "all" else current
