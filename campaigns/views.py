@@ -49,6 +49,12 @@ def _firm_estates(user):
     return estate_selectors.estate_list(user=user).filter(is_active=True, firm_id=user.firm_id).order_by("code")
 
 
+def _form_key(user):
+    """What the record pages' forms depend on besides their class and initial values (the firm's estates, in
+    their choices): the key of their cached rendering (core/templatetags/portal_forms.py)."""
+    return estate_selectors.registry_cache_key("record-form", user.firm_id)
+
+
 def _pick_campaign(request):
     """The campaign chosen in the list (``?campaign=``), or the current one; "all" means every one.
     One query: the user's live campaigns (a handful), the choice made among them."""
@@ -220,7 +226,8 @@ def trainings(request):
             return redirect("campaigns:trainings")
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "campaigns/portal/trainings.html", {
-        "form": form, "page": page, "rows": page.object_list, "locked": selectors.locked_records(page.object_list)})
+        "form": form, "page": page, "rows": page.object_list, "locked": selectors.locked_records(page.object_list),
+        "form_key": _form_key(user)})
 
 
 def _own_training(request, pk):
@@ -319,7 +326,8 @@ def activities(request):
             return redirect("campaigns:activities")
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "campaigns/portal/activities.html", {
-        "form": form, "page": page, "rows": page.object_list, "locked": selectors.locked_records(page.object_list)})
+        "form": form, "page": page, "rows": page.object_list, "locked": selectors.locked_records(page.object_list),
+        "form_key": _form_key(user)})
 
 
 @firm_user_required
@@ -392,6 +400,7 @@ def coordinators(request):
     page = Paginator(roster, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "campaigns/portal/coordinators.html", {
         "form": form, "upload_form": RosterUploadForm(), "page": page, "rows": page.object_list,
+        "form_key": _form_key(user),
     })
 
 
