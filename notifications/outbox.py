@@ -43,6 +43,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.core.cache import cache as cache_backend
 from django.db import connection, transaction
 from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
@@ -560,23 +561,42 @@ def _queue_sending_on_commit():
     transaction.on_commit(handover or _HandOver(), robust=True)
 
 
+#: While a ``send_queued`` task waits in the broker (queued, not started), commits add no second one: it will
+#: claim their rows too. The mark is taken with an atomic cache ``add`` and dropped when the task starts, so rows
+#: committed after that get a task of their own; it also expires after this many seconds (a worker that is down
+#: or busy): at most one task queued per this long, not one per submission, and a lost mark costs one extra task,
+#: never a message (the claim keeps every row sent once). A cache that fails queues a task as before.
+SENDING_MARK_KEY = "notifications:outbox:sending-queued"
+SENDING_MARK_SECONDS = 30
+
+
 def _queue_sending():
-    """After commit: one ``send_queued`` task; the claim (step 2) is made by the worker, not in the
-    request. Without a broker the task runs here (eager). A broker that is down loses nothing: the
-    rows stay pending and the hourly :func:`flush` claims them."""
+    """After commit: one ``send_queued`` task, unless one is already waiting (SENDING_MARK_KEY); the claim
+    (step 2) is made by the worker, not in the request. Without a broker the task runs here (eager), each
+    time. A broker that is down loses nothing: the rows stay pending and the hourly :func:`flush` claims them."""
     from . import tasks
 
+    eager = tasks.send_queued.app.conf.task_always_eager
+    if not eager:
+        try:
+            if not cache_backend.add(SENDING_MARK_KEY, 1, SENDING_MARK_SECONDS):
+                return  # a task is waiting: it will send this commit's rows
+        except Exception:  # noqa: BLE001 - no cache: a task for every commit, as before
+            log.warning("outbox: the sending mark is unavailable; queuing a task", exc_info=True)
     try:
         tasks.send_queued.delay()
     except Exception as exc:
-        if tasks.send_queued.app.conf.task_always_eager:
+        if eager:
             raise  # in-process, this is a bug in a sender, not an outage: show it (logged by on_commit)
         log.warning("could not queue the outbox's sending: %s; the hourly flush sends the rows", exc)
+        cache.forget(SENDING_MARK_KEY)
 
 
 def send_queued():
     """Claim the outbox's claimable rows in batches and hand each to ``send_batch`` (the task
-    queued after a commit that stored messages)."""
+    queued after a commit that stored messages). The sending mark is dropped first: what commits from
+    now on queues a task of its own."""
+    cache.forget(SENDING_MARK_KEY)
     return dispatch(OutboxMessage)
 
 

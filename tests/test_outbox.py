@@ -521,3 +521,41 @@ def test_a_group_robot_gets_the_message_through_its_webhook(world, ping, setting
     assert rows(key="robot").get().state == State.SENT and mail.outbox == [] and Notification.objects.count() == 0
     evil = rows(key="evil").get()
     assert evil.state == State.SKIPPED and "not allowed" in evil.last_error  # never called, never retried
+
+
+def test_commits_while_a_sending_task_waits_queue_no_second_one(world, ping, monkeypatch,
+                                                                django_capture_on_commit_callbacks):
+    """With a broker, a burst of submissions queues one ``send_queued`` while it waits (outbox.SENDING_MARK_KEY);
+    once it starts, the next commit queues another, and the waiting task sends every row of the burst."""
+    from notifications import tasks
+
+    queued = []
+    monkeypatch.setitem(tasks.send_queued.app.conf, "task_always_eager", False)
+    monkeypatch.setattr(tasks.send_queued, "delay", lambda *a, **k: queued.append((a, k)))
+    for key in ("a", "b", "c"):
+        with django_capture_on_commit_callbacks(execute=True):
+            outbox.enqueue(PING, key=key, payload={"text": key, "user": world.firm_user.pk})
+    assert len(queued) == 1
+    monkeypatch.undo()
+    assert outbox.send_queued().sent == 3  # the one task sends the whole burst, and drops the mark first…
+    monkeypatch.setitem(tasks.send_queued.app.conf, "task_always_eager", False)
+    monkeypatch.setattr(tasks.send_queued, "delay", lambda *a, **k: queued.append((a, k)))
+    with django_capture_on_commit_callbacks(execute=True):
+        outbox.enqueue(PING, key="d", payload={"text": "d", "user": world.firm_user.pk})
+    assert len(queued) == 2  # …so a commit after it started queues a task of its own
+
+
+def test_a_broker_that_refuses_the_task_leaves_no_mark(world, ping, monkeypatch, django_capture_on_commit_callbacks):
+    from notifications import tasks
+
+    def refuse(*a, **k):
+        raise ConnectionError("broker down")
+
+    monkeypatch.setitem(tasks.send_queued.app.conf, "task_always_eager", False)
+    monkeypatch.setattr(tasks.send_queued, "delay", refuse)
+    with django_capture_on_commit_callbacks(execute=True):
+        outbox.enqueue(PING, key="a", payload={"text": "a", "user": world.firm_user.pk})
+    from django.core.cache import cache
+
+    assert cache.get(outbox.SENDING_MARK_KEY) is None  # the next commit tries the broker again
+    assert rows().get().state == State.PENDING  # and the hourly flush would send it
