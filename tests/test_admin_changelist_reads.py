@@ -165,6 +165,8 @@ def test_the_review_queue_shows_every_party_and_joins_only_its_columns(client, w
 
     Obligation.objects.update(state=Obligation.State.SUBMITTED, submitted_by=world.firm_user,
                               submitted_at=timezone.now())
+    late = Obligation.objects.filter(task=live.letter).first()
+    Obligation.objects.filter(pk=late.pk).update(late=True)
     client.force_login(world.city_user)
     with CaptureQueriesContext(connection) as ctx:
         response = client.get(reverse("admin:campaigns_obligation_review_queue"))
@@ -176,6 +178,9 @@ def test_the_review_queue_shows_every_party_and_joins_only_its_columns(client, w
     for o in rows:
         assert o.task.title in html
         assert (f"{o.estate.code} {o.estate.name}" if o.estate_id else str(o.party)) in html
+    assert f'{late.due_date:%Y-%m-%d} <span style="color:#c00">逾期提交</span>' in html
+    assert html.count("逾期提交") == 1 and html.count('aria-label="选择"') == len(rows)
+    assert html.count(">查看材料</a>") == len(rows)
     page = next(q["sql"] for q in ctx.captured_queries if '"campaigns_task"' in q["sql"])
     assert '"campaigns_campaign"' not in page and '"accounts_user"' not in page
 
