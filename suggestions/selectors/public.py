@@ -8,8 +8,10 @@ entry only to whoever holds its token.
 from django.db.models import Prefetch, Q
 from django.http import Http404
 
+from core import cache
 from core.pagination import IdsFirstPaginator
 from estates import scoping
+from estates import selectors as estate_selectors
 from estates.models import Agency, Estate
 from estates.selectors import PUBLIC_ESTATE_FIELDS
 
@@ -23,10 +25,20 @@ FORM_ESTATE_FIELDS = (*PUBLIC_ESTATE_FIELDS, "is_active", "district_id", "street
 
 
 def estate_for_form(*, code):
-    """An active estate by its code (as on the QR code, any case); 404 for unknown or inactive codes."""
-    queryset = (Estate.objects.filter(is_active=True).select_related("district", "street", "firm")
-                .only(*FORM_ESTATE_FIELDS))
-    return scoping.get_or_404(queryset, code=(code or "").strip().upper())
+    """An active estate by its code (as on the QR code, any case); 404 for unknown or inactive codes.
+
+    Every form view and submission reads it, so the row is cached under the registry version
+    (estates/selectors.py registry_cache_key: renewed by any save or import of the registry); an unknown code
+    is not cached (each 404 reads the table, as a hostile scan of codes should)."""
+    code = (code or "").strip().upper()
+    key = estate_selectors.registry_cache_key("form-estate", code)
+
+    def read():
+        queryset = (Estate.objects.filter(is_active=True).select_related("district", "street", "firm")
+                    .only(*FORM_ESTATE_FIELDS))
+        return scoping.get_or_404(queryset, code=code)
+
+    return cache.cached(key, read, estate_selectors.REGISTRY_TTL)
 
 
 def estate_search(*, query="", page=1):

@@ -4,6 +4,7 @@ import datetime
 import io
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -64,6 +65,7 @@ def test_the_list_query_count_is_constant(officer, world, submit):
     submit()
 
     def count():
+        cache.clear()  # cold each time: cached parts would hide a query that grows
         with CaptureQueriesContext(connection) as ctx:
             assert officer.get(reverse(CHANGELIST)).status_code == 200
         return len(ctx)
@@ -180,6 +182,7 @@ def test_the_statistics_page_query_count_is_constant(officer, world, submit):
     submit()
 
     def count():
+        cache.clear()  # cold each time: cached parts would hide a query that grows
         with CaptureQueriesContext(connection) as ctx:
             officer.get(reverse("admin:suggestions_suggestion_stats"), {"by": "estate"})
         return len(ctx)
@@ -247,7 +250,8 @@ class StatsFuzz(HypothesisTestCase):
         for name in ("stats", "stats_export"):
             response = self.client.get(reverse(f"admin:suggestions_suggestion_{name}"),
                                        {"start": start, "end": end, "by": by})
-            assert response.status_code == 200
+            # A NUL character is refused by core.middleware.BadParameterMiddleware (400), as everywhere.
+            assert response.status_code == (400 if "\x00" in by else 200)
 
     @hsettings(max_examples=30, deadline=None)
     @given(start=st.dates(), end=st.dates(), by=st.sampled_from(["estate", "firm", "street", "district"]))
