@@ -127,15 +127,15 @@ class TaskFilter(admin.SimpleListFilter):
 
     def lookups(self, request, model_admin):
         campaign, action = request.GET.get("campaign"), request.GET.get("action")
+        if not (action or campaign or self.value()):
+            return []  # before building the campaigns' scoped query: the list's usual case
         qs = Task.objects.filter(action__campaign__in=selectors.campaign_list(user=request.user))
         if action:
             qs = qs.filter(action_id=action)
         elif campaign:
             qs = qs.filter(action__campaign_id=campaign)
-        elif self.value():
-            qs = qs.filter(pk=self.value())
         else:
-            return []
+            qs = qs.filter(pk=self.value())
         return [(t.pk, t.title) for t in qs.order_by("action__order", "order").only("pk", "title")]
 
     def queryset(self, request, queryset):

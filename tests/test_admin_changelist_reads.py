@@ -207,3 +207,19 @@ def test_the_remind_again_link_is_the_manual_reminder_page_of_the_obligation(wor
             assert model_admin.remind_again(reminder) == format_html(
                 '<a href="{}">{}</a>', reverse("admin:notifications_reminder_remind")
                 + f"?obligation={reminder.obligation_id}", gettext("催办"))
+
+
+def test_the_task_filter_offers_tasks_once_a_campaign_action_or_task_is_chosen(client, world, live):
+    client.force_login(world.district_user)
+    url = reverse(OBLIGATIONS)
+
+    def offered(**params):
+        specs = client.get(url, params).context["cl"].filter_specs
+        spec = next((s for s in specs if getattr(s, "parameter_name", None) == "task"), None)
+        return {int(pk) for pk, _ in spec.lookup_choices} if spec else set()  # no choices: no filter shown
+
+    tasks = set(live.action.tasks.values_list("pk", flat=True))
+    assert offered() == set()
+    assert offered(campaign=live.campaign.pk) == tasks
+    assert offered(action=live.action.pk) == tasks
+    assert offered(task=live.box.pk) == {live.box.pk}
