@@ -8,7 +8,6 @@ from django.dispatch import receiver
 from django.utils import timezone
 
 from core import cache
-
 from estates.models import Estate
 
 from .models import Suggestion

@@ -6,7 +6,6 @@ import re
 
 import pytest
 from django.template import Context, Template
-from django.test import RequestFactory
 from django.urls import reverse
 
 from campaigns.forms import ActivityForm

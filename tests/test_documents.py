@@ -214,10 +214,9 @@ def test_firm_portal_batch_prints_own_estates_whatever_is_posted(world, client):
 
 
 def test_firm_portal_query_count_does_not_grow_with_estates(world, client):
+    from django.core.cache import cache
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
-
-    from django.core.cache import cache
 
     client.force_login(world.firm_user)
     cache.clear()  # cold both times: cached badges would hide a query that grows
