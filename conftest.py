@@ -25,15 +25,22 @@ def _test_settings(settings, tmp_path):
 
 
 @pytest.fixture(autouse=True)
-def _fresh_local_cache():
-    """Each test starts with an empty per-process cache (a badge cached by one test must not show in the next,
-    whose rows may reuse the same ids on SQLite). A Redis cache is left alone: it may be the broker's server,
-    and PostgreSQL never hands out an id twice."""
+def _fresh_local_cache(request, settings):
+    """Each test starts with an empty cache of its own: a badge cached by one test must not show in the next
+    (whose rows may reuse the same ids on SQLite), nor in another xdist worker's test. A Redis cache (.ci/run's
+    PostgreSQL run) would be shared by the workers, and flushing it could empty the broker's server, so tests
+    get a per-process cache instead (Django resets the cache connections when CACHES changes); the integration
+    tests and the production processes of .ci/run run against the real Redis."""
+    import uuid
+
     from django.core.cache import caches
     from django.core.cache.backends.locmem import LocMemCache
 
     if isinstance(caches["default"], LocMemCache):
         caches["default"].clear()
+    elif request.node.get_closest_marker("integration") is None:
+        settings.CACHES = {**settings.CACHES, "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": f"test-{uuid.uuid4().hex}"}}
 
 
 @pytest.fixture(autouse=True)

@@ -304,8 +304,12 @@ def test_a_cache_that_fails_is_a_miss_not_an_error(client, world, live, monkeypa
     def broken(*args, **kwargs):
         raise ConnectionError("redis is down")
 
-    monkeypatch.setattr(selectors.cache, "get", broken)
-    monkeypatch.setattr(selectors.cache, "set", broken)
+    from django.core.cache import caches
+
+    backend = caches["default"]  # the backend object itself (selectors.cache is a proxy to it)
+    monkeypatch.setattr(backend, "get", broken)
+    monkeypatch.setattr(backend, "set", broken)
+    assert selectors.cache.get is broken
     assert _totals(client, world.city_user, live.campaign)["total"] > 0
 
 
