@@ -5,12 +5,14 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_http_methods
 
 from accounts.decorators import firm_user_required
 from core.text import join_messages
+from estates import selectors as estate_selectors
 
 from . import selectors, services
 from .forms import NoticeBatchForm
@@ -44,7 +46,8 @@ def notice_pdf(request, code, kind):
 def portal_documents(request):
     """The firm's print page: every notice for one of its estates, or all of them as one PDF."""
     user = request.user
-    form = NoticeBatchForm(request.POST or None, user=user, initial={"firm": user.firm_id})
+    # Built only when the page's cached part is missing (a GET), or to check what was posted.
+    form = SimpleLazyObject(lambda: NoticeBatchForm(user=user, initial={"firm": user.firm_id}))
     if request.method == "POST":
         data = request.POST.copy()
         data["firm"] = str(user.firm_id)  # a firm prints for its own estates only
@@ -61,12 +64,18 @@ def portal_documents(request):
                 messages.error(request, join_messages(exc.messages))
             else:
                 return redirect("jobs:detail", pk=job.pk)
-    estates = selectors.print_estates(user=user, firm_id=user.firm_id)
+    # The form and the table are cached as rendered HTML (core/templatetags/portal_forms.py cached_fragment),
+    # keyed on the registry version (any save of an estate, firm or agency, or an import, renews it: the rows,
+    # their phones) and on what the page shows of each campaign (one small query): a repeated view reads no
+    # estate. A submitted form is rendered afresh, with what was chosen and its errors.
+    campaigns = list(selectors.campaign_list(user=user).values_list("pk", "year", "name", "status"))
     return render(request, "documents/portal.html", {
         "form": form,
-        "estates": estates,
-        "campaigns": selectors.campaign_list(user=user),
+        "estates": SimpleLazyObject(lambda: list(selectors.print_estates(user=user, firm_id=user.firm_id))),
+        "first_campaign": campaigns[0][0] if campaigns else None,
         "kinds": NoticeKind.choices,
+        "fragment_key": None if request.method == "POST" else estate_selectors.registry_cache_key(
+            "print-page", user.firm_id, *campaigns),
     })
 
 

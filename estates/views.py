@@ -57,6 +57,13 @@ def estate_export(request):
     return FileResponse(export_estates(estates), as_attachment=True, filename=name, content_type=XLSX_CONTENT_TYPE)
 
 
+def _form_key(instance):
+    """What a contact form's cached rendering depends on besides its class, its initial values (the instance's)
+    and the language (core/templatetags/portal_forms.py crispy_cached): the instance and the registry version,
+    which every save of an estate or firm renews (an estate's form shows its firm's phones as placeholders)."""
+    return selectors.registry_cache_key("contact-form", instance._meta.label, instance.pk)
+
+
 @firm_user_required
 def firm_edit(request):
     firm = selectors.firm_get(user=request.user, pk=request.user.firm_id)
@@ -65,7 +72,7 @@ def firm_edit(request):
         services.firm_update_contacts(firm=firm, data=form.cleaned_data)
         messages.success(request, _("企业联系方式已保存。"))
         return redirect("portal:dashboard")
-    return render(request, "portal/firm_edit.html", {"form": form, "firm": firm})
+    return render(request, "portal/firm_edit.html", {"form": form, "firm": firm, "form_key": _form_key(firm)})
 
 
 @firm_user_required
@@ -76,7 +83,7 @@ def estate_edit(request, code):
         services.estate_update_phones(estate=estate, data=form.cleaned_data)
         messages.success(request, _("%(name)s 的服务电话已保存。") % {"name": estate.name})
         return redirect("portal:dashboard")
-    return render(request, "portal/estate_edit.html", {"form": form, "estate": estate})
+    return render(request, "portal/estate_edit.html", {"form": form, "estate": estate, "form_key": _form_key(estate)})
 
 
 def public_estate(request, code):

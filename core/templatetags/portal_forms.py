@@ -3,8 +3,15 @@
 crispy-forms renders every field through several templates (2-3 ms a field on this machine), and the forms of the
 portal's record pages are the same for every request of a firm until its estates change. A form that is not bound
 (a page opened, not a submission with errors) is rendered once per: its class, ``key`` (what its choices depend
-on, given by the view: e.g. the firm and the registry version), its initial values, and the language; its
-CSRF token is put in on every request, never cached. A bound form is always rendered afresh.
+on, given by the view: e.g. the firm and the registry version), its initial values (a form of an instance: the
+instance's values, as read in this request), its fields' labels, help texts and widget attributes, its buttons,
+and the language; its CSRF token is put in on every request, never cached. A bound form is always rendered
+afresh.
+
+``{% cached_fragment key %}...{% endcached_fragment %}``: the same for a part of a page (a form and a table of
+the firm's own rows): rendered once per ``key`` and language, with this request's CSRF token put in. The view
+gives the key, built from versions or tokens that every write changing what the part shows renews (e.g.
+estates.selectors.registry_cache_key), or ``None`` to render it afresh (a submitted form with its errors).
 """
 
 import hashlib
@@ -28,6 +35,19 @@ def _initial(form):
     return repr(sorted((name, str(getattr(value, "pk", value))) for name, value in values.items()))
 
 
+def _shape(form):
+    """What the form's constructor may have set for this request besides choices: each field's label, help
+    text, requiredness and widget attributes (an estate's form shows its firm's phones as placeholders), and the
+    helper's buttons (the record forms' submit label). Part of the key, so that no such value is ever served
+    from another request's rendering, whatever ``key`` says."""
+    fields = [(name, str(field.label), str(field.help_text), field.required, type(field.widget).__name__,
+               getattr(field.widget, "input_type", None), sorted((k, str(v)) for k, v in field.widget.attrs.items()))
+              for name, field in form.fields.items()]
+    helper = getattr(form, "helper", None)
+    inputs = [(type(i).__name__, i.name, str(i.value)) for i in getattr(helper, "inputs", ())]
+    return repr((fields, inputs))
+
+
 class CachedCrispyNode(template.Node):
     def __init__(self, form, key):
         self.form, self.key = template.Variable(form), template.Variable(key)
@@ -38,7 +58,8 @@ class CachedCrispyNode(template.Node):
         if form.is_bound:
             return self.inner.render(context)
         kind = f"{type(form).__module__}.{type(form).__qualname__}"
-        digest = hashlib.sha256(f"{self.key.resolve(context)}|{_initial(form)}".encode()).hexdigest()[:32]
+        source = f"{self.key.resolve(context)}|{_initial(form)}|{_shape(form)}"
+        digest = hashlib.sha256(source.encode()).hexdigest()[:32]
         key = f"crispy:{kind}:{get_language()}:{digest}"
 
         def render():
@@ -47,6 +68,34 @@ class CachedCrispyNode(template.Node):
 
         html = cache.cached(key, render, TTL)
         return mark_safe(html.replace(_PLACEHOLDER, str(context.get("csrf_token", ""))))  # noqa: S308
+
+
+class CachedFragmentNode(template.Node):
+    def __init__(self, nodelist, key):
+        self.nodelist, self.key = nodelist, template.Variable(key)
+
+    def render(self, context):
+        key = self.key.resolve(context)
+        if not key:
+            return self.nodelist.render(context)
+        digest = hashlib.sha256(str(key).encode()).hexdigest()[:32]
+
+        def render():
+            with context.push(csrf_token=_PLACEHOLDER):
+                return str(self.nodelist.render(context))
+
+        html = cache.cached(f"fragment:{get_language()}:{digest}", render, TTL)
+        return mark_safe(html.replace(_PLACEHOLDER, str(context.get("csrf_token", ""))))  # noqa: S308
+
+
+@register.tag
+def cached_fragment(parser, token):
+    bits = token.split_contents()
+    if len(bits) != 2:
+        raise template.TemplateSyntaxError("usage: {% cached_fragment key %}...{% endcached_fragment %}")
+    nodelist = parser.parse(("endcached_fragment",))
+    parser.delete_first_token()
+    return CachedFragmentNode(nodelist, bits[1])
 
 
 @register.tag

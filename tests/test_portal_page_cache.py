@@ -1,0 +1,149 @@
+"""The firm portal's pages whose forms or tables are cached as rendered HTML (core/templatetags/portal_forms.py
+``crispy_cached`` and ``cached_fragment``): the same HTML as a fresh rendering but this request's CSRF token, any
+change of what they show at once, a submitted form with its errors rendered afresh, nothing of one firm shown to
+another."""
+
+import re
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from campaigns.models import Campaign
+from estates.models import Estate, PropertyFirm
+from tests import factories as f
+from tests.campaign_factories import CampaignFactory
+
+pytestmark = pytest.mark.django_db
+
+CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+DOCUMENTS = reverse("documents:portal")
+FIRM_EDIT = reverse("portal:firm_edit")
+
+
+def _estate_edit(code):
+    return reverse("portal:estate_edit", args=[code])
+
+
+@pytest.fixture
+def firm_client(client, world):
+    client.force_login(world.firm_user)
+    return client
+
+
+def _without_tokens(html):
+    return CSRF.sub("", html)
+
+
+def _fresh_and_cached(client, url):
+    cache.clear()
+    fresh = client.get(url).content.decode()
+    cached = client.get(url).content.decode()
+    return fresh, cached
+
+
+@pytest.mark.parametrize("url", [DOCUMENTS, FIRM_EDIT, _estate_edit("HS001")])
+def test_a_cached_page_is_the_fresh_page_with_its_own_token(firm_client, world, url):
+    fresh, cached = _fresh_and_cached(firm_client, url)
+    assert _without_tokens(fresh) == _without_tokens(cached)
+    other = type(firm_client)()
+    other.force_login(world.firm_user)
+    again = other.get(url).content.decode()
+    token = other.cookies["csrftoken"].value
+    assert _without_tokens(again) == _without_tokens(fresh)
+    assert CSRF.findall(again) and all(t == token or len(t) == 64 for t in CSRF.findall(again))
+    assert CSRF.findall(again) != CSRF.findall(cached)
+
+
+# --- documents (the print page) -----------------------------------------------------------------------------
+
+def test_print_page_reads_no_estate_when_cached(firm_client, world):
+    firm_client.get(DOCUMENTS)
+    with CaptureQueriesContext(connection) as ctx:
+        assert firm_client.get(DOCUMENTS).status_code == 200
+    assert not [q for q in ctx.captured_queries if 'FROM "estates_estate"' in q["sql"]]
+
+
+def test_print_page_shows_a_new_or_renamed_estate_and_a_new_phone_at_once(firm_client, world):
+    assert "新建小区" not in firm_client.get(DOCUMENTS).content.decode()
+    f.EstateFactory(code="HS099", name="新建小区", street=world.street, firm=world.firm)
+    world.estate.name = "月湖花园（改名）"
+    world.estate.save()
+    world.firm.hotline = "0574-80001111"
+    world.firm.save()
+    html = firm_client.get(DOCUMENTS).content.decode()
+    assert "新建小区" in html and "月湖花园（改名）" in html
+    assert "0574-80001111" in html  # HS002 has no own hotline: the firm's
+
+
+def test_print_page_shows_a_new_renamed_or_closed_campaign_at_once(firm_client, world):
+    assert "新的创建活动" not in firm_client.get(DOCUMENTS).content.decode()
+    campaign = CampaignFactory(issuing_agency=world.city, name="新的创建活动", status=Campaign.Status.PUBLISHED)
+    html = firm_client.get(DOCUMENTS).content.decode()
+    assert "新的创建活动" in html and f"?campaign={campaign.pk}" in html
+    Campaign.objects.filter(pk=campaign.pk).update(name="改名的创建活动", status=Campaign.Status.CLOSED)
+    html = firm_client.get(DOCUMENTS).content.decode()
+    assert "改名的创建活动" in html and "新的创建活动" not in html
+    assert "改名的创建活动（已结束）" in html
+
+
+def test_print_page_of_another_firm_never_shows_the_first_firms_estates(client, world):
+    client.force_login(world.firm_user)
+    assert "月湖花园" in client.get(DOCUMENTS).content.decode()
+    client.force_login(world.other_firm_user)
+    html = client.get(DOCUMENTS).content.decode()
+    assert "月湖花园" not in html and "孔浦新村" in html
+
+
+def test_print_page_shows_the_errors_of_a_submitted_form(firm_client, world):
+    firm_client.get(DOCUMENTS)
+    html = firm_client.post(DOCUMENTS, {"kinds": []}).content.decode()
+    assert 'class="text-danger small"' in html
+
+
+def test_print_page_in_another_language_is_rendered_on_its_own(firm_client, world):
+    chinese = firm_client.get(DOCUMENTS).content.decode()
+    assert "逐个小区打印" in chinese
+    firm_client.cookies["django_language"] = "en"
+    english = firm_client.get(DOCUMENTS, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "逐个小区打印" not in english
+
+
+# --- the firm's contacts and an estate's phones ---------------------------------------------------------------
+
+def test_firm_form_shows_saved_contacts_at_once(firm_client, world):
+    assert "0574-80002222" not in firm_client.get(FIRM_EDIT).content.decode()
+    world.firm.contact_phone = "0574-80002222"
+    world.firm.save()
+    assert 'value="0574-80002222"' in firm_client.get(FIRM_EDIT).content.decode()
+    # Even a write that renews no version (a queryset update): the form's values are part of its key.
+    PropertyFirm.objects.filter(pk=world.firm.pk).update(contact_person="新联系人")
+    assert 'value="新联系人"' in firm_client.get(FIRM_EDIT).content.decode()
+
+
+def test_estate_form_shows_its_phones_and_the_firms_fallback_at_once(firm_client, world):
+    url = _estate_edit("HS001")
+    firm_client.get(url)
+    Estate.objects.filter(pk=world.estate.pk).update(hotline="0574-80003333")
+    assert 'value="0574-80003333"' in firm_client.get(url).content.decode()
+    PropertyFirm.objects.filter(pk=world.firm.pk).update(complaint_phone="0574-80004444")
+    html = firm_client.get(url).content.decode()
+    assert 'placeholder="0574-80004444"' in html and "0574-80004444" in html.split("complaint_phone")[-1]
+
+
+def test_estate_form_of_another_estate_is_its_own(firm_client, world):
+    Estate.objects.filter(pk=world.estate2.pk).update(hotline="0574-80005555")
+    assert "0574-80005555" not in firm_client.get(_estate_edit("HS001")).content.decode()
+    assert 'value="0574-80005555"' in firm_client.get(_estate_edit("HS002")).content.decode()
+
+
+def test_contact_forms_with_errors_are_rendered_afresh(firm_client, world):
+    firm_client.get(FIRM_EDIT)
+    firm_client.get(_estate_edit("HS001"))
+    html = firm_client.post(FIRM_EDIT, {"hotline": "热线", "complaint_phone": "", "contact_person": "张三",
+                                        "contact_phone": "", "email": "x", "address": ""}).content.decode()
+    assert "is-invalid" in html and 'value="热线"' in html
+    html = firm_client.post(_estate_edit("HS001"), {"hotline": "8765-abc", "complaint_phone": ""}).content.decode()
+    assert "is-invalid" in html and 'value="8765-abc"' in html
