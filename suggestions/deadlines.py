@@ -11,15 +11,25 @@ Which policy applies to an estate, most specific first:
 An entry received on day D is to be acknowledged by the n-th working day after D and answered by
 the m-th (``add_workdays(D, n)``): received on a Friday evening before a three-day holiday, it is
 due after the holiday, as the calendar says. It is overdue from the day after its due date.
+
+Every submission asks :func:`due_dates`, and the answer is the same for every estate of a district on a day:
+it is kept in this process's memory under a version token (``VERSION_KEY``, core/cache.py) that every save or
+delete of a policy, a campaign, an agency or a calendar day renews (suggestions/signals.py), and under the
+registry version (an import of agencies); the token lives ``VERSION_TTL`` seconds, which bounds what a write
+that sends no signal (a queryset update) can leave behind.
 """
 
+import secrets
+import threading
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.cache import cache as django_cache
 from django.db.models import F, Q
 from django.utils import timezone
 
-from core import workdays
+from core import cache, workdays
+from estates.selectors import REGISTRY_VERSION_KEY, registry_version
 
 from .models import DeadlinePolicy, Suggestion
 
@@ -64,17 +74,55 @@ def _ancestor_paths(path):
     return ["".join(f"{p}/" for p in parts[: i + 1]) for i in range(len(parts))]
 
 
+VERSION_KEY = "suggestions:deadlines-version"
+VERSION_TTL = 300
+MEMO_SIZE = 2000
+_memo = {}
+_memo_lock = threading.Lock()
+
+
+def version():
+    """The tokens the deadlines are kept under, read in one round trip: this module's (renewed by the writes that
+    change a policy, a campaign, an agency or the calendar: suggestions/signals.py) and the registry's (renewed by
+    every save and import of the registry, agencies' paths among them: estates/selectors.py)."""
+    try:
+        found = django_cache.get_many([VERSION_KEY, REGISTRY_VERSION_KEY])
+    except Exception:  # noqa: BLE001 - an unreachable cache is a miss (core/cache.py)
+        found = {}
+    mine = found.get(VERSION_KEY) or cache.cached(VERSION_KEY, lambda: secrets.token_hex(8), VERSION_TTL)
+    return mine, found.get(REGISTRY_VERSION_KEY) or registry_version()
+
+
 def due_dates(estate, received):
     """(acknowledge_due, answer_due) for an entry received at ``received`` (an aware datetime).
 
-    Two queries: the policy, and the calendar's overrides of one span (the longer count is taken
-    first, so the shorter one falls inside the span already read)."""
+    Computed, two queries: the policy, and the calendar's overrides of one span (the longer count is taken
+    first, so the shorter one falls inside the span already read); then kept in this process under the
+    version, for the estate's district (and its path, which decides the campaigns) and the day."""
     day = timezone.localdate(received)
+    key = (version(), settings.SUGGESTION_ACKNOWLEDGE_WORKDAYS, settings.SUGGESTION_ANSWER_WORKDAYS,
+           estate.district_id, estate.district.path if estate.district_id else "", day)
+    found = _memo.get(key)
+    if found is None:
+        found = _compute_due_dates(estate, day)
+        with _memo_lock:
+            if len(_memo) >= MEMO_SIZE:
+                _memo.clear()
+            _memo[key] = found
+    return found
+
+
+def _compute_due_dates(estate, day):
     policy = policy_for(estate, on=day)
     calendar = workdays.WorkdayCalendar()
     due = {n: calendar.add_workdays(day, n)
            for n in sorted({policy.acknowledge_workdays, policy.answer_workdays}, reverse=True)}
     return due[policy.acknowledge_workdays], due[policy.answer_workdays]
+
+
+def forget():
+    """Renew the version (now and after the commit): the next submission computes its deadlines again."""
+    cache.forget_now_and_on_commit(VERSION_KEY)
 
 
 def answer_due_after(estate, when):

@@ -6,6 +6,7 @@ sees ``138****5678``. The sender's IP address is never stored: a keyed hash of i
 (``client_hash``) is enough to count submissions for the rate limits.
 """
 
+import functools
 import hashlib
 import hmac
 
@@ -20,14 +21,24 @@ def normalize_mobile(value):
     value = (value or "").strip()
     if not value:
         return ""
+    national = _national_mobile(value) if len(value) <= 250 else None  # phonenumbers' own limit of an input
+    if national is None:
+        raise ValidationError(_("请输入正确的手机号码（11 位）。"), code="invalid")
+    return national
+
+
+@functools.lru_cache(maxsize=1024)
+def _national_mobile(value):
+    """The national number of a valid Chinese mobile, else None (a submission asks three times: the limits, the
+    form, the service; phonenumbers' parse is the costly part)."""
     try:
         number = phonenumbers.parse(value, "CN")
     except phonenumbers.NumberParseException:
-        raise ValidationError(_("请输入正确的手机号码（11 位）。"), code="invalid") from None
+        return None
     if (number.country_code != 86 or not phonenumbers.is_valid_number(number)
             or phonenumbers.number_type(number) not in (phonenumbers.PhoneNumberType.MOBILE,
                                                         phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)):
-        raise ValidationError(_("请输入正确的手机号码（11 位）。"), code="invalid")
+        return None
     return str(number.national_number)
 
 

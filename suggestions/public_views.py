@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods
 
-from . import abuse, photos, services
+from . import abuse, pagecache, photos, services
 from .privacy import client_hash, mask_mobile, normalize_mobile, text_for
 from .public_forms import FollowUpForm, RateForm, ReopenForm, SuggestionForm
 from .selectors import public as selectors
@@ -83,6 +83,10 @@ def suggest(request, code):
                     _add_errors(form, error)
                 else:
                     return HttpResponseRedirect(reverse("suggestions:track", args=[entry.token]) + "?new=1")
+    elif not (limited or challenge) and pagecache.cacheable(request):
+        # The empty form, the same page for every sender of this estate but for its token (pagecache.py).
+        return pagecache.empty_form(request, estate, "suggestions/public/form.html", lambda: {
+            "estate": estate, "form": SuggestionForm(), "limited": None, "challenge": "", "photos_dropped": False})
     else:
         form = SuggestionForm(challenge=challenge)  # a sender over the limit is told before typing anything
     context = {

@@ -7,10 +7,13 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
 
+from campaigns.models import Campaign
 from core import cache
-from estates.models import Estate
+from core.models import CalendarDay
+from estates.models import Agency, Estate
 
-from .models import Suggestion
+from . import deadlines
+from .models import DeadlinePolicy, Suggestion
 from .selectors.inbox import version_key, waiting_key
 
 
@@ -27,3 +30,13 @@ def forget_estate_inbox(sender, instance, **kwargs):
     """The inbox's list shows the estate's name."""
     if instance.firm_id:
         cache.forget_now_and_on_commit(version_key(instance.firm_id))
+
+
+@receiver([post_save, post_delete], sender=DeadlinePolicy, dispatch_uid="suggestions-deadlines-policy")
+@receiver([post_save, post_delete], sender=Campaign, dispatch_uid="suggestions-deadlines-campaign")
+@receiver([post_save, post_delete], sender=Agency, dispatch_uid="suggestions-deadlines-agency")
+@receiver([post_save, post_delete], sender=CalendarDay, dispatch_uid="suggestions-deadlines-calendar")
+def forget_deadlines(sender, **kwargs):
+    """The deadlines kept per district and day (deadlines.py ``due_dates``): a policy, a campaign (its status,
+    dates, issuing agency), an agency's path or a calendar day changed."""
+    deadlines.forget()

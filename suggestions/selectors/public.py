@@ -5,6 +5,10 @@ selected — an estate's public facts only (estates/selectors.py ``PUBLIC_ESTATE
 entry only to whoever holds its token.
 """
 
+import copy
+import threading
+import time
+
 from django.db.models import Prefetch, Q
 from django.http import Http404
 
@@ -24,13 +28,25 @@ SEARCH_MAX_LENGTH = 50
 FORM_ESTATE_FIELDS = (*PUBLIC_ESTATE_FIELDS, "is_active", "district_id", "street_id", "district__path")
 
 
+_form_estates = {}  # this process's copies: (registry version, code) -> (estate, monotonic time it expires)
+_form_estates_lock = threading.Lock()
+FORM_ESTATES_MAX = 10_000
+
+
 def estate_for_form(*, code):
     """An active estate by its code (as on the QR code, any case); 404 for unknown or inactive codes.
 
     Every form view and submission reads it, so the row is cached under the registry version
-    (estates/selectors.py registry_cache_key: renewed by any save or import of the registry); an unknown code
-    is not cached (each 404 reads the table, as a hostile scan of codes should)."""
+    (estates/selectors.py registry_cache_key: renewed by any save or import of the registry), in the shared
+    cache and in this process (a copy of the row per request; at most REGISTRY_TTL seconds, as in the shared
+    cache): one read of the version, no row to fetch and unpickle. An unknown code is not cached (each 404 reads
+    the table, as a hostile scan of codes should)."""
     code = (code or "").strip().upper()
+    version = estate_selectors.registry_version()
+    now = time.monotonic()
+    found = _form_estates.get((version, code))
+    if found is not None and found[1] > now:
+        return copy.copy(found[0])
     key = estate_selectors.registry_cache_key("form-estate", code)
 
     def read():
@@ -38,7 +54,12 @@ def estate_for_form(*, code):
                     .only(*FORM_ESTATE_FIELDS))
         return scoping.get_or_404(queryset, code=code)
 
-    return cache.cached(key, read, estate_selectors.REGISTRY_TTL)
+    estate = cache.cached(key, read, estate_selectors.REGISTRY_TTL)
+    with _form_estates_lock:
+        if len(_form_estates) >= FORM_ESTATES_MAX or any(v != version for v, _code in list(_form_estates)[:1]):
+            _form_estates.clear()  # full, or rows of an older version
+        _form_estates[(version, code)] = (copy.copy(estate), now + estate_selectors.REGISTRY_TTL)
+    return estate
 
 
 def estate_search(*, query="", page=1):

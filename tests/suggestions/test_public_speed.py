@@ -41,17 +41,18 @@ def handovers(monkeypatch):
     return queued
 
 
-def test_a_submission_is_seven_queries_and_one_task(client, world, handovers, django_capture_on_commit_callbacks):
+def test_a_submission_is_four_queries_and_one_task(client, world, handovers, django_capture_on_commit_callbacks):
     client.post(url(), FORM, REMOTE_ADDR="198.51.100.1")  # another sender's entry before
     handovers.clear()
     with CaptureQueriesContext(connection) as ctx, django_capture_on_commit_callbacks(execute=True):
         response = client.post(url(), {**FORM, "text": FORM["text"] + "又满了"}, REMOTE_ADDR="198.51.100.2")
     assert response.status_code == 302
     queries = statements(ctx)
-    # The sender's recent entries (every limit and the burst); the deadline policy; the calendar; the entry, its
-    # event, its two outbox rows (one INSERT). The estate's row was cached by the request before (registry
-    # version, suggestions/selectors/public.py estate_for_form): the seventh query of a cold submission.
-    assert len(queries) == 6, "\n".join(queries)
+    # The sender's recent entries (every limit and the burst); the entry, its event, its two outbox rows (one
+    # INSERT). The estate's row was cached by the request before (registry version, suggestions/selectors/public.py
+    # estate_for_form), and so were the district's deadlines of the day (the policy and the calendar,
+    # suggestions/deadlines.py due_dates): the three more queries of a cold submission.
+    assert len(queries) == 4, "\n".join(queries)
     assert sum(q.startswith("INSERT") for q in queries) == 3
     assert OutboxMessage.objects.filter(key__startswith=str(Suggestion.private_objects.latest("pk").pk)).count() == 2
     assert handovers == ["send_queued"]  # one task after the commit, the claim is the worker's

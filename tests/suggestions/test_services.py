@@ -182,7 +182,9 @@ def test_the_most_specific_running_campaign_policy_wins_and_the_deadlines_cost_t
     received = at(day)
     with django_assert_num_queries(2):  # the policy; the calendar's overrides of one span for both deadlines
         assert deadlines.due_dates(world.estate, received) == (datetime.date(2025, 11, 4), datetime.date(2025, 11, 7))
-    DeadlinePolicy.objects.filter(campaign=district_campaign).update(acknowledge_workdays=4, answer_workdays=2)
+    policy = DeadlinePolicy.objects.get(campaign=district_campaign)  # saved: the kept deadlines are renewed
+    policy.acknowledge_workdays, policy.answer_workdays = 4, 2
+    policy.save()
     with django_assert_num_queries(2):  # also when the acknowledgement takes longer than the answer
         assert deadlines.due_dates(world.estate, received) == (datetime.date(2025, 11, 10), datetime.date(2025, 11, 6))
 
