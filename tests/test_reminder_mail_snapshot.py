@@ -128,3 +128,58 @@ def test_the_email_templates_with_frozen_translations_render_as_the_engine_rende
     frozen = email_template(f"notifications/email/{name}.txt").template.nodelist.get_nodes_by_type(
         _ConstantTranslateNode)
     assert frozen
+
+
+REQUIREMENTS = ["", "在公告栏、出入口和楼道张贴。",
+                "要求 <b>&amp;</b> \"引号\" 'x' 100% %(x)s %s\n第二行\x00 0\x00\n" * 12]
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_the_reminder_stencils_render_every_branch_as_the_engine_renders_them(language, world):
+    """Each kind x returned x with or without a requirement (short, long with markup, percent signs, line
+    breaks and NULs) x manual reminders with and without an agency: the stencil's mail is the template's."""
+    from django.template.loader import render_to_string
+    from django.utils import translation
+
+    from notifications import messages
+
+    cast, obs, _kinds = _samples(world)
+    ob = Obligation.objects.select_related("task__action", "campaign", "estate__firm").get(pk=obs[0].pk)
+    with translation.override(language):
+        for kind in ["before", "due", "overdue", "manual"]:
+            for returned in (False, True):
+                for requirement in REQUIREMENTS:
+                    for requested_by in ((None, world.district_user, world.firm_user) if kind == "manual" else (None,)):
+                        ob.task.requirement = requirement
+                        context = {
+                            "subject": f"【{kind}】<主题> & {requirement[:5]}", "reminder": Reminder(kind=kind),
+                            "obligation": ob, "task": ob.task, "campaign": ob.campaign,
+                            "party": "月湖花园 <x> & \"y\"", "days_left": 3, "days_overdue": -3, "today": TODAY,
+                            "url": "http://x/?a=1&b=<2>", "requested_by": requested_by, "returned": returned,
+                        }
+                        expected = (render_to_string("notifications/email/reminder.txt", context).strip() + "\n",
+                                    render_to_string("notifications/email/reminder.html", context))
+                        assert messages.render_email("reminder", context) == expected
+                        assert messages.render_email("reminder", context) == expected  # the stencil, recorded
+    for name in ("txt", "html"):
+        stencil = messages._stencil(messages.email_template(f"notifications/email/reminder.{name}"))
+        assert isinstance(stencil, messages._Stencil)
+        assert stencil.shapes and None not in stencil.shapes.values()  # every branch went through the stencil
+
+
+def test_templates_a_stencil_cannot_reproduce_are_rendered_normally(world):
+    """Loops (the digest, the generic message) and {% with %}: no stencil; unchanged output (the test above)."""
+    from django.template import engines
+
+    from notifications import messages
+
+    for name in ("digest", "message"):
+        assert messages._stencil(messages.email_template(f"notifications/email/{name}.html")) is messages._NO_STENCIL
+    ifs = []
+    template = engines["django"].from_string("{% with a=b %}{{ a }}{% endwith %}")
+    assert not messages._prepare_recording(template.template.nodelist, ifs)
+    template = engines["django"].from_string(
+        "{% load i18n %}{% blocktranslate count n=k %}{{ n }} 项{% plural %}{{ n }} 项{% endblocktranslate %}")
+    assert not messages._prepare_recording(template.template.nodelist, ifs)
+    template = engines["django"].from_string("{% if block.super %}x{% endif %}")
+    assert not messages._prepare_recording(template.template.nodelist, ifs)
