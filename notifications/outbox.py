@@ -45,7 +45,8 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core.cache import cache as cache_backend
 from django.db import connection, transaction
-from django.db.models import Case, F, Q, Value, When
+from django.db.models import F, Q, Value
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -203,13 +204,19 @@ def dispatch(model, *, today=None, started=None, limit=None):
 # --- 3. send ------------------------------------------------------------------------------------
 
 
-def _per_row(values, output_field):
-    """One column's value for each row of an UPDATE: a constant when all rows agree, else a CASE."""
+def _per_row(values, output_field, pk_column):
+    """One column's value for each row of an UPDATE: a constant when all rows agree, else a
+    ``CASE pk WHEN … THEN … ELSE column END``, written as SQL with parameters (the ORM's Case(When(...))
+    of a hundred rows cost more to build than the statement to run, issue 16)."""
     distinct = set(values.values())
     if len(distinct) == 1:
         return Value(distinct.pop(), output_field=output_field)
-    return Case(*[When(pk=pk, then=Value(v, output_field=output_field)) for pk, v in values.items()],
-                default=F(output_field.attname), output_field=output_field)
+    qn = connection.ops.quote_name
+    params = []
+    for pk, value in values.items():
+        params += [pk, output_field.get_db_prep_value(value, connection)]
+    sql = f"CASE {qn(pk_column)} {' '.join(['WHEN %s THEN %s'] * len(values))} ELSE {qn(output_field.column)} END"
+    return RawSQL(sql, params, output_field=output_field)
 
 
 def _finish_many(model, token, state, rows):
@@ -222,7 +229,8 @@ def _finish_many(model, token, state, rows):
     columns = next(iter(rows.values())).keys()
     values = {"state": state}
     for name in columns:
-        values[name] = _per_row({pk: row[name] for pk, row in rows.items()}, model._meta.get_field(name))
+        values[name] = _per_row({pk: row[name] for pk, row in rows.items()}, model._meta.get_field(name),
+                                model._meta.pk.column)
     return model.objects.filter(pk__in=list(rows), claim_token=token, state=State.SENDING).update(**values)
 
 

@@ -245,6 +245,29 @@ def test_sending_a_batch_costs_the_same_queries_whatever_its_size(world, ping):
     assert Notification.objects.filter(title__in=rows().values("subject")).count() >= 30
 
 
+
+def test_the_rows_of_a_batch_each_get_their_own_recipients_and_subject_in_one_update(world, ping):
+    """The batch's UPDATE sets per-row values (a CASE on the primary key, written as SQL with parameters):
+    each row its own, quotes and percent signs kept; a row another sender holds is left alone."""
+    users = [world.firm_user, world.other_firm_user, world.district_user]
+    for i, user in enumerate(users):
+        outbox.enqueue(PING, key=f"own-{i}", payload={"text": f"第{i}条 'it''s' 100% %s", "user": user.pk})
+    outbox.enqueue(PING, key="theirs", payload={"text": "别人的", "user": world.firm_user.pk})
+    theirs = rows(key="theirs").get()
+    token, count = outbox.claim_batch(OutboxMessage, pks=[r.pk for r in rows().exclude(key="theirs")])
+    other, _count = outbox.claim_batch(OutboxMessage, pks=[theirs.pk])
+    assert count == 3 and other
+    with CaptureQueriesContext(connection) as ctx:
+        assert outbox.send_outbox_batch(token=token).sent == 3
+    assert sum(q["sql"].startswith("UPDATE") for q in ctx.captured_queries) == 1
+    for i, user in enumerate(users):
+        row = rows(key=f"own-{i}").get()
+        assert row.state == State.SENT and row.subject == f"【测试】第{i}条 'it''s' 100% %s"
+        assert row.recipients == f"{user.get_full_name() or user.username}; {user.email}"
+    theirs.refresh_from_db()
+    assert theirs.state == State.SENDING and theirs.recipients == "" and theirs.subject == ""
+
+
 # --- recipients ----------------------------------------------------------------------------------
 
 
