@@ -22,7 +22,7 @@ COPY . .
 # Static files are collected into the image with hashed names (whitenoise serves them);
 # no database and no secret are needed for that.
 RUN EMBEDDED=1 DATABASE_URL= REDIS_URL= ENV_FILE=/dev/null \
-        STATICFILES_BACKEND=whitenoise.storage.CompressedManifestStaticFilesStorage \
+        STATICFILES_BACKEND=core.storage.ManifestStaticFilesStorage \
         python manage.py collectstatic --noinput --verbosity 0 \
     && useradd --system --uid 10001 --user-group --home-dir /app --no-create-home wenming \
     && mkdir -p /app/media \

@@ -147,6 +147,8 @@ TEMPLATES = [
                 "notifications.context_processors.unread",
                 "campaigns.context_processors.portal",
             ],
+            # {% url %} with a constant name and no arguments reversed once per process (core/templatetags/memo_urls.py).
+            "builtins": ["core.templatetags.memo_urls"],
         },
     },
 ]
@@ -209,7 +211,7 @@ STORAGES = {
             "STATICFILES_BACKEND",
             default="django.contrib.staticfiles.storage.StaticFilesStorage"
             if DEBUG or EMBEDDED
-            else "whitenoise.storage.CompressedManifestStaticFilesStorage",
+            else "core.storage.ManifestStaticFilesStorage",  # whitenoise's, each URL computed once
         )
     },
 }

@@ -143,7 +143,7 @@ def test_host_lists_are_comma_separated():
 def test_production_defaults_are_secure():
     names = ["DEBUG", "SECURE_SSL_REDIRECT", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE", "SECURE_HSTS_SECONDS"]
     loaded = load(PRODUCTION, *names, "STORAGES")
-    assert loaded.pop("STORAGES")["staticfiles"]["BACKEND"] == "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    assert loaded.pop("STORAGES")["staticfiles"]["BACKEND"] == "core.storage.ManifestStaticFilesStorage"
     assert loaded == {
         "DEBUG": False,
         "SECURE_SSL_REDIRECT": True,

@@ -27,7 +27,7 @@ from .runner import Target, fetch
 
 HOST = "127.0.0.1"
 # What config/settings.py uses with DEBUG and EMBEDDED off; collectstatic runs embedded (no database), so it is named.
-MANIFEST_STORAGE = "whitenoise.storage.CompressedManifestStaticFilesStorage"
+MANIFEST_STORAGE = "core.storage.ManifestStaticFilesStorage"
 
 
 def free_port():
