@@ -147,6 +147,18 @@ def _wide(user):
     return bool(user.agency_id) and user.agency.level == "city"
 
 
+def whole_registry_q(user):
+    """For a city's staff: a condition true exactly when every agency lies in their subtree (one city in the
+    database, the portal's usual case): ``NOT EXISTS (SELECT 1 FROM estates_agency WHERE NOT path LIKE 'P%')``.
+    Then every estate, firm and agency is theirs (an estate's district and a firm's supervising district are
+    required agencies), and "the link points at a visible estate / firm / agency" is "the link is set". Tested
+    in SQL, not cached: the same snapshot as the rows it lets through, however the registry changes (a second
+    city, an agency moved elsewhere: then false, and the usual condition decides)."""
+    from .models import Agency
+
+    return ~Exists(Agency.objects.exclude(path__startswith=user.agency.path))
+
+
 def ids_in_q(path, queryset, *, wide=False):
     """Q selecting the rows whose foreign key at `path` is the id of a row of `queryset`.
 
@@ -273,7 +285,14 @@ def _record_link_q(user, kind, full):
     condition = _RECORD_BUILDERS[kind](user)
     if condition is NOTHING:
         return NOTHING
-    return ids_in_q(full, _registry_model(kind).objects.filter(condition), wide=_wide(user))
+    wide = _wide(user)
+    q = ids_in_q(full, _registry_model(kind).objects.filter(condition), wide=wide)
+    if wide:
+        # A city holding the whole registry: every set link is visible (the caller requires the link set).
+        # First in the OR: PostgreSQL tests the InitPlan once and never builds the hashed SubPlan of the ids
+        # (a count of a 5,000-estate city's 36,000 obligations: ~19 -> ~5 ms).
+        q = Q(whole_registry_q(user)) | q
+    return q
 
 
 def _record_links_q(user, links, prefix=""):
