@@ -97,9 +97,10 @@ def _forms_for(entry, templates, bound=None):
 def _detail(request, entry, *, bound=None):
     user = request.user
     templates = list(inbox.reply_templates(user=user))
+    photos, history = inbox.entry_photos_and_history(suggestion=entry)
     return render(request, "suggestions/portal/inbox_detail.html", {
         "entry": entry, "mobile": privacy.mobile_for(user, entry), "text": privacy.text_for(user, entry),
-        "photos": inbox.entry_photos(suggestion=entry), "history": inbox.entry_history(suggestion=entry),
+        "photos": photos, "history": history,
         "deadline": inbox.deadline_status(entry), "forms": _forms_for(entry, templates, bound),
         "can_acknowledge": entry.state == State.NEW,
         "can_start": entry.state in (State.NEW, State.ACKNOWLEDGED),

@@ -13,7 +13,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
-from django.db.models import BooleanField, Case, Count, Prefetch, Q, Value, When
+from django.db.models import BooleanField, Case, Count, Q, Value, When
 from django.http import Http404
 from django.utils import timezone
 
@@ -110,18 +110,29 @@ def inbox_get(*, user, number):
 
 def entry_history(*, suggestion):
     """Every event of the entry (the firm sees its own overdue marks too, not the moderators' ones),
-    with its author and photos, oldest first."""
-    photos = Prefetch("photos", queryset=SuggestionPhoto.objects.order_by("pk"))
-    return list(
-        SuggestionEvent.objects.filter(suggestion=suggestion)
-        .exclude(kind__in=[k for k in SuggestionEvent.PRIVATE_KINDS if k != SuggestionEvent.Kind.OVERDUE])
-        .select_related("by_user").prefetch_related(photos).order_by("created_at", "pk")
-    )
+    with its author and photos (``photo_list``), oldest first."""
+    return entry_photos_and_history(suggestion=suggestion)[1]
 
 
 def entry_photos(*, suggestion):
     """The resident's own photos (those of the entry, not of a reply)."""
-    return list(SuggestionPhoto.objects.filter(suggestion=suggestion, event__isnull=True).order_by("pk"))
+    return entry_photos_and_history(suggestion=suggestion)[0]
+
+
+def entry_photos_and_history(*, suggestion):
+    """(the resident's own photos, the history as :func:`entry_history`): two queries, the events with their
+    authors and every photo of the entry, each event's photos (``photo_list``) taken from the latter."""
+    events = list(
+        SuggestionEvent.objects.filter(suggestion=suggestion)
+        .exclude(kind__in=[k for k in SuggestionEvent.PRIVATE_KINDS if k != SuggestionEvent.Kind.OVERDUE])
+        .select_related("by_user").order_by("created_at", "pk")
+    )
+    by_event = {}
+    for photo in SuggestionPhoto.objects.filter(suggestion=suggestion).order_by("pk"):
+        by_event.setdefault(photo.event_id, []).append(photo)
+    for event in events:
+        event.photo_list = by_event.get(event.pk, [])
+    return by_event.get(None, []), events
 
 
 def photo_get(*, suggestion, pk):
