@@ -559,6 +559,12 @@ def activity_list(*, user):
                             .prefetch_related("photos"), user, firm="firm", estate="estate")
 
 
+def record_page(records):
+    """``records`` (training_list or activity_list, narrowed) as a record's own pages read one: its own fields
+    and ``photo_count``, none of the rows it links to (the services read what they change again, locked)."""
+    return records.select_related(None).prefetch_related(None).annotate(photo_count=Count("photos"))
+
+
 def locked_records(rows):
     """Pks of the trainings/activities in ``rows`` (one page) that count towards an accepted
     obligation, so they can no longer be corrected or withdrawn (services._check_not_accepted).

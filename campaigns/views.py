@@ -230,14 +230,14 @@ def trainings(request):
 
 
 def _own_training(request, pk):
-    """A training filed by the user's firm, or 404 (another firm's, an agency's, or none)."""
+    """A training filed by the user's firm, or 404 (another firm's, an agency's, or none), with ``photo_count``."""
     qs = selectors.training_list(user=request.user).filter(organiser_firm_id=request.user.firm_id)
-    return scoping.get_or_404(qs, pk=pk)
+    return scoping.get_or_404(selectors.record_page(qs), pk=pk)
 
 
 def _own_activity(request, pk):
     qs = selectors.activity_list(user=request.user).filter(firm_id=request.user.firm_id)
-    return scoping.get_or_404(qs, pk=pk)
+    return scoping.get_or_404(selectors.record_page(qs), pk=pk)
 
 
 def _service_errors(form, exc):
@@ -249,7 +249,8 @@ def _service_errors(form, exc):
 def _record_page(request, *, record, form, kind, back):
     return render(request, "campaigns/portal/record_edit.html", {
         "record": record, "form": form, "kind": kind, "back": back, "nav": RECORD_NAV[kind],
-        "locked": record.pk in selectors.locked_records([record]), "photos": list(record.photos.all()),
+        "locked": record.pk in selectors.locked_records([record]), "photo_count": record.photo_count,
+        "form_key": _form_key(request.user),
     })
 
 
@@ -296,7 +297,7 @@ def training_withdraw(request, pk):
 def _withdraw_page(request, *, record, kind, back):
     return render(request, "campaigns/portal/record_withdraw.html", {
         "record": record, "kind": kind, "back": back, "nav": RECORD_NAV[kind],
-        "locked": record.pk in selectors.locked_records([record]),
+        "locked": record.pk in selectors.locked_records([record]), "photo_count": record.photo_count,
     })
 
 
@@ -335,8 +336,9 @@ def activity_edit(request, pk):
     """Correct an activity of the firm (until an obligation it counts towards is accepted)."""
     user = request.user
     activity = _own_activity(request, pk)
-    initial = {f: getattr(activity, f) for f in ("kind", "date", "title", "estate", "partners", "participant_count",
-                                                  "description")}
+    initial = {f: getattr(activity, f) for f in ("kind", "date", "title", "estate_id", "partners",
+                                                  "participant_count", "description")}
+    initial["estate"] = initial.pop("estate_id")  # the estate's pk: what the form shows, without reading it
     form = ActivityForm(request.POST or None, request.FILES or None, estates=_firm_estates(user), initial=initial,
                         submit_label=_("保存更正"))
     if request.method == "POST" and form.is_valid():

@@ -147,3 +147,33 @@ def test_contact_forms_with_errors_are_rendered_afresh(firm_client, world):
     assert "is-invalid" in html and 'value="热线"' in html
     html = firm_client.post(_estate_edit("HS001"), {"hotline": "8765-abc", "complaint_phone": ""}).content.decode()
     assert "is-invalid" in html and 'value="8765-abc"' in html
+
+
+# --- a record's correction and withdrawal pages ---------------------------------------------------------------
+
+def test_record_edit_forms_show_the_records_values_at_once(firm_client, world):
+    import datetime
+
+    from campaigns import services
+    from campaigns.models import Activity, Training
+    from tests.campaign_ui_fixtures import real_photo
+
+    day = datetime.date(2011, 9, 1)
+    training = services.training_record(user=world.firm_user, date=day, topic="客户服务礼仪", attendee_count=20,
+                                        photos=[real_photo()])
+    activity = services.activity_record(user=world.firm_user, kind=Activity.Kind.CONVENIENCE, date=day,
+                                        title="便民义务维修", estate=world.estate, participant_count=10)
+    url = reverse("campaigns:training_edit", args=[training.pk])
+    html = firm_client.get(url).content.decode()
+    assert 'value="客户服务礼仪"' in html and "已有 1 张照片" in html and "保存更正" in html
+    # The list's registration form (same class and key, another button) is not the correction form.
+    assert "保存更正" not in firm_client.get(reverse("campaigns:trainings")).content.decode()
+    Training.objects.filter(pk=training.pk).update(topic="消防安全培训")
+    assert 'value="消防安全培训"' in firm_client.get(url).content.decode()
+    url = reverse("campaigns:activity_edit", args=[activity.pk])
+    assert re.search(rf'<option value="{world.estate.pk}" selected', firm_client.get(url).content.decode())
+    Activity.objects.filter(pk=activity.pk).update(estate=world.estate2, title="结对帮困")
+    html = firm_client.get(url).content.decode()
+    assert re.search(rf'<option value="{world.estate2.pk}" selected', html) and 'value="结对帮困"' in html
+    withdraw = firm_client.get(reverse("campaigns:training_withdraw", args=[training.pk])).content.decode()
+    assert "1 张照片" in withdraw and "消防安全培训" in withdraw
