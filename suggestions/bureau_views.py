@@ -10,6 +10,7 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.functional import SimpleLazyObject
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -69,7 +70,12 @@ def _pdf(pdf, filename):
 
 def _poster_page_context(user):
     if user.firm_id:
-        return {"estates": posters.poster_estates(user=user, firm_id=user.firm_id), "base": "portal/base.html"}
+        # The table of the firm's estates is a cached fragment (core/templatetags/portal_forms.py) under the
+        # registry version (renewed by every save or import of an estate, firm or agency): the estates are read
+        # only when it is drawn.
+        return {"estates": SimpleLazyObject(lambda: posters.poster_estates(user=user, firm_id=user.firm_id)),
+                "estates_key": estate_selectors.registry_cache_key("suggestion-posters", user.pk, user.firm_id),
+                "base": "portal/base.html"}
     streets = estate_selectors.agency_list(user=user).filter(level=Agency.Level.STREET).order_by("path")
     firms = estate_selectors.firm_list(user=user).order_by("name")
     return {"streets": streets, "firms": firms, "base": "core/job_base.html"}

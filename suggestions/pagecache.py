@@ -10,6 +10,9 @@ selectors/public.py ``estate_for_form``), and the templates do not change while 
 template loader; a deploy restarts the workers). Each answer gets its own token (``get_token``): in both
 forms of the page (the language switch's and the suggestion form's), as the template would have drawn it.
 
+The estate search's pages (``search_page``) are kept the same way, in an LRU of their own (so that a flood of
+made-up queries cannot push the forms out), under the registry version and the query string as well.
+
 A bounded LRU: a city's estates times its languages would otherwise grow without limit; a page that fell out
 is drawn again.
 """
@@ -25,43 +28,67 @@ from django.template.loader import render_to_string
 from django.utils import translation
 
 MAX_PAGES = 1000
+MAX_SEARCH_PAGES = 500
 # Letters and digits only: drawn in an attribute value, the template's escaping leaves it as it is.
 PLACEHOLDER = "csrfplaceholder" + secrets.token_hex(16)
 
-_pages = OrderedDict()
-_lock = threading.Lock()
+
+class _Pages:
+    """A bounded LRU of rendered pages, each with PLACEHOLDER where its CSRF token goes."""
+
+    def __init__(self, size):
+        self.size, self.pages, self.lock = size, OrderedDict(), threading.Lock()
+
+    def response(self, request, key, template, context):
+        with self.lock:
+            html = self.pages.get(key)
+            if html is not None:
+                self.pages.move_to_end(key)
+        if html is None:
+            html = render_to_string(template, {**context(), "csrf_token": PLACEHOLDER}, request=request)
+            with self.lock:
+                self.pages[key] = html
+                while len(self.pages) > self.size:
+                    self.pages.popitem(last=False)
+        return HttpResponse(html.replace(PLACEHOLDER, get_token(request)))
+
+    def __len__(self):
+        return len(self.pages)
+
+    def clear(self):
+        with self.lock:
+            self.pages.clear()
 
 
-def _key(request, estate):
-    return (
-        estate.pk, estate.code, estate.name, estate.firm_id, estate.firm.name if estate.firm_id else "",
-        estate.effective_hotline, estate.effective_complaint_phone,
-        translation.get_language(), request.COOKIES.get("public_large") == "1", request.path,
-    )
+_pages = _Pages(MAX_PAGES)
+_search_pages = _Pages(MAX_SEARCH_PAGES)
 
 
-def cacheable(request):
-    """Whether this request's form page is the shared empty page (``limited``/``challenge`` asked by the view)."""
-    return request.method == "GET" and not request.GET and not len(get_messages(request))
+def _shell(request):
+    """What every public page's shell shows of the request: the language, the large-text cookie, the path."""
+    return (translation.get_language(), request.COOKIES.get("public_large") == "1", request.get_full_path())
+
+
+def cacheable(request, *, query=False):
+    """Whether this request's page may be a kept one: a GET, without a query string (unless ``query``: a search,
+    whose query is part of the key) and without a message waiting to be shown."""
+    return request.method == "GET" and (query or not request.GET) and not len(get_messages(request))
 
 
 def empty_form(request, estate, template, context):
     """The response of the empty form of ``estate``: from this process's memory, or rendered once (``context()``
     gives the template's context) and kept."""
-    key = _key(request, estate)
-    with _lock:
-        html = _pages.get(key)
-        if html is not None:
-            _pages.move_to_end(key)
-    if html is None:
-        html = render_to_string(template, {**context(), "csrf_token": PLACEHOLDER}, request=request)
-        with _lock:
-            _pages[key] = html
-            while len(_pages) > MAX_PAGES:
-                _pages.popitem(last=False)
-    return HttpResponse(html.replace(PLACEHOLDER, get_token(request)))
+    key = (estate.pk, estate.code, estate.name, estate.firm_id, estate.firm.name if estate.firm_id else "",
+           estate.effective_hotline, estate.effective_complaint_phone, *_shell(request))
+    return _pages.response(request, key, template, context)
+
+
+def search_page(request, version, template, context):
+    """The estate search's page for this query and page, kept under the registry version ``version`` (renewed by
+    every save or import of an estate, firm or agency: what the results show)."""
+    return _search_pages.response(request, (version, *_shell(request)), template, context)
 
 
 def clear():
-    with _lock:
-        _pages.clear()
+    _pages.clear()
+    _search_pages.clear()

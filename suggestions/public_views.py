@@ -13,6 +13,8 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods
 
+from estates.selectors import registry_version
+
 from . import abuse, pagecache, photos, services
 from .privacy import client_hash, mask_mobile, normalize_mobile, text_for
 from .public_forms import FollowUpForm, RateForm, ReopenForm, SuggestionForm
@@ -101,8 +103,13 @@ def suggest(request, code):
 @require_GET
 def find(request):
     """Residents without the QR code find their estate by name, address or street."""
-    query, page = selectors.estate_search(query=request.GET.get("q", ""), page=request.GET.get("page") or 1)
-    return render(request, "suggestions/public/find.html", {"query": query, "page_obj": page})
+    def context():
+        query, page = selectors.estate_search(query=request.GET.get("q", ""), page=request.GET.get("page") or 1)
+        return {"query": query, "page_obj": page}
+
+    if pagecache.cacheable(request, query=True):  # the same page for everyone asking it, until the registry changes
+        return pagecache.search_page(request, registry_version(), "suggestions/public/find.html", context)
+    return render(request, "suggestions/public/find.html", context())
 
 
 TRACK_FORMS = {"follow_up": FollowUpForm, "rate": RateForm, "reopen": ReopenForm}

@@ -72,3 +72,21 @@ def test_the_reply_templates_form_is_the_form_drawn_afresh(firm, world, monkeypa
     assert first == kept == drawn_afresh(firm, url, monkeypatch)
     response = firm.post(url, {"title": "", "text": "x"})
     assert "is-invalid" in response.content.decode() and not ReplyTemplate.objects.exists()
+
+
+# --- the posters page's table of the firm's estates (a cached fragment under the registry version) ---------------
+
+def test_the_posters_table_is_kept_and_shows_a_renamed_or_new_estate_at_once(firm, world):
+    from tests import factories as f
+
+    url = reverse("suggestions:posters")
+    first = html(firm.get(url))
+    assert "月湖花园" in first and "南门小区" in first and "孔浦新村" not in first  # another firm's estate
+    assert html(firm.get(url)) == first
+    world.estate.name = "月湖花园二期"
+    world.estate.save()
+    assert "月湖花园二期" in firm.get(url).content.decode()
+    f.EstateFactory(code="HS009", name="新建小区", street=world.street, firm=world.firm)
+    assert "新建小区" in firm.get(url).content.decode()
+    token = re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', firm.get(url).content.decode())
+    assert token and "placeholder" not in token[0]

@@ -3,6 +3,7 @@ deadlines.py due_dates): the same page and the same deadlines as without it, and
 
 import datetime
 import re
+from urllib.parse import urlencode
 
 import pytest
 from django.test import Client
@@ -77,7 +78,7 @@ def test_a_query_string_or_a_message_is_never_kept(client, world, monkeypatch):
     empty_form = pagecache.empty_form
     monkeypatch.setattr(pagecache, "empty_form", lambda *a, **k: drawn.append(1) or empty_form(*a, **k))
     client.get(url() + "?utm=poster")
-    assert drawn == [] and not pagecache._pages
+    assert drawn == [] and not len(pagecache._pages)
     client.get(url())
     assert drawn == [1] and len(pagecache._pages) == 1
 
@@ -85,11 +86,11 @@ def test_a_query_string_or_a_message_is_never_kept(client, world, monkeypatch):
 def test_a_sender_over_the_limit_or_asked_for_the_challenge_gets_the_page_drawn(client, world, settings):
     settings.SUGGESTION_CHALLENGE_AFTER = 1
     html = client.get(url()).content.decode()
-    assert "altcha-widget" in html and not pagecache._pages
+    assert "altcha-widget" in html and not len(pagecache._pages)
 
 
 def test_the_kept_pages_are_bounded(client, world, monkeypatch):
-    monkeypatch.setattr(pagecache, "MAX_PAGES", 2)
+    monkeypatch.setattr(pagecache._pages, "size", 2)
     for code in ("HS001", "HS002", "HS001", "hs001"):
         client.get(url(code))
     assert len(pagecache._pages) == 2
@@ -160,3 +161,38 @@ def test_an_agency_moved_under_another_sets_the_deadlines_at_once(world):
     other_city.name = "另一市住建委"
     other_city.save()
     assert deadlines.version() != deadlines_before
+
+
+# --- the estate search -------------------------------------------------------------------------------------------
+
+def find(query, **params):
+    return reverse("suggestions:find") + "?" + urlencode({"q": query, **params})
+
+
+@pytest.mark.parametrize("params", [{}, {"page": "2"}, {"page": "x"}])
+def test_the_kept_search_page_is_the_page_the_template_draws(client, world, monkeypatch, params):
+    first, kept = client.get(find("月湖", **params)), client.get(find("月湖", **params))
+    assert len(pagecache._search_pages) == 1
+    monkeypatch.setattr(pagecache, "cacheable", lambda request, query=False: False)
+    assert page(first) == page(kept) == page(client.get(find("月湖", **params)))
+
+
+def test_a_renamed_new_or_closed_estate_shows_in_the_search_at_once(client, world):
+    from tests import factories as f
+
+    assert "月湖花园" in client.get(find("月湖")).content.decode()
+    world.estate.name = "月湖雅苑"
+    world.estate.save()
+    html = client.get(find("月湖")).content.decode()
+    assert "月湖雅苑" in html and "月湖花园" not in html
+    f.EstateFactory(code="HS010", name="月湖新城", street=world.street, firm=world.firm)
+    assert "月湖新城" in client.get(find("月湖")).content.decode()
+    world.estate.is_active = False
+    world.estate.save()
+    assert "月湖雅苑" not in client.get(find("月湖")).content.decode()
+
+
+def test_each_query_is_its_own_kept_page(client, world):
+    assert "南门小区" in client.get(find("南门")).content.decode()
+    assert "南门小区" not in client.get(find("月湖")).content.decode()
+    assert len(pagecache._search_pages) == 2
