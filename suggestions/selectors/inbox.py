@@ -100,10 +100,10 @@ def inbox_counts(*, user, today=None):
 
 
 def inbox_get(*, user, number):
-    """One entry of the firm, by its number, or 404 (another firm's, or none)."""
+    """One entry of the firm, by its number, or 404 (another firm's, or none); with its estate and firm (what the
+    entry's page shows: its deadline is said by ``deadline_status``, not by the list's ``late``)."""
     try:
-        return with_overdue(firm_entries(user=user)).select_related(
-            "estate", "firm", "street", "district").get(number=number)
+        return firm_entries(user=user).select_related("estate", "firm").get(number=number)
     except Suggestion.DoesNotExist:
         raise Http404 from None
 

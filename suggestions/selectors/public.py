@@ -120,18 +120,20 @@ def suggestion_for_token(*, token):
     token = (token or "").strip()
     if not token or len(token) > 64:
         raise Http404
-    entry_photos = SuggestionPhoto.objects.filter(event__isnull=True).order_by("pk")
-    event_photos = SuggestionPhoto.objects.order_by("pk")
     queryset = (
         Suggestion.private_objects.select_related("estate", "estate__firm", "firm")
-        .prefetch_related(
-            Prefetch("photos", queryset=entry_photos, to_attr="entry_photos"),
-            Prefetch("events", queryset=SuggestionEvent.objects.filter(public=True)
-                     .prefetch_related(Prefetch("photos", queryset=event_photos)).order_by("created_at", "pk"),
-                     to_attr="public_events"),
-        )
+        .prefetch_related(Prefetch("events", queryset=SuggestionEvent.objects.filter(public=True)
+                                   .order_by("created_at", "pk"), to_attr="public_events"))
     )
-    return scoping.get_or_404(queryset, token=token)
+    entry = scoping.get_or_404(queryset, token=token)
+    # Every photo of the entry in one query: its own (``entry_photos``) and each public event's (``photo_list``).
+    by_event = {}
+    for photo in SuggestionPhoto.objects.filter(suggestion=entry).order_by("pk"):
+        by_event.setdefault(photo.event_id, []).append(photo)
+    entry.entry_photos = by_event.get(None, [])
+    for event in entry.public_events:
+        event.photo_list = by_event.get(event.pk, [])
+    return entry
 
 
 def photo_for_token(*, token, pk):
