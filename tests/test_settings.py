@@ -87,15 +87,18 @@ def test_database_url_configures_postgresql_with_persistent_connections():
 
 
 def test_empty_redis_url_runs_celery_tasks_eagerly_without_broker():
-    loaded = load({"REDIS_URL": ""}, "CELERY_TASK_ALWAYS_EAGER", "CELERY_BROKER_URL", "CACHES")
+    loaded = load({"REDIS_URL": ""}, "CELERY_TASK_ALWAYS_EAGER", "CELERY_BROKER_URL", "CACHES", "SESSION_ENGINE")
     assert loaded["CELERY_TASK_ALWAYS_EAGER"] is True
     assert loaded["CELERY_BROKER_URL"] .startswith("memory://")
     assert loaded["CACHES"]["default"]["BACKEND"] == "django.core.cache.backends.locmem.LocMemCache"
+    # A per-process cache must not hold sessions: another worker would keep one that logout ended.
+    assert loaded["SESSION_ENGINE"] == "django.contrib.sessions.backends.db"
 
 
 def test_redis_url_configures_broker_and_cache():
     loaded = load(
-        {**PRODUCTION, "REDIS_URL": "redis://redis:6379/3"}, "CELERY_TASK_ALWAYS_EAGER", "CELERY_BROKER_URL", "CACHES"
+        {**PRODUCTION, "REDIS_URL": "redis://redis:6379/3"}, "CELERY_TASK_ALWAYS_EAGER", "CELERY_BROKER_URL", "CACHES",
+        "SESSION_ENGINE",
     )
     assert loaded["CELERY_TASK_ALWAYS_EAGER"] is False
     assert loaded["CELERY_BROKER_URL"] == "redis://redis:6379/3"
@@ -103,6 +106,7 @@ def test_redis_url_configures_broker_and_cache():
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": "redis://redis:6379/3",
     }
+    assert loaded["SESSION_ENGINE"] == "django.contrib.sessions.backends.cached_db"
 
 
 def test_email_settings_come_from_the_environment():
