@@ -12,7 +12,8 @@ off that page and off the navigation, registered as superuser-only, and reached 
 from django.contrib import admin
 from django.db.models.base import ModelBase
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import get_script_prefix, path, reverse
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 SYSTEM_APPS = ("axes", "django_celery_beat", "auth")
@@ -47,6 +48,26 @@ class SystemAdminMixin:
         return self.has_module_permission(request) and super().has_delete_permission(request, obj)
 
 
+#: The business apps' list of the navigation and the index, per app_list_key (kept in the process: the list is a
+#: function of that key alone, so nothing can make an entry stale but a new deployment, which starts new processes).
+_APP_LISTS = {}
+_APP_LISTS_MAX = 256
+
+
+def app_list_key(request):
+    """All that the admins' module and model permissions read of a user (core/admin.py BureauPermissionMixin and
+    its subclasses: activity, superuser and staff flags, the agency and its level, a firm, the role; the system
+    apps: superusers), with the language and the script prefix of the names and links. None for a user who is
+    not logged in (the login page): their list is built each time."""
+    user = request.user
+    if not getattr(user, "is_authenticated", False):
+        return None
+    agency_id = getattr(user, "agency_id", None)
+    return (get_language(), get_script_prefix(), user.is_active, user.is_superuser, user.is_staff,
+            agency_id is not None, user.agency.level if agency_id is not None else None,
+            getattr(user, "firm_id", None) is not None, getattr(user, "role", None))
+
+
 class PortalAdminSite(admin.AdminSite):
     index_template = "admin/portal_index.html"
 
@@ -59,10 +80,18 @@ class PortalAdminSite(admin.AdminSite):
             super().register(model, cls, **options)
 
     def get_app_list(self, request, app_label=None):
-        apps = super().get_app_list(request, app_label)
-        if app_label is None:  # the index and the navigation: the business apps only
-            apps = [app for app in apps if app["app_label"] not in SYSTEM_APPS]
-        return apps
+        if app_label is None:  # the index and the navigation (every admin page): once per kind of user
+            key = app_list_key(request)
+            apps = _APP_LISTS.get(key) if key is not None else None
+            if apps is None:
+                apps = [app for app in super().get_app_list(request) if app["app_label"] not in SYSTEM_APPS]
+                if key is not None:
+                    if len(_APP_LISTS) >= _APP_LISTS_MAX:
+                        _APP_LISTS.clear()
+                    _APP_LISTS[key] = apps
+            # Copies: a page may not change what the next one is given.
+            return [{**app, "models": [dict(model) for model in app["models"]]} for app in apps]
+        return super().get_app_list(request, app_label)
 
     def system_apps(self, request):
         app_dict = self._build_app_dict(request)
