@@ -381,9 +381,8 @@ def activity_withdraw(request, pk):
 def coordinators(request):
     """The firm's estates with their current coordinator; file one, or upload the roster."""
     user = request.user
-    roster = selectors.coordinator_roster(user=user, firm=user.firm)
     if request.GET.get("export") == "xlsx":
-        return _xlsx(exports.export_roster(roster), _("协调员名册"))
+        return _xlsx(exports.export_roster(selectors.coordinator_roster(user=user, firm=user.firm)), _("协调员名册"))
     form = CoordinatorForm(request.POST or None, estates=_firm_estates(user),
                            initial={"estate": request.GET.get("estate")} if request.GET.get("estate") else None)
     if request.method == "POST" and form.is_valid():
@@ -398,10 +397,18 @@ def coordinators(request):
         else:
             messages.success(request, _("%(estate)s 的协调员已备案。") % {"estate": data["estate"]})
             return redirect("campaigns:coordinators")
-    page = Paginator(roster, PAGE_SIZE).get_page(request.GET.get("page"))
+    number = request.GET.get("page", "1")
+    number = number if number.isdigit() and len(number) <= 6 else "1"
+    page = SimpleLazyObject(lambda: Paginator(selectors.coordinator_roster(user=user, firm=user.firm),
+                                              PAGE_SIZE).get_page(number))
+    # The upload form and the roster table are cached as rendered HTML under the registry version (the estates)
+    # and the roster version (every save or delete of a coordinator renews it), the firm, the page and the
+    # language: a repeated view reads no estate and no coordinator.
     return render(request, "campaigns/portal/coordinators.html", {
-        "form": form, "upload_form": RosterUploadForm(), "page": page, "rows": page.object_list,
-        "form_key": _form_key(user),
+        "form": form, "upload_form": SimpleLazyObject(RosterUploadForm), "page": page,
+        "rows": SimpleLazyObject(lambda: page.object_list), "form_key": _form_key(user),
+        "rows_key": estate_selectors.registry_cache_key("roster-page", user.firm_id,
+                                                        estate_selectors.roster_version(), number),
     })
 
 

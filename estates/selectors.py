@@ -82,6 +82,16 @@ def registry_version():
     return cache.cached(REGISTRY_VERSION_KEY, lambda: secrets.token_hex(8), REGISTRY_TTL * 2)
 
 
+ROSTER_VERSION_KEY = "estates:roster-version"
+
+
+def roster_version():
+    """A random token renewed by every save or delete of a coordinator (estates/receivers.py; the portal's filing,
+    its roster upload and the admin all save them one by one): what page parts showing coordinators are cached
+    under, with the registry version (their estates)."""
+    return cache.cached(ROSTER_VERSION_KEY, lambda: secrets.token_hex(8), REGISTRY_TTL * 2)
+
+
 def registry_cache_key(name, *parts):
     """A cache key for a page part built from the registry: its name, the registry version and ``parts`` (who,
     what query, which language); hashed, so that hostile query strings make no long keys."""

@@ -177,3 +177,66 @@ def test_record_edit_forms_show_the_records_values_at_once(firm_client, world):
     assert re.search(rf'<option value="{world.estate2.pk}" selected', html) and 'value="结对帮困"' in html
     withdraw = firm_client.get(reverse("campaigns:training_withdraw", args=[training.pk])).content.decode()
     assert "1 张照片" in withdraw and "消防安全培训" in withdraw
+
+
+# --- coordinators -----------------------------------------------------------------------------------------------
+
+COORDINATORS = reverse("campaigns:coordinators")
+
+
+def _roster_row(html, code):
+    start = html.index(f'data-estate="{code}"')
+    return html[start:html.index("</tr>", start)]
+
+
+def test_roster_reads_no_estate_and_no_coordinator_when_cached(firm_client, world):
+    firm_client.get(COORDINATORS)
+    with CaptureQueriesContext(connection) as ctx:
+        assert firm_client.get(COORDINATORS).status_code == 200
+    assert not [q for q in ctx.captured_queries
+                if 'FROM "estates_estate"' in q["sql"] or 'FROM "estates_coordinator"' in q["sql"]]
+
+
+def test_roster_shows_a_filed_edited_or_deleted_coordinator_at_once(firm_client, world):
+    import datetime
+
+    from campaigns import services
+
+    assert "未备案" in _roster_row(firm_client.get(COORDINATORS).content.decode(), "HS001")
+    coordinator = services.coordinator_file(user=world.firm_user, estate=world.estate, name="李协调",
+                                            phone="13800000001", appointed_on=datetime.date(2011, 8, 1))
+    assert "李协调" in _roster_row(firm_client.get(COORDINATORS).content.decode(), "HS001")
+    coordinator.phone = "13800000002"
+    coordinator.save()  # as the admin saves it
+    assert "13800000002" in _roster_row(firm_client.get(COORDINATORS).content.decode(), "HS001")
+    coordinator.delete()
+    assert "未备案" in _roster_row(firm_client.get(COORDINATORS).content.decode(), "HS001")
+
+
+def test_roster_shows_a_new_or_renamed_estate_at_once(firm_client, world):
+    firm_client.get(COORDINATORS)
+    f.EstateFactory(code="HS099", name="新建小区", street=world.street, firm=world.firm)
+    world.estate2.name = "南门小区（改名）"
+    world.estate2.save()
+    html = firm_client.get(COORDINATORS).content.decode()
+    assert "新建小区" in _roster_row(html, "HS099") and "南门小区（改名）" in _roster_row(html, "HS002")
+
+
+def test_roster_of_another_firm_and_another_page_are_their_own(client, world):
+    for i in range(55):
+        f.EstateFactory(code=f"HSP{i:02d}", street=world.street, firm=world.firm)
+    client.force_login(world.firm_user)
+    first = client.get(COORDINATORS).content.decode()
+    second = client.get(COORDINATORS, {"page": 2}).content.decode()
+    assert 'data-estate="HS001"' in first and 'data-estate="HS001"' not in second
+    assert "第 2 / 2 页" in second
+    client.force_login(world.other_firm_user)
+    html = client.get(COORDINATORS).content.decode()
+    assert 'data-estate="HS001"' not in html and 'data-estate="JB001"' in html
+
+
+def test_roster_page_with_a_refused_filing_shows_its_errors_and_the_roster(firm_client, world):
+    firm_client.get(COORDINATORS)
+    html = firm_client.post(COORDINATORS, {"estate": world.estate.pk, "name": "", "phone": "x",
+                                           "appointed_on": ""}).content.decode()
+    assert "is-invalid" in html and 'data-estate="HS001"' in html
