@@ -301,11 +301,12 @@ class _Outcomes:
 
 
 def unread_changed(user_ids):
-    """The cached unread counts of these users are stale (notifications/selectors.py unread_count): forget them
-    now and after the commit. Bulk writes send no signal, so every writer of Notification rows calls this."""
+    """The cached unread counts of these users are stale (notifications/selectors.py unread_count), and so are
+    their cached lists (list_version): forget them now and after the commit. Bulk writes send no signal, so every
+    writer of Notification rows calls this."""
     from . import selectors
 
-    keys = [selectors.unread_key(pk) for pk in user_ids]
+    keys = [key for pk in user_ids for key in (selectors.unread_key(pk), selectors.list_version_key(pk))]
     if keys:
         cache.forget_now_and_on_commit(*keys)
 

@@ -1,6 +1,8 @@
 """Reads of the notification service. In-app notifications belong to one user; the logs of
 deliveries are scoped through the models' scope declarations like every other bureau list."""
 
+import secrets
+
 from core import cache
 from estates import scoping
 
@@ -33,6 +35,16 @@ def unread_count(*, user):
         return 0
     return cache.cached(unread_key(user.pk), lambda: Notification.objects.filter(
         user=user, read_at__isnull=True).count(), UNREAD_TTL)
+
+
+def list_version_key(user_id):
+    return f"notifications:list-version:{user_id}"
+
+
+def list_version(*, user):
+    """A random token per user, forgotten with the unread count by every write of the user's notifications
+    (notifications.outbox.unread_changed): what the portal's cached list of them is keyed on."""
+    return cache.cached(list_version_key(user.pk), lambda: secrets.token_hex(8), UNREAD_TTL * 5)
 
 
 def digest_log(*, user):

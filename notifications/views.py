@@ -2,6 +2,7 @@ from django.contrib import admin, messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
+from django.utils.functional import SimpleLazyObject
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -20,10 +21,16 @@ def notification_list(request):
     only_unread = request.GET.get("unread") == "1"
     if only_unread:
         qs = qs.filter(read_at__isnull=True)
-    page = Paginator(qs, 30).get_page(request.GET.get("page"))
+    page = SimpleLazyObject(lambda: Paginator(qs, 30).get_page(request.GET.get("page")))
     context = {"page": page, "only_unread": only_unread, "title": _("我的通知")}
     if not request.user.firm_id:
         context = {**admin.site.each_context(request), **context}  # the admin header, user links, sidebar
+    else:
+        # The portal's list is cached as rendered HTML under the user's list version (every write of their
+        # notifications renews it, with the unread count it shows) and the address (page, filter, the "next" of
+        # its forms): a repeated view reads no notification.
+        context["list_key"] = ":".join(("notifications", str(request.user.pk),
+                                        selectors.list_version(user=request.user), request.get_full_path()))
     return render(request, _template(request.user, "list"), context)
 
 

@@ -240,3 +240,51 @@ def test_roster_page_with_a_refused_filing_shows_its_errors_and_the_roster(firm_
     html = firm_client.post(COORDINATORS, {"estate": world.estate.pk, "name": "", "phone": "x",
                                            "appointed_on": ""}).content.decode()
     assert "is-invalid" in html and 'data-estate="HS001"' in html
+
+
+# --- notifications --------------------------------------------------------------------------------------------
+
+NOTIFICATIONS = reverse("notifications:list")
+
+
+def test_notification_list_reads_no_notification_when_cached(firm_client, world):
+    from notifications.models import Notification
+
+    Notification.objects.create(user=world.firm_user, title="提醒一", body="正文")
+    firm_client.get(NOTIFICATIONS)
+    with CaptureQueriesContext(connection) as ctx:
+        assert "提醒一" in firm_client.get(NOTIFICATIONS).content.decode()
+    assert not [q for q in ctx.captured_queries if "notifications_notification" in q["sql"]]
+
+
+def test_notification_list_follows_every_writer_at_once(firm_client, world):
+    from notifications import services
+    from notifications.channels import Message
+    from notifications.models import Notification
+
+    assert "暂无通知。" in firm_client.get(NOTIFICATIONS).content.decode()
+    first = Notification.objects.create(user=world.firm_user, title="提醒一", body="正文")
+    html = firm_client.get(NOTIFICATIONS).content.decode()
+    assert "提醒一" in html and "(1)" in html
+    services.notify(users=[world.firm_user], message=Message(category="reminder", subject="到期提醒二", text="正文",
+                                                             summary="正文", link="/portal/"))
+    assert "到期提醒二" in firm_client.get(NOTIFICATIONS).content.decode()
+    services.notification_mark_read(notification=first)
+    assert "提醒一" not in firm_client.get(NOTIFICATIONS, {"unread": "1"}).content.decode()
+    services.notification_mark_all_read(user=world.firm_user)
+    html = firm_client.get(NOTIFICATIONS).content.decode()
+    assert "list-group-item-warning" not in html and "全部标为已读" not in html
+    first.delete()
+    assert "提醒一" not in firm_client.get(NOTIFICATIONS).content.decode()
+
+
+def test_notification_list_of_another_user_or_address_is_its_own(client, world):
+    from notifications.models import Notification
+
+    Notification.objects.create(user=world.firm_user, title="只给月湖", body="正文")
+    client.force_login(world.firm_user)
+    html = client.get(NOTIFICATIONS, {"page": "1"}).content.decode()
+    assert 'name="next" value="/notifications/?page=1"' in html
+    assert 'name="next" value="/notifications/?unread=1"' in client.get(NOTIFICATIONS, {"unread": "1"}).content.decode()
+    client.force_login(world.other_firm_user)
+    assert "只给月湖" not in client.get(NOTIFICATIONS, {"page": "1"}).content.decode()
