@@ -244,16 +244,82 @@ def _reminder_skip_reason(reminder, ob, today):
     return ""
 
 
+# What a batch reads besides every column of its reminders and their obligations: the columns the checks and the
+# mail use of the related rows (path from the reminder, column names). The rows of a batch share a few
+# tasks, campaigns and firms: each is built once per batch, not once per reminder as select_related builds them
+# (issue 16). A column left out here is deferred: read by a query of its own on first use, never wrong.
+_BATCH_RELATED = [
+    ("obligation__task", ["id", "title", "requirement", "action_id", "is_voluntary"]),
+    ("obligation__task__action", ["id", "name", "campaign_id"]),
+    ("obligation__campaign", ["id", "name", "status"]),
+    ("obligation__estate", ["id", "name", "firm_id"]),
+    ("obligation__estate__firm", ["id", "name"]),
+    ("obligation__firm", ["id", "name"]),
+    ("obligation__agency", ["id", "name", "short_name"]),
+    ("requested_by", ["id", "username", "agency_id", "firm_id"]),
+    ("requested_by__agency", ["id", "name", "short_name"]),
+]
+
+
+def _batch_plan():
+    """[(path, model, attnames, index of the primary key, parent path, the parent's field)] for
+    :data:`_BATCH_RELATED`."""
+    models = {"": Reminder, "obligation": Obligation}
+    plan = []
+    for path, names in _BATCH_RELATED:
+        parent_path, _sep, name = path.rpartition("__")
+        parent_path = parent_path or ""
+        relation = models[parent_path]._meta.get_field(name)
+        model = models[path] = relation.related_model
+        order = [f.attname for f in model._meta.concrete_fields]  # Model.from_db takes them in this order
+        names = sorted(names, key=order.index)
+        plan.append((path, model, names, names.index(model._meta.pk.attname), parent_path, relation))
+    return plan
+
+
+def _batch_rows(token):
+    """The claimed reminders of ``token`` with their obligations and related rows, in one query of their
+    columns (values_list), as model instances; the related ones shared (see :data:`_BATCH_RELATED`)."""
+    plan = _batch_plan()
+    own = [f.attname for f in Reminder._meta.concrete_fields]
+    obligation = [f.attname for f in Obligation._meta.concrete_fields]
+    columns = own + [f"obligation__{n}" for n in obligation]
+    for path, _model, names, _pk, _parent, _relation in plan:
+        columns += [f"{path}__{n}" for n in names]
+    rows = (Reminder.objects.filter(claim_token=token, state=State.SENDING).order_by("pk")
+            .values_list(*columns))
+    db = rows.db
+    shared = {}
+    out = []
+    for values in rows:
+        reminder = Reminder.from_db(db, own, values[:len(own)])
+        at = len(own)
+        ob = Obligation.from_db(db, obligation, values[at:at + len(obligation)])
+        at += len(obligation)
+        Reminder._meta.get_field("obligation").set_cached_value(reminder, ob)
+        built = {"": reminder, "obligation": ob}
+        for path, model, names, pk, parent_path, relation in plan:
+            part = values[at:at + len(names)]
+            at += len(names)
+            parent = built.get(parent_path)
+            if parent is None:  # the parent is absent (NULL): so is this
+                built[path] = None
+                continue
+            if part[pk] is None:
+                instance = None
+            else:
+                instance = shared.get((model, part[pk]))
+                if instance is None:
+                    instance = shared[(model, part[pk])] = model.from_db(db, names, part)
+            relation.set_cached_value(parent, instance)
+            built[path] = instance
+        out.append(reminder)
+    return out
+
+
 def send_reminder_batch(*, token, today=None):
     today = today or timezone.localdate()
-    rows = list(
-        Reminder.objects.filter(claim_token=token, state=State.SENDING)
-        .select_related(
-            "obligation__task__action", "obligation__campaign", "obligation__estate__firm", "obligation__firm",
-            "obligation__agency", "requested_by",
-        )
-        .order_by("pk")
-    )
+    rows = _batch_rows(token)
     users_by_party = _party_users([r.obligation for r in rows])
 
     def prepare(reminder):
