@@ -21,7 +21,9 @@ def settings_view(request):
         services.user_update_settings(user=request.user, data=form.cleaned_data)
         messages.success(request, _("个人设置已保存。"))
         return redirect("accounts:settings")
-    return render(request, "accounts/settings.html", {"form": form})
+    # The form is rendered once per its values (the user's own, read with the request), labels and language
+    # (core/templatetags/portal_forms.py crispy_cached); with errors, afresh.
+    return render(request, "accounts/settings.html", {"form": form, "form_key": "accounts:settings"})
 
 
 @login_required
@@ -46,7 +48,8 @@ def firm_users(request):
                          % {"user": user.username, "email": user.email})
         return redirect("accounts:firm_users")
     users = User.objects.filter(firm_id=request.user.firm_id).order_by("-is_active", "username")
-    return render(request, "accounts/firm_users.html", {"form": form, "users": users})
+    return render(request, "accounts/firm_users.html", {"form": form, "users": users,
+                                                        "form_key": "accounts:firm-user-invite"})
 
 
 @firm_user_required

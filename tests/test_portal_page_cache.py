@@ -288,3 +288,33 @@ def test_notification_list_of_another_user_or_address_is_its_own(client, world):
     assert 'name="next" value="/notifications/?unread=1"' in client.get(NOTIFICATIONS, {"unread": "1"}).content.decode()
     client.force_login(world.other_firm_user)
     assert "只给月湖" not in client.get(NOTIFICATIONS, {"page": "1"}).content.decode()
+
+
+# --- accounts: settings and the firm's accounts -----------------------------------------------------------------
+
+def test_settings_form_shows_the_users_values_at_once_and_errors_afresh(firm_client, world):
+    from accounts.models import User
+
+    url = reverse("accounts:settings")
+    firm_client.get(url)
+    User.objects.filter(pk=world.firm_user.pk).update(phone="13800000009", email_notifications=False)
+    html = firm_client.get(url).content.decode()
+    assert 'value="13800000009"' in html and not re.search(r'name="email_notifications"[^>]*checked', html)
+    other = type(firm_client)()
+    other.force_login(world.other_firm_user)
+    assert "13800000009" not in other.get(url).content.decode()
+    html = firm_client.post(url, {"last_name": "", "first_name": "", "email": "not-an-address",
+                                  "phone": ""}).content.decode()
+    assert "is-invalid" in html and 'value="not-an-address"' in html
+
+
+def test_firm_users_invite_form_with_errors_is_rendered_afresh(client, world):
+    from accounts.models import User
+
+    User.objects.filter(pk=world.firm_user.pk).update(role=User.Role.MANAGER)
+    client.force_login(world.firm_user)
+    url = reverse("accounts:firm_users")
+    fresh, cached = _fresh_and_cached(client, url)
+    assert _without_tokens(fresh) == _without_tokens(cached)
+    html = client.post(url, {"username": "", "email": "x"}).content.decode()
+    assert "is-invalid" in html and 'value="x"' in html
