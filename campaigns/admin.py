@@ -765,7 +765,10 @@ class PhotoInline(ReadOnlyAdminMixin, BureauInline, admin.TabularInline):
 
     @admin.display(description=gettext_lazy("照片"))
     def photo_link(self, obj):
-        # Through the scoped view, never MEDIA_URL (media is not served publicly).
+        # Through the scoped view, never MEDIA_URL (media is not served publicly). A row a refused POST
+        # sent without a saved photo has nothing to link to.
+        if obj.pk is None:
+            return ""
         url = reverse("campaigns:record_photo", args=[obj.pk])
         return format_html('<a href="{}" target="_blank">{}</a>', url, obj.original_name or _("查看照片"))
 
