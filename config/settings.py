@@ -147,7 +147,7 @@ TEMPLATES = [
                 "notifications.context_processors.unread",
                 "campaigns.context_processors.portal",
             ],
-            # {% url %} with a constant name and no arguments: reversed once per process (core/templatetags/memo_urls.py)
+            # {% url %} with a constant name and no arguments, reversed once a process: core/templatetags/memo_urls.py
             "builtins": ["core.templatetags.memo_urls"],
         },
     },
