@@ -271,13 +271,13 @@ CELERY_BEAT_SCHEDULE["suggestions-daily-retention"] = {
 
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
-    # Every signed-in request reads its session: from the shared cache, the database only on a miss (writes go
-    # to both, so a flushed cache logs nobody out). Without a shared cache the database alone: a per-process
-    # cache would keep a session another worker ended at logout.
-    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# Sessions in the database only. Not cached_db: with Redis down every signed-in page would fail (the cache is
+# otherwise optional: core/cache.py treats a failing cache as a miss), and a logout whose cache delete failed
+# would leave the session alive in Redis when it came back; with the per-process cache of the embedded mode,
+# another worker would keep a session ended at logout.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 # --- Email ----------------------------------------------------------------------------
 EMAIL_HOST = env.str("EMAIL_HOST", default="")

@@ -106,7 +106,8 @@ def test_redis_url_configures_broker_and_cache():
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": "redis://redis:6379/3",
     }
-    assert loaded["SESSION_ENGINE"] == "django.contrib.sessions.backends.cached_db"
+    # Not cached_db: a Redis outage must not sign everybody out, nor a failed cache delete revive a session.
+    assert loaded["SESSION_ENGINE"] == "django.contrib.sessions.backends.db"
 
 
 def test_email_settings_come_from_the_environment():
