@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from campaigns import services
 from campaigns.models import Obligation
 from tests.campaign_ui_fixtures import make_live
+from tests.page_html import table_row
 
 pytestmark = pytest.mark.django_db
 URL = "/portal/campaigns/"
@@ -22,8 +23,7 @@ def live(world, client):
 
 
 def _row(html, obligation):
-    start = html.index(f'data-obligation="{obligation.pk}"')
-    return html[start:html.index("</tr>", start)]
+    return table_row(html, "data-obligation", obligation.pk)
 
 
 def _count(html, key):

@@ -15,6 +15,7 @@ from campaigns.models import Campaign
 from estates.models import Estate, PropertyFirm
 from tests import factories as f
 from tests.campaign_factories import CampaignFactory
+from tests.page_html import table_row
 
 pytestmark = pytest.mark.django_db
 
@@ -185,8 +186,7 @@ COORDINATORS = reverse("campaigns:coordinators")
 
 
 def _roster_row(html, code):
-    start = html.index(f'data-estate="{code}"')
-    return html[start:html.index("</tr>", start)]
+    return table_row(html, "data-estate", code)
 
 
 def test_roster_reads_no_estate_and_no_coordinator_when_cached(firm_client, world):

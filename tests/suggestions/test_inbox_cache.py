@@ -7,6 +7,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from suggestions import services
+from tests.page_html import table_row
 
 pytestmark = pytest.mark.django_db
 URL = reverse("suggestions:inbox")
@@ -19,8 +20,7 @@ def firm(client, world):
 
 
 def _row(html, entry):
-    start = html.index(f'data-entry="{entry.number}"')
-    return html[start:html.index("</tr>", start)]
+    return table_row(html, "data-entry", entry.number)
 
 
 def test_a_repeated_view_reads_no_entry(firm, entry):
