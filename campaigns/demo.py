@@ -25,6 +25,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from core.demo import register_demo_step
+from estates import services as estate_services
 from estates.demo import mobile, person_name
 from estates.models import Agency, Coordinator
 
@@ -124,6 +125,7 @@ def _play(campaign, today, rng):
     Training.objects.bulk_create(trainings, batch_size=1000)
     Activity.objects.bulk_create(activities, batch_size=1000)
     Coordinator.objects.bulk_create(coordinators, batch_size=1000)
+    estate_services.roster_changed()  # bulk, past Coordinator.save(): the kept rosters are read again
     # Written in bulk, past the services: the figures of these campaigns must be counted again.
     services.figures_changed(campaigns={ob.campaign_id for ob in changed})
 

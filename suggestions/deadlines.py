@@ -112,6 +112,22 @@ def due_dates(estate, received):
     return found
 
 
+def current_policy(estate, *, on=None):
+    """The policy of ``estate`` on day ``on`` (today), kept in this process under the same version and key as
+    :func:`due_dates`: what the public form promises the resident, read without a query when warm."""
+    day = on or timezone.localdate()
+    key = ("policy", version(), settings.SUGGESTION_ACKNOWLEDGE_WORKDAYS, settings.SUGGESTION_ANSWER_WORKDAYS,
+           estate.district_id, estate.district.path if estate.district_id else "", day)
+    found = _memo.get(key)
+    if found is None:
+        found = policy_for(estate, on=day)
+        with _memo_lock:
+            if len(_memo) >= MEMO_SIZE:
+                _memo.clear()
+            _memo[key] = found
+    return found
+
+
 def _compute_due_dates(estate, day):
     policy = policy_for(estate, on=day)
     calendar = workdays.WorkdayCalendar()

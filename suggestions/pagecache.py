@@ -75,11 +75,13 @@ def cacheable(request, *, query=False):
     return request.method == "GET" and (query or not request.GET) and not len(get_messages(request))
 
 
-def empty_form(request, estate, template, context):
-    """The response of the empty form of ``estate``: from this process's memory, or rendered once (``context()``
-    gives the template's context) and kept."""
+def empty_form(request, estate, policy, template, context):
+    """The response of the empty form of ``estate`` promising the working days of ``policy`` (its deadline
+    policy today): from this process's memory, or rendered once (``context()`` gives the template's context)
+    and kept."""
     key = (estate.pk, estate.code, estate.name, estate.firm_id, estate.firm.name if estate.firm_id else "",
-           estate.effective_hotline, estate.effective_complaint_phone, *_shell(request))
+           estate.effective_hotline, estate.effective_complaint_phone,
+           policy.acknowledge_workdays, policy.answer_workdays, *_shell(request))
     return _pages.response(request, key, template, context)
 
 

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from estates.selectors import registry_version
 
-from . import abuse, pagecache, photos, services
+from . import abuse, deadlines, pagecache, photos, services
 from .privacy import client_hash, mask_mobile, normalize_mobile, text_for
 from .public_forms import FollowUpForm, RateForm, ReopenForm, SuggestionForm
 from .selectors import public as selectors
@@ -86,13 +86,16 @@ def suggest(request, code):
                 else:
                     return HttpResponseRedirect(reverse("suggestions:track", args=[entry.token]) + "?new=1")
     elif not (limited or challenge) and pagecache.cacheable(request):
-        # The empty form, the same page for every sender of this estate but for its token (pagecache.py).
-        return pagecache.empty_form(request, estate, "suggestions/public/form.html", lambda: {
-            "estate": estate, "form": SuggestionForm(), "limited": None, "challenge": "", "photos_dropped": False})
+        # The empty form, the same page for every sender of this estate but for its token (pagecache.py);
+        # the working days it promises are the estate's own policy, part of the key.
+        policy = deadlines.current_policy(estate)
+        return pagecache.empty_form(request, estate, policy, "suggestions/public/form.html", lambda: {
+            "estate": estate, "form": SuggestionForm(), "limited": None, "challenge": "", "photos_dropped": False,
+            "policy": policy})
     else:
         form = SuggestionForm(challenge=challenge)  # a sender over the limit is told before typing anything
     context = {
-        "estate": estate, "form": form, "limited": limited,
+        "estate": estate, "form": form, "limited": limited, "policy": deadlines.current_policy(estate),
         "challenge": abuse.new_challenge() if challenge else "",
         "photos_dropped": request.method == "POST" and bool(request.FILES),
     }

@@ -198,14 +198,20 @@ def test_load_campaign_command(world, capsys):
     assert "宁波市2011年" in capsys.readouterr().out
 
 
-def test_demo_campaign_has_every_state_around_today(db):
+def test_demo_campaign_has_every_state_around_today(db, monkeypatch):
     from campaigns.demo import load_demo_campaign
+    from estates import services as estate_services
     from estates.demo import build_city
+    from estates.models import Coordinator
 
     build_city(estates=60)
     today = D(2026, 11, 23)
+    renewed = []
+    monkeypatch.setattr(estate_services, "roster_changed", lambda: renewed.append(Coordinator.objects.count()))
     campaign, created = load_demo_campaign(today=today)
     assert created and campaign.start_date < today < campaign.end_date
+    # its coordinators are inserted in bulk, past their save(): the kept roster pages are told, after the insert
+    assert renewed and renewed[-1] == Coordinator.objects.count() > 0
     obligations = Obligation.objects.filter(campaign=campaign)
     for state in ("accepted", "submitted", "returned", "open"):
         assert obligations.filter(state=state).exists(), state

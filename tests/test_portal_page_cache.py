@@ -213,6 +213,21 @@ def test_roster_shows_a_filed_edited_or_deleted_coordinator_at_once(firm_client,
     assert "未备案" in _roster_row(firm_client.get(COORDINATORS).content.decode(), "HS001")
 
 
+def test_roster_shows_coordinators_inserted_in_bulk_once_roster_changed_is_called(firm_client, world):
+    """The demo inserts coordinators past their save(): estates.services.roster_changed() renews the version."""
+    import datetime
+
+    from estates import services as estate_services
+    from estates.models import Coordinator
+
+    assert "未备案" in _roster_row(firm_client.get(COORDINATORS).content.decode(), "HS001")
+    Coordinator.objects.bulk_create([Coordinator(estate=world.estate, name="王批量", phone="13800000009",
+                                                 appointed_on=datetime.date(2011, 8, 1))])
+    assert "未备案" in _roster_row(firm_client.get(COORDINATORS).content.decode(), "HS001")  # kept: no signal
+    estate_services.roster_changed()
+    assert "王批量" in _roster_row(firm_client.get(COORDINATORS).content.decode(), "HS001")
+
+
 def test_roster_shows_a_new_or_renamed_estate_at_once(firm_client, world):
     firm_client.get(COORDINATORS)
     f.EstateFactory(code="HS099", name="新建小区", street=world.street, firm=world.firm)

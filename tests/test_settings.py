@@ -103,7 +103,7 @@ def test_redis_url_configures_broker_and_cache():
     assert loaded["CELERY_TASK_ALWAYS_EAGER"] is False
     assert loaded["CELERY_BROKER_URL"] == "redis://redis:6379/3"
     assert loaded["CACHES"]["default"] == {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "core.redis_cache.RedisCache",
         "LOCATION": "redis://redis:6379/3",
     }
     # Not cached_db: a Redis outage must not sign everybody out, nor a failed cache delete revive a session.

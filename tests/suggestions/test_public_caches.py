@@ -196,3 +196,24 @@ def test_each_query_is_its_own_kept_page(client, world):
     assert "南门小区" in client.get(find("南门")).content.decode()
     assert "南门小区" not in client.get(find("月湖")).content.decode()
     assert len(pagecache._search_pages) == 2
+
+
+@pytest.mark.parametrize("language, default, changed", [
+    ("zh-hans", "一般在 1 个工作日内受理、2 个工作日内答复", "一般在 2 个工作日内受理、5 个工作日内答复"),
+    ("en", "acknowledges within 1 working day(s) and answers within 2 working days",
+     "acknowledges within 2 working day(s) and answers within 5 working days"),
+])
+def test_the_form_promises_the_estates_own_working_days_and_a_new_policy_at_once(world, language, default,
+                                                                                  changed):
+    client = Client(HTTP_ACCEPT_LANGUAGE=language)
+    assert default in client.get(url()).content.decode()
+    assert default in client.get(url()).content.decode()  # the kept page
+    policy = DeadlinePolicy.objects.create(district=world.district, acknowledge_workdays=2, answer_workdays=5)
+    html = client.get(url()).content.decode()
+    assert changed in html and default not in html
+    assert default in client.get(url("JB001")).content.decode()  # another district keeps the default
+    policy.acknowledge_workdays, policy.answer_workdays = 1, 1
+    policy.save()
+    one = ("1 个工作日内受理、1 个工作日内答复" if language == "zh-hans"
+           else "within 1 working day(s) and answers within 1 working day.")
+    assert one in client.get(url()).content.decode()
