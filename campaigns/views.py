@@ -138,7 +138,7 @@ def _export_obligations(request, qs, *, campaign, filter, estate_pk):
 def obligation_detail(request, pk):
     """Requirement, deadline, state, history and review comments; the evidence form."""
     user = request.user
-    obligation = selectors.obligation_get(user=user, pk=pk)
+    obligation = selectors.obligation_page(user=user, pk=pk)
     can_submit = selectors.can_submit(user=user, obligation=obligation)
     form = None
     if can_submit:
@@ -157,9 +157,15 @@ def obligation_detail(request, pk):
         return redirect("campaigns:obligation_detail", pk=obligation.pk)
     spec = record_kinds.get(obligation.task.record_kind)
     records = selectors.obligation_records(obligation=obligation) if spec is not None else None
+    # The evidence and the history are cached as rendered HTML (selectors.obligation_history_key: every write
+    # adding to them renews the campaign's figures token): read only when that part is missing.
+    history = SimpleLazyObject(lambda: selectors.obligation_history(obligation=obligation))
     return render(request, "campaigns/portal/obligation_detail.html", {
         "obligation": obligation, "task": obligation.task, "form": form, "can_submit": can_submit,
-        "evidence": list(obligation.evidence.all()), "events": list(obligation.events.all()),
+        "evidence": SimpleLazyObject(lambda: history[0]), "events": SimpleLazyObject(lambda: history[1]),
+        "history_key": selectors.obligation_history_key(obligation=obligation),
+        # The unbound form's rendering depends on the task's evidence kinds alone (its fields and labels).
+        "form_key": "evidence:" + ",".join(sorted(obligation.task.evidence_kinds or [])),
         "records": list(records) if records is not None else None,
         "is_overdue": obligation.is_overdue,  # annotated by selectors (with_flags)
         # Where the user files a record of this kind: the registering app says (campaigns/record_kinds.py).
@@ -187,7 +193,7 @@ def evidence_file_response(obligation, file_id):
 
 @firm_user_required
 def evidence_file(request, pk, file_id):
-    return evidence_file_response(selectors.obligation_get(user=request.user, pk=pk), file_id)
+    return evidence_file_response(selectors.obligation_page(user=request.user, pk=pk), file_id)
 
 
 @login_required
@@ -207,9 +213,12 @@ def record_photo(request, pk):
 @require_http_methods(["GET", "POST"])
 def trainings(request):
     user = request.user
-    qs = selectors.training_list(user=user).filter(organiser_firm_id=user.firm_id)
+
+    def firm_trainings():  # built only when read (an export, or the table's cached rendering missing)
+        return selectors.training_list(user=user).filter(organiser_firm_id=user.firm_id)
+
     if request.GET.get("export") == "xlsx":
-        return _xlsx(exports.export_trainings(qs), _("培训记录"))
+        return _xlsx(exports.export_trainings(firm_trainings()), _("培训记录"))
     form = TrainingForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -223,10 +232,19 @@ def trainings(request):
         else:
             messages.success(request, _("培训已登记，相关任务的完成次数已更新。"))
             return redirect("campaigns:trainings")
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "campaigns/portal/trainings.html", {
-        "form": form, "page": page, "rows": page.object_list, "locked": selectors.locked_records(page.object_list),
-        "form_key": _form_key(user)})
+        "form": form, **_record_rows(request, firm_trainings, kind="training"), "form_key": _form_key(user)})
+
+
+def _record_rows(request, records, *, kind):
+    """The context of a records list's table: its page, rows and locked pks, read (``records()``: the firm's
+    records) only when the table's cached rendering is missing (``rows_key``: selectors.record_list_key, renewed
+    by every write that changes what it shows)."""
+    number = request.GET.get("page")
+    page = SimpleLazyObject(lambda: Paginator(records(), PAGE_SIZE).get_page(number))
+    rows = SimpleLazyObject(lambda: page.object_list)
+    return {"page": page, "rows": rows, "locked": SimpleLazyObject(lambda: selectors.locked_records(rows)),
+            "rows_key": selectors.record_list_key(kind=kind, user=request.user, page=number)}
 
 
 def _own_training(request, pk):
@@ -305,9 +323,12 @@ def _withdraw_page(request, *, record, kind, back):
 @require_http_methods(["GET", "POST"])
 def activities(request):
     user = request.user
-    qs = selectors.activity_list(user=user).filter(firm_id=user.firm_id)
+
+    def firm_activities():  # built only when read, as for the trainings
+        return selectors.activity_list(user=user).filter(firm_id=user.firm_id)
+
     if request.GET.get("export") == "xlsx":
-        return _xlsx(exports.export_activities(qs), _("活动记录"))
+        return _xlsx(exports.export_activities(firm_activities()), _("活动记录"))
     estates = _firm_estates(user)
     initial = {"kind": request.GET.get("kind")} if request.GET.get("kind") else None
     form = ActivityForm(request.POST or None, request.FILES or None, estates=estates, initial=initial)
@@ -324,10 +345,8 @@ def activities(request):
         else:
             messages.success(request, _("活动已登记，相关任务的完成次数已更新。"))
             return redirect("campaigns:activities")
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "campaigns/portal/activities.html", {
-        "form": form, "page": page, "rows": page.object_list, "locked": selectors.locked_records(page.object_list),
-        "form_key": _form_key(user)})
+        "form": form, **_record_rows(request, firm_activities, kind="activity"), "form_key": _form_key(user)})
 
 
 @firm_user_required
