@@ -24,13 +24,15 @@
 """
 
 import datetime
+import functools
 import ipaddress
 import json
+import threading
 from dataclasses import dataclass
 
 import altcha
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -54,17 +56,24 @@ def _address(value):
         return None
 
 
-def _trusted(address):
-    for entry in settings.SUGGESTION_TRUSTED_PROXIES:
+@functools.lru_cache(maxsize=8)
+def _proxies(entries):
+    """(trust everyone, the networks) of SUGGESTION_TRUSTED_PROXIES, parsed once per value of the setting."""
+    networks = []
+    for entry in entries:
         entry = entry.strip()
         if entry == "*":
-            return True
+            return True, ()
         try:
-            if address in ipaddress.ip_network(entry, strict=False):
-                return True
+            networks.append(ipaddress.ip_network(entry, strict=False))
         except ValueError:
             continue
-    return False
+    return False, tuple(networks)
+
+
+def _trusted(address):
+    everyone, networks = _proxies(tuple(settings.SUGGESTION_TRUSTED_PROXIES))
+    return everyone or any(address in network for network in networks)
 
 
 def client_address(request):
@@ -105,6 +114,72 @@ def _over(times, limit, window, now):
     return _wait(times, limit, window, now) if limit > 0 and len(times) >= limit else None
 
 
+def _recent_entries(*, sender_hash, mobile, since):
+    """The queryset of the web entries since ``since`` of this sender or this mobile (one of them at least)."""
+    condition = Q()
+    if sender_hash:
+        condition |= Q(client_hash=sender_hash)
+    if mobile:
+        condition |= Q(mobile=mobile)
+    return (Suggestion.private_objects.filter(condition, source=Suggestion.Source.WEB, submitted_at__gt=since)
+            .values_list("submitted_at", "estate_id", "client_hash", "mobile"))
+
+
+# Stand-ins the query is compiled with, found again among its parameters (a NUL never comes from a request:
+# core/middleware.py refuses it, and a client hash is hexadecimal).
+_SENDER, _MOBILE = "\x00sender\x00", "\x00mobile\x00"
+_SINCE = datetime.datetime(2001, 2, 3, 4, 5, 6, 789012, tzinfo=datetime.UTC)
+_compiled = {}
+_compiled_lock = threading.Lock()
+
+
+def _compile(alias, shape):
+    """(SQL, where each parameter comes from, the result's converters) of :func:`_recent_entries` for ``shape``
+    (whether a sender and a mobile are asked), as the ORM writes it; None when its parameters cannot be told
+    apart (then the ORM runs each time)."""
+    queryset = _recent_entries(sender_hash=_SENDER if shape[0] else "", mobile=_MOBILE if shape[1] else "",
+                               since=_SINCE).using(alias)
+    compiler = queryset.query.get_compiler(using=alias)
+    sql, params = compiler.as_sql()
+    since = compiler.connection.ops.adapt_datetimefield_value(_SINCE)
+    slots = [{_SENDER: "sender", _MOBILE: "mobile"}.get(p, "since" if p == since else ("value", p))
+             if isinstance(p, str | datetime.datetime) else ("value", p) for p in params]
+    named = [slot for slot in slots if isinstance(slot, str)]
+    if sorted(named) != sorted(["since", *(["sender"] if shape[0] else []), *(["mobile"] if shape[1] else [])]):
+        return None
+    converters = compiler.get_converters([column[0] for column in compiler.select[: compiler.col_count]])
+    return sql, slots, list(converters.items())
+
+
+def recent_rows(*, sender_hash, mobile, since):
+    """``(submitted_at, estate_id, client_hash, mobile)`` of :func:`_recent_entries`, one query. Every form view
+    and submission runs it, so its SQL is the ORM's compiled once per process and shape (building and compiling
+    the queryset cost ten times the query's own run), then run with this request's values."""
+    alias = Suggestion.private_objects.db
+    connection = connections[alias]
+    shape = (bool(sender_hash), bool(mobile))
+    key = (alias, connection.vendor, shape)
+    if key not in _compiled:
+        with _compiled_lock:
+            _compiled[key] = _compile(alias, shape)
+    compiled = _compiled[key]
+    if compiled is None:
+        return list(_recent_entries(sender_hash=sender_hash, mobile=mobile, since=since))
+    sql, slots, converters = compiled
+    values = {"sender": sender_hash, "mobile": mobile, "since": connection.ops.adapt_datetimefield_value(since)}
+    params = [slot[1] if isinstance(slot, tuple) else values[slot] for slot in slots]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    if converters:
+        rows = [list(row) for row in rows]
+        for row in rows:
+            for position, (functions, expression) in converters:
+                for function in functions:
+                    row[position] = function(row[position], expression, connection)
+    return [tuple(row) for row in rows]
+
+
 class Activity:
     """A sender's (and a mobile's) web entries of the last 24 hours, read in one query, and what they imply:
     :meth:`limited` (a limit reached) and :meth:`needs_challenge` (a burst)."""
@@ -112,15 +187,8 @@ class Activity:
     def __init__(self, *, estate, sender_hash="", mobile="", now=None):
         self.now = now or timezone.now()
         self.estate_id, self.sender_hash, self.mobile = estate.pk, sender_hash, mobile
-        condition = Q()
-        if sender_hash:
-            condition |= Q(client_hash=sender_hash)
-        if mobile:
-            condition |= Q(mobile=mobile)
-        self.rows = list(
-            Suggestion.private_objects.filter(condition, source=Suggestion.Source.WEB, submitted_at__gt=self.now - DAY)
-            .values_list("submitted_at", "estate_id", "client_hash", "mobile")
-        ) if condition else []
+        self.rows = (recent_rows(sender_hash=sender_hash, mobile=mobile, since=self.now - DAY)
+                     if sender_hash or mobile else [])
 
     def _times(self, *, here=False, sender=False, mobile=False):
         return [at for at, estate_id, hashed, number in self.rows
