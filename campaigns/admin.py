@@ -627,6 +627,10 @@ class ObligationAdmin(XlsxAdminMixin, ScopedAdmin):
     def has_change_permission(self, request, obj=None):
         return False  # obligations change only through the services (review page, actions)
 
+    def list_cache_version(self, request):
+        # The count and each page's rows kept under the campaigns' figures tokens (ScopedChangeList).
+        return admin_views.obligations_version()
+
     def get_search_results(self, request, queryset, search_term):
         return selectors.search_obligations(queryset, search_term), False
 

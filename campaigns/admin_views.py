@@ -7,6 +7,8 @@ Each view parses input, makes one selector or service call and renders. Objects 
 the scoped selectors or the ModelAdmin's scoped queryset: outside the user's area → 404.
 """
 
+import hashlib
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -19,7 +21,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
 from core import xlsx
-from core.pagination import IdsFirstPaginator
+from core.pagination import IdsFirstPaginator, keep_count, query_key
 from core.text import join_messages, labelled
 from estates import scoping
 from estates.models import Agency
@@ -36,6 +38,17 @@ QUEUE_ROW_RELATED = ("task", "estate", "firm", "agency", "district", "street")
 PROGRESS_PAGE_SIZE = 50  # rows of each progress table per page (?by=<table>&page=<n>)
 # Drill-down: the obligation changelist parameter of each progress dimension.
 DRILL_PARAM = {"action": "action", "task": "task", "district": "district", "street": "street", "firm": "firm"}
+
+
+def obligations_version():
+    """A version of every obligation row a list shows: the figures tokens of all campaigns (one query of a few
+    rows). Every write that changes an obligation, its task, its party or the registry rows it shows gives its
+    campaign a new token in the same transaction (campaigns/services/figures.py); a new or deleted campaign
+    changes the list of tokens itself. Read from the database, so every worker sees a write at once. The
+    obligation changelist (ObligationAdmin.list_cache_version) and the review queue keep their counts and rows
+    under it."""
+    tokens = Campaign.objects.order_by("pk").values_list("pk", "figures_token")
+    return hashlib.sha256(repr(list(tokens)).encode()).hexdigest()[:24]
 
 
 def _xlsx(fh, title):
@@ -208,17 +221,45 @@ def review_queue(model_admin, request):
                                                              reason=return_form.cleaned_data["reason"])
             report_bulk(request, count, refused, done=_("已退回 %(n)s 条。"))
             return redirect(request.get_full_path())
-    # The page's ids first (obligation_state_submitted_id), then the rows' related tables for those rows only.
+    # The page's ids first (obligation_state_submitted_id), then the rows' related tables for those rows only; the
+    # count and the page's rows kept under the obligations' version (the statements, the user's scope with them,
+    # in the keys).
+    version = obligations_version()
     rows = queue.select_related(None).select_related(*QUEUE_ROW_RELATED)
-    page = IdsFirstPaginator(rows, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = keep_count(IdsFirstPaginator(rows, QUEUE_PAGE_SIZE), version).get_page(request.GET.get("page"))
+    reviewed_elsewhere = selectors.reviewed_elsewhere(user=user, campaign=campaign)
+    shown = page.end_index() - page.start_index() + 1 if page.paginator.count else 0
     return TemplateResponse(request, "admin/campaigns/obligation/review_queue.html", _context(
-        model_admin, request, title=_("审核队列"), page=page, rows=page.object_list, campaign=campaign,
+        model_admin, request, title=_("审核队列"), page=page, rows=page.object_list, has_rows=bool(shown),
+        campaign=campaign,
+        rows_html=_queue_rows(page, shown, version, bool(reviewed_elsewhere)),
         campaigns=selectors.campaign_list(user=user).filter(status=Campaign.Status.PUBLISHED),
-        return_form=return_form, today=timezone.localdate(),
-        reviewed_elsewhere=selectors.reviewed_elsewhere(user=user, campaign=campaign),
+        return_form=return_form, today=timezone.localdate(), reviewed_elsewhere=reviewed_elsewhere,
         export_url=request.path + "?" + urlencode({**({"campaign": campaign.pk} if campaign else {}),
                                                    "export": "xlsx"}),
     ))
+
+
+def _queue_rows(page, shown, version, elsewhere):
+    """The review queue's rows (admin/campaigns/obligation/review_queue_rows.html), kept under the obligations'
+    version, the page's statement, the language, the time zone and the script prefix; read and drawn on a miss."""
+    from django.template.loader import render_to_string
+    from django.urls import get_script_prefix
+    from django.utils.safestring import mark_safe
+    from django.utils.translation import get_language
+
+    from estates.scoped_admin import keep_rows, kept_rows
+
+    parts = (query_key(page.object_list), shown, elsewhere, get_language(), timezone.get_current_timezone_name(),
+             get_script_prefix())
+    key = f"campaigns:review-queue:{version}:{hashlib.sha256(repr(parts).encode()).hexdigest()[:32]}"
+    kept = kept_rows(key)
+    if kept is not None:
+        return mark_safe(kept[1])  # noqa: S308 - the HTML the template drew, kept
+    html = render_to_string("admin/campaigns/obligation/review_queue_rows.html",
+                            {"rows": page.object_list, "elsewhere": elsewhere})
+    keep_rows(key, shown, html)
+    return html
 
 
 def review(model_admin, request, obligation):

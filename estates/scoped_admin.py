@@ -18,6 +18,7 @@ the object exists).
 """
 
 import functools
+import logging
 
 from django.contrib.admin import RelatedFieldListFilter, RelatedOnlyFieldListFilter, helpers
 from django.contrib.admin.exceptions import NotRegistered
@@ -36,6 +37,7 @@ from core.admin_guards import BadParameterAdminMixin, GuardedChangeList
 
 from . import scoping
 
+logger = logging.getLogger(__name__)
 _PENDING = "_scoped_admin_pending"
 #: Django admin's own msgid (its catalogue translates it; a variable, so that makemessages leaves it to Django).
 _CHECKBOX_LABEL = "Select this object for an action - {}"
@@ -179,6 +181,12 @@ class ScopedAdmin(BadParameterAdminMixin, BureauPermissionMixin, SimpleHistoryAd
     def get_changelist(self, request, **kwargs):
         return ScopedChangeList
 
+    def list_cache_version(self, request):
+        """A token renewed, in the same transaction, by every write that changes what the changelist shows (its
+        rows and their count): under it ScopedChangeList keeps the count and each page's rendered rows. None (the
+        default): the list is read afresh every time."""
+        return None
+
     def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
         # Django redirects to the index with "doesn't exist"; out-of-scope must be a plain 404.
         raise Http404
@@ -251,20 +259,147 @@ class ScopedAdmin(BadParameterAdminMixin, BureauPermissionMixin, SimpleHistoryAd
         return field
 
 
+#: How long a kept page of rows lives: its key changes with every write that changes it, the time only bounds the
+#: memory it holds.
+ROWS_TTL = 600
+
+
+def kept_rows(key):
+    """The kept (length, HTML) of a page of rows, or None (a miss; an unreachable cache is a miss, core/cache.py)."""
+    from django.core.cache import cache
+
+    try:
+        return cache.get(key)
+    except Exception:  # noqa: BLE001 - an unreachable cache must not take the page down
+        logger.warning("cache unavailable (get %s)", key, exc_info=True)
+        return None
+
+
+def keep_rows(key, length, html):
+    from django.core.cache import cache
+
+    try:
+        cache.set(key, (length, str(html)), ROWS_TTL)
+    except Exception:  # noqa: BLE001
+        logger.warning("cache unavailable (set %s)", key, exc_info=True)
+
+
+class KeptRows:
+    """The page's rows when their HTML is kept: the length known (Django's changelist_view says "0 of 50
+    selected"), the rows read from the database only if something iterates them."""
+
+    def __init__(self, queryset, length):
+        self.queryset, self.length = queryset, length
+
+    def __len__(self):
+        return self.length
+
+    def __bool__(self):
+        return self.length > 0
+
+    def __iter__(self):
+        return iter(self.queryset)
+
+    def __getitem__(self, index):
+        return self.queryset[index]
+
+
 class ScopedChangeList(GuardedChangeList):
-    """The changelist of a ScopedAdmin: its page of rows reads the admin's ``list_only`` fields only."""
+    """The changelist of a ScopedAdmin: its page of rows reads the admin's ``list_only`` fields only.
+
+    An admin whose :meth:`ScopedAdmin.list_cache_version` gives a version keeps, under it, the count of the
+    list's rows and the rendered HTML of each page of them (``{% kept_result_list cl %}``,
+    core/templatetags/admin_nav.py): keyed on the version and on the statements themselves (the user's scope, the
+    filters, the search, the order, the page), the language, the time zone, the date and the query string, so a
+    key is a function of what the page shows; a write that changes the rows renews the version in its transaction
+    and the next request reads them afresh."""
+
+    #: Set by get_results: the kept HTML of the page's rows (a hit), or the key to keep it under (a miss).
+    kept_rows_html = None
+    rows_cache_key = None
 
     def get_results(self, request):
         only = self.model_admin.list_only
-        if not only:
-            return super().get_results(request)
         queryset = self.queryset
-        self.queryset = queryset.only(*only)
+        if only:
+            self.queryset = queryset.only(*only)
         try:
-            super().get_results(request)
+            version = self._cache_version(request)
+            if version is None:
+                super().get_results(request)
+            else:
+                self._get_kept_results(request, version)
         finally:
             self.queryset = queryset  # the export and the actions: the whole rows
         return None
+
+    def _cache_version(self, request):
+        if request.method not in ("GET", "HEAD") or self.list_editable:
+            return None
+        return self.model_admin.list_cache_version(request)
+
+    def _get_kept_results(self, request, version):
+        """Django's ChangeList.get_results with the counts kept under ``version`` and the page's rows read only
+        when their HTML is not kept."""
+        from django.contrib.admin.options import IncorrectLookupParameters
+        from django.core.paginator import InvalidPage
+
+        from core.pagination import keep_count, kept_count
+
+        model_admin = self.model_admin
+        paginator = keep_count(model_admin.get_paginator(request, self.queryset, self.list_per_page), version)
+        result_count = paginator.count
+        full_result_count = None
+        if model_admin.show_full_result_count:
+            full_result_count = kept_count(self.root_queryset, version)
+        can_show_all = result_count <= self.list_max_show_all
+        multi_page = result_count > self.list_per_page
+        if (self.show_all and can_show_all) or not multi_page:
+            result_list = self.queryset._clone()
+        else:
+            try:
+                result_list = paginator.page(self.page_num).object_list
+            except InvalidPage as exc:
+                raise IncorrectLookupParameters from exc
+        key = self._rows_key(request, version, result_list)
+        kept = kept_rows(key) if key else None
+        if kept is not None:
+            length, self.kept_rows_html = kept
+            result_list = KeptRows(result_list, length)
+        else:
+            self.rows_cache_key = key
+        self.result_count = result_count
+        self.show_full_result_count = model_admin.show_full_result_count
+        self.show_admin_actions = not self.show_full_result_count or bool(full_result_count)
+        self.full_result_count = full_result_count
+        self.result_list = result_list
+        self.can_show_all = can_show_all
+        self.multi_page = multi_page
+        self.paginator = paginator
+
+    def _rows_key(self, request, version, result_list):
+        """What the rows' HTML is a function of; None when the rows are not a query (then drawn each time)."""
+        import hashlib
+
+        from django.db.models import QuerySet
+        from django.urls import get_script_prefix
+        from django.utils import timezone
+        from django.utils.translation import get_language
+
+        from core.pagination import query_key
+
+        if not isinstance(result_list, QuerySet):
+            return None
+        parts = (
+            self.opts.label, type(self.model_admin).__qualname__, query_key(result_list), get_language(),
+            timezone.get_current_timezone_name(), timezone.localdate().isoformat(), get_script_prefix(),
+            sorted((name, request.GET.getlist(name)) for name in request.GET),
+            [getattr(name, "__name__", name) for name in self.list_display],
+            [getattr(name, "__name__", name) for name in self.list_display_links or ()],
+            self.model_admin.get_empty_value_display(),
+        )
+        digest = hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
+        return f"scoped-admin:rows:{version}:{digest}"
 
 
 class ScopedRelatedFieldListFilter(RelatedFieldListFilter):

@@ -111,3 +111,30 @@ def changelist_filters(context):
     if block is None:
         block = _BLOCKS[id(engine)] = engine.from_string("{% load i18n admin_list admin_nav %}" + _filters_block())
     return block.render(context)
+
+
+# --- result rows ----------------------------------------------------------------------------------------------
+
+_RESULT_LISTS = {}
+
+
+@register.simple_tag(takes_context=True)
+def kept_result_list(context, cl):
+    """Django's ``{% result_list cl %}``; for a changelist that keeps its rows (estates.scoped_admin.ScopedChangeList
+    with a list version), the HTML kept under the key get_results made, or drawn and kept under it."""
+    from django.utils.safestring import mark_safe
+
+    from estates.scoped_admin import keep_rows
+
+    html = getattr(cl, "kept_rows_html", None)
+    if html is not None:
+        return mark_safe(html)  # noqa: S308 - the HTML Django's own tag drew, kept
+    engine = context.template.engine
+    node = _RESULT_LISTS.get(id(engine))
+    if node is None:
+        node = _RESULT_LISTS[id(engine)] = engine.from_string("{% load admin_list %}{% result_list cl %}")
+    html = node.render(context)
+    key = getattr(cl, "rows_cache_key", None)
+    if key is not None:
+        keep_rows(key, len(cl.result_list), html)
+    return html
