@@ -2,7 +2,8 @@
 
 * A firm's records version (selectors.records_version: its trainings and activities lists): every save or delete
   of a training or an activity of the firm, or of a photo of one (the portal's filing, correcting and withdrawing,
-  the admin).
+  the admin); the all-records version (the records an obligation's page lists): every save or delete of a
+  training or an activity.
 * The people version (selectors.people_version: the users an obligation's history names): every save or delete
   of a user but the login's own save of ``last_login``.
 
@@ -18,24 +19,29 @@ from django.dispatch import receiver
 from core import cache
 
 from .models import Activity, RecordPhoto, Training
-from .selectors import PEOPLE_VERSION_KEY, records_version_key
+from .selectors import ALL_RECORDS_VERSION_KEY, PEOPLE_VERSION_KEY, records_version_key
 
 
-def _forget_firm(firm_id):
-    if firm_id:
-        cache.forget_now_and_on_commit(records_version_key(firm_id=firm_id))
+def _forget_firm(firm_id, *, record=False):
+    """Forget the firm's records version; ``record``: a training or an activity itself changed, which the
+    obligations' pages list (selectors.obligation_records_key: one version for all, photos aside)."""
+    keys = [records_version_key(firm_id=firm_id)] if firm_id else []
+    if record:
+        keys.append(ALL_RECORDS_VERSION_KEY)
+    if keys:
+        cache.forget_now_and_on_commit(*keys)
 
 
 @receiver([post_save, post_delete], sender=Training, dispatch_uid="campaigns-records-version-training")
 def training_saved(sender, instance, raw=False, **kwargs):
     if not raw:
-        _forget_firm(instance.organiser_firm_id)
+        _forget_firm(instance.organiser_firm_id, record=True)
 
 
 @receiver([post_save, post_delete], sender=Activity, dispatch_uid="campaigns-records-version-activity")
 def activity_saved(sender, instance, raw=False, **kwargs):
     if not raw:
-        _forget_firm(instance.firm_id)
+        _forget_firm(instance.firm_id, record=True)
 
 
 def _photo_firm(photo):

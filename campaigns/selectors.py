@@ -692,6 +692,25 @@ def locked_records(rows):
     return locked
 
 
+ALL_RECORDS_VERSION_KEY = "campaigns:records-version:all"
+#: The record kinds whose records are trainings or activities (campaigns/builtin_record_kinds.py), listed on an
+#: obligation's page under the all-records version.
+_VERSIONED_KINDS = frozenset({RecordKind.TRAINING, *Activity.Kind.values})
+
+
+def obligation_records_key(*, obligation):
+    """What the records an obligation's page lists are cached under, with the language: the obligation (its party
+    and period, fixed), its task's record kind and a version renewed by every save or delete of a training or an
+    activity anywhere (campaigns/receivers.py; an estate's activities may be another firm's). None (listed afresh)
+    for the kinds of other apps and for coordinators."""
+    kind = obligation.task.record_kind
+    if kind not in _VERSIONED_KINDS:
+        return None
+    version = core_cache.cached(ALL_RECORDS_VERSION_KEY, lambda: secrets.token_hex(8), RECORDS_TTL * 2)
+    return ":".join(map(str, ("obligation-records", obligation.pk, kind, obligation.party_id, obligation.period_start,
+                              obligation.period_end, version)))
+
+
 def obligation_records(*, obligation):
     """The records that count towards an obligation (its party, kind and period), as its record kind
     lists them (campaigns/record_kinds.py); empty for a task without a registered kind."""

@@ -156,7 +156,6 @@ def obligation_detail(request, pk):
         messages.error(request, _("该任务当前不能提交（%(state)s）。") % {"state": obligation.get_state_display()})
         return redirect("campaigns:obligation_detail", pk=obligation.pk)
     spec = record_kinds.get(obligation.task.record_kind)
-    records = selectors.obligation_records(obligation=obligation) if spec is not None else None
     # The evidence and the history are cached as rendered HTML (selectors.obligation_history_key: every write
     # adding to them renews the campaign's figures token): read only when that part is missing.
     history = SimpleLazyObject(lambda: selectors.obligation_history(obligation=obligation))
@@ -166,7 +165,10 @@ def obligation_detail(request, pk):
         "history_key": selectors.obligation_history_key(obligation=obligation),
         # The unbound form's rendering depends on the task's evidence kinds alone (its fields and labels).
         "form_key": "evidence:" + ",".join(sorted(obligation.task.evidence_kinds or [])),
-        "records": list(records) if records is not None else None,
+        # The records counted, read only when their cached rendering is missing (selectors.obligation_records_key).
+        "records": SimpleLazyObject(lambda: list(selectors.obligation_records(obligation=obligation)))
+        if spec is not None else None,
+        "records_key": selectors.obligation_records_key(obligation=obligation),
         "is_overdue": obligation.is_overdue,  # annotated by selectors (with_flags)
         # Where the user files a record of this kind: the registering app says (campaigns/record_kinds.py).
         "record_links": spec.file_url(obligation) if spec is not None and spec.file_url else None,

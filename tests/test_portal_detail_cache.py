@@ -168,3 +168,26 @@ def test_a_renamed_party_or_reviewer_shows_at_once(client, world, live):
     world.district.save()
     html = client.get(url(o)).content.decode()
     assert "月湖花园（改名）" in html and "海曙区（改名）" in html
+
+
+def test_a_corrected_or_withdrawn_record_shows_in_the_records_list_at_once(client, world, live):
+    task = TaskFactory(action=live.action, title="内部培训", party_kind="firm", record_kind=RecordKind.TRAINING,
+                       window_start=live.today - datetime.timedelta(days=30),
+                       deadline=live.today + datetime.timedelta(days=30), evidence_kinds=["training"], min_count=3)
+    services.obligations_sync(firm=world.firm)
+    o = obligation(task, firm=world.firm)
+    training = services.training_record(user=world.firm_user, date=live.today, topic="消防安全培训",
+                                        attendee_count=12)
+    assert "消防安全培训" in records(client.get(url(o)).content.decode())
+    services.training_update(user=world.firm_user, training=training, date=live.today, topic="设备维护培训",
+                             attendee_count=12)  # the count stays 1: no event, the figures token unchanged
+    listed = records(client.get(url(o)).content.decode())
+    assert "设备维护培训" in listed and "消防安全培训" not in listed
+    services.training_withdraw(user=world.firm_user, training=training)
+    assert "计入本期的记录" not in client.get(url(o)).content.decode()
+
+
+def records(html):
+    """The page's list of the records counted."""
+    start = html.index("计入本期的记录")
+    return html[start:html.index("</ul>", start)]
