@@ -122,7 +122,9 @@ def test_an_activity_corrected_withdrawn_or_on_a_renamed_estate_shows_at_once(fi
     assert "尚无活动记录。" in firm_client.get(ACTIVITIES).content.decode()
 
 
-def test_an_acceptance_locks_the_records_at_once(firm_client, world, today):
+def record_tasks(world, today):
+    """A running campaign with a monthly training task and a quarterly convenience task of the firms (one record
+    each submits them automatically)."""
     campaign = CampaignFactory(issuing_agency=world.city, year=today.year, start_date=today.replace(month=1, day=1),
                                end_date=today.replace(month=12, day=31))
     action = ActionFactory(campaign=campaign)
@@ -133,6 +135,10 @@ def test_an_acceptance_locks_the_records_at_once(firm_client, world, today):
                 window_start=campaign.start_date, deadline=campaign.end_date, record_kind=RecordKind.CONVENIENCE,
                 evidence_kinds=["activity"], min_count=1)
     publish(campaign, user=world.city_user)
+
+
+def test_an_acceptance_locks_the_records_at_once(firm_client, world, today):
+    record_tasks(world, today)
     training, activity = train(world, today), act(world, today)
     assert "已计入通过的任务" not in firm_client.get(TRAININGS).content.decode()
     assert "已计入通过的任务" not in firm_client.get(ACTIVITIES).content.decode()
@@ -172,3 +178,21 @@ def test_a_refused_filing_shows_its_errors_and_the_table(firm_client, world, tod
     firm_client.get(TRAININGS)
     html = firm_client.post(TRAININGS, {"date": "", "topic": "未填日期", "attendee_count": ""}).content.decode()
     assert "is-invalid" in html and "未填日期" in html and f'data-record="{training.pk}"' in html
+
+
+def test_a_records_own_pages_say_locked_as_the_list_does(firm_client, world, today):
+    record_tasks(world, today)
+    locked_training, locked_activity = train(world, today), act(world, today)
+    services.obligation_accept_many(obligations=Obligation.objects.filter(firm=world.firm), user=world.district_user)
+    other_month = today.replace(day=1) - datetime.timedelta(days=1) if today.month > 1 else today.replace(month=2)
+    free_training = train(world, other_month, topic="另一个月的培训")
+    free_activity = services.activity_record(user=world.firm_user, kind=Activity.Kind.FRIENDSHIP, date=today,
+                                             title="联谊会", estate=world.estate, participant_count=5)
+    for record, locked in ((locked_training, True), (locked_activity, True), (free_training, False),
+                           (free_activity, False)):
+        kind = "training" if isinstance(record, Training) else "activity"
+        for name in ("edit", "withdraw"):
+            html = firm_client.get(reverse(f"campaigns:{kind}_{name}", args=[record.pk])).content.decode()
+            assert ("不能再更正或撤回" in html) is locked
+        listed = firm_client.get(reverse(f"campaigns:{'trainings' if kind == 'training' else 'activities'}"))
+        assert ("已计入通过的任务" in row(listed.content.decode(), record)) is locked
