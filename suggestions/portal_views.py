@@ -96,7 +96,7 @@ def _forms_for(entry, templates, bound=None):
 
 def _detail(request, entry, *, bound=None):
     user = request.user
-    templates = list(inbox.reply_templates(user=user))
+    templates = inbox.reply_template_list(user=user)
     photos, history = inbox.entry_photos_and_history(suggestion=entry)
     return render(request, "suggestions/portal/inbox_detail.html", {
         "entry": entry, "mobile": privacy.mobile_for(user, entry), "text": privacy.text_for(user, entry),
@@ -151,7 +151,7 @@ def inbox_start(request, number):
 @require_http_methods(["GET", "POST"])
 def inbox_reply(request, number):
     user = request.user
-    templates = list(inbox.reply_templates(user=user))
+    templates = inbox.reply_template_list(user=user)
     form = ReplyForm(request.POST or None, request.FILES or None, templates=templates)
     if request.method == "POST" and "fill" in request.POST:
         # Without JavaScript: "填入模板" puts the chosen template's text in the reply (nothing is sent).

@@ -13,8 +13,8 @@ from core.models import CalendarDay
 from estates.models import Agency, Estate
 
 from . import deadlines
-from .models import DeadlinePolicy, Suggestion
-from .selectors.inbox import version_key, waiting_key
+from .models import DeadlinePolicy, ReplyTemplate, Suggestion
+from .selectors.inbox import templates_version_key, version_key, waiting_key
 
 
 @receiver([post_save, post_delete], sender=Suggestion, dispatch_uid="suggestions-forget-waiting")
@@ -30,6 +30,13 @@ def forget_estate_inbox(sender, instance, **kwargs):
     """The inbox's list shows the estate's name."""
     if instance.firm_id:
         cache.forget_now_and_on_commit(version_key(instance.firm_id))
+
+
+@receiver([post_save, post_delete], sender=ReplyTemplate, dispatch_uid="suggestions-forget-reply-templates")
+def forget_reply_templates(sender, instance, **kwargs):
+    """The firm's kept reply templates (selectors/inbox.py ``reply_template_list``): a new version."""
+    if instance.firm_id:
+        cache.forget_now_and_on_commit(templates_version_key(instance.firm_id))
 
 
 @receiver([post_save, post_delete], sender=DeadlinePolicy, dispatch_uid="suggestions-deadlines-policy")

@@ -160,6 +160,7 @@ def test_the_detail_runs_the_same_queries_for_a_short_and_a_long_history(firm, w
     for i in range(5):  # the entry stays unanswered: its deadline is still shown (one calendar query)
         services.suggestion_follow_up(suggestion=entry, text=f"第 {i} 次补充：还是没有修。", photos=[_prepared()])
     ReplyTemplate.objects.create(firm=world.firm, title="路灯", text="已安排电工维修。")
+    firm.get(detail(entry))  # the firm's templates are read once after a change, then kept (reply_template_list)
     with CaptureQueriesContext(connection) as long:
         page = firm.get(detail(entry)).content.decode()
     assert page.count('data-event="follow_up"') == 5 and page.count("suggestion-thumb") == 6
