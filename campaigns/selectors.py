@@ -644,6 +644,17 @@ def locks_token():
     return hashlib.sha256(repr(list(tokens)).encode()).hexdigest()[:16]
 
 
+def record_locked(record):
+    """Whether :func:`locked_records` locks this one training or activity (its correction and withdrawal pages),
+    kept in the cache under what decides it: the record's kind, date and party as read in this request, and the
+    locks token (a small query instead of the obligations' join)."""
+    parts = (type(record).__name__, record.pk, record.date, getattr(record, "kind", ""),
+             getattr(record, "organiser_firm_id", None), getattr(record, "organiser_agency_id", None),
+             getattr(record, "firm_id", None), getattr(record, "estate_id", None), locks_token())
+    key = "campaigns:record-locked:" + hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
+    return core_cache.cached(key, lambda: record.pk in locked_records([record]), RECORDS_TTL)
+
+
 def record_list_key(*, kind, user, page):
     """What a firm's page of trainings or activities (rows, locks, pager) is cached under, with the language:
     the firm's records version, the locks token and the page asked for; the activities' rows name estates, so

@@ -269,7 +269,7 @@ def _service_errors(form, exc):
 def _record_page(request, *, record, form, kind, back):
     return render(request, "campaigns/portal/record_edit.html", {
         "record": record, "form": form, "kind": kind, "back": back, "nav": RECORD_NAV[kind],
-        "locked": record.pk in selectors.locked_records([record]), "photo_count": record.photo_count,
+        "locked": selectors.record_locked(record), "photo_count": record.photo_count,
         "form_key": _form_key(request.user),
     })
 
@@ -317,7 +317,7 @@ def training_withdraw(request, pk):
 def _withdraw_page(request, *, record, kind, back):
     return render(request, "campaigns/portal/record_withdraw.html", {
         "record": record, "kind": kind, "back": back, "nav": RECORD_NAV[kind],
-        "locked": record.pk in selectors.locked_records([record]), "photo_count": record.photo_count,
+        "locked": selectors.record_locked(record), "photo_count": record.photo_count,
     })
 
 

@@ -196,3 +196,12 @@ def test_a_records_own_pages_say_locked_as_the_list_does(firm_client, world, tod
             assert ("不能再更正或撤回" in html) is locked
         listed = firm_client.get(reverse(f"campaigns:{'trainings' if kind == 'training' else 'activities'}"))
         assert ("已计入通过的任务" in row(listed.content.decode(), record)) is locked
+
+
+def test_an_acceptance_locks_the_records_own_pages_at_once(firm_client, world, today):
+    record_tasks(world, today)
+    training = train(world, today)
+    page = reverse("campaigns:training_withdraw", args=[training.pk])
+    assert "确认撤回" in firm_client.get(page).content.decode()
+    services.obligation_accept_many(obligations=Obligation.objects.filter(firm=world.firm), user=world.district_user)
+    assert "不能再更正或撤回" in firm_client.get(page).content.decode()
