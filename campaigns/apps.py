@@ -7,7 +7,9 @@ class CampaignsConfig(AppConfig):
     verbose_name = _("创建活动管理")  # the app; its Campaign model is 创建活动
 
     def ready(self):
-        from . import builtin_record_kinds, signals  # noqa: F401  (signals connects the registry → obligations receivers)
+        # signals connects the registry → obligations receivers; receivers forgets the portal's kept parts
+        # (records, people and locks versions) on the writes that change them.
+        from . import builtin_record_kinds, receivers, signals  # noqa: F401
 
         builtin_record_kinds.register()
         # The campaigns' clients of the notification service: reminder senders, message kinds, event handlers.

@@ -850,7 +850,3 @@ def task_obligation_summary(*, task):
                        .exclude(kind=ObligationEvent.Kind.DEADLINE))))
     return Obligation.objects.filter(task=task).aggregate(total=Count("pk"), with_work=Count("pk", filter=work))
 
-
-# The versions above are forgotten by campaigns/receivers.py, connected here with the reads that use them: the
-# admin's autodiscovery imports this module at start-up, so every process that writes has them connected.
-from . import receivers  # noqa: E402, F401
