@@ -51,8 +51,10 @@ def seed_campaign(ctx, *, accepted=0.45, submitted=0.15, returned=0.05):
         Activity(kind=kinds[i % len(kinds)], date=today - timedelta(days=rng.randint(1, 60)), title="邻里活动",
                  firm=f, participant_count=rng.randint(20, 120)) for i, f in enumerate(list(ctx.city.firms) + [firm])
     ])
-    # Written in bulk, past the services (as campaigns/demo.py): the campaign's figures must be counted again.
+    # Written in bulk, past the services (as campaigns/demo.py): the campaign's figures must be counted again,
+    # and the firms' kept record lists read again.
     services.figures_changed(campaigns={campaign.pk})
+    services.records_inserted_in_bulk(firm_ids={f.pk for f in ctx.city.firms} | {firm.pk})
     ctx.campaign = campaign
     ctx.say(f"  campaign {campaign}: {Obligation.objects.filter(campaign=campaign).count():,} obligations, "
             f"{a:,} accepted, {s:,} submitted, {r:,} returned")

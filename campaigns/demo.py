@@ -124,6 +124,9 @@ def _play(campaign, today, rng):
     ObligationEvent.objects.bulk_create(events, batch_size=1000)
     Training.objects.bulk_create(trainings, batch_size=1000)
     Activity.objects.bulk_create(activities, batch_size=1000)
+    # bulk, past their save(): the kept record lists are read again
+    services.records_inserted_in_bulk(firm_ids={t.organiser_firm_id for t in trainings}
+                                      | {a.firm_id for a in activities})
     Coordinator.objects.bulk_create(coordinators, batch_size=1000)
     estate_services.roster_changed()  # bulk, past Coordinator.save(): the kept rosters are read again
     # Written in bulk, past the services: the figures of these campaigns must be counted again.

@@ -206,12 +206,22 @@ def test_demo_campaign_has_every_state_around_today(db, monkeypatch):
 
     build_city(estates=60)
     today = D(2026, 11, 23)
-    renewed = []
+    from campaigns import services
+    from campaigns.models import Activity, Training
+
+    renewed, records = [], []
     monkeypatch.setattr(estate_services, "roster_changed", lambda: renewed.append(Coordinator.objects.count()))
+    monkeypatch.setattr(services, "records_inserted_in_bulk",
+                        lambda firm_ids: records.append((Training.objects.count() + Activity.objects.count(),
+                                                         set(firm_ids))))
     campaign, created = load_demo_campaign(today=today)
     assert created and campaign.start_date < today < campaign.end_date
-    # its coordinators are inserted in bulk, past their save(): the kept roster pages are told, after the insert
+    # its coordinators, trainings and activities are inserted in bulk, past their save(): the kept roster and
+    # record lists are told, after the inserts, for every firm that got one
     assert renewed and renewed[-1] == Coordinator.objects.count() > 0
+    firms = set(Training.objects.values_list("organiser_firm_id", flat=True)) | set(
+        Activity.objects.values_list("firm_id", flat=True))
+    assert records and records[-1] == (Training.objects.count() + Activity.objects.count(), firms)
     obligations = Obligation.objects.filter(campaign=campaign)
     for state in ("accepted", "submitted", "returned", "open"):
         assert obligations.filter(state=state).exists(), state

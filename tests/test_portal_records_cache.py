@@ -83,6 +83,19 @@ def test_a_training_filed_through_the_page_shows_at_once(firm_client, world, tod
     assert "消防安全培训" in row(html, training) and "<td>1</td>" in row(html, training)
 
 
+def test_records_inserted_in_bulk_show_once_the_service_is_told(firm_client, world, today):
+    """The demo and the benchmarks' seeds insert past save(): services.records_inserted_in_bulk renews the firm's
+    records version (and another firm's kept list stays as it was)."""
+    assert "尚无培训记录。" in firm_client.get(TRAININGS).content.decode()
+    Training.objects.bulk_create([Training(date=today, topic="批量导入的培训", organiser_firm=world.firm,
+                                           attendee_count=12)])
+    assert "尚无培训记录。" in firm_client.get(TRAININGS).content.decode()  # kept: no signal for a bulk insert
+    services.records_inserted_in_bulk(firm_ids={world.other_firm.pk})
+    assert "尚无培训记录。" in firm_client.get(TRAININGS).content.decode()  # another firm's version
+    services.records_inserted_in_bulk(firm_ids={world.firm.pk, None})
+    assert "批量导入的培训" in row(firm_client.get(TRAININGS).content.decode(), Training.objects.get())
+
+
 def test_a_corrected_withdrawn_or_admin_saved_training_shows_at_once(firm_client, world, today):
     training = train(world, today)
     firm_client.get(TRAININGS)

@@ -74,6 +74,7 @@ from .records import (
     activity_withdraw,
     coordinator_file,
     records_changed,
+    records_inserted_in_bulk,
     records_locked,
     training_record,
     training_update,
@@ -106,7 +107,7 @@ __all__ = [
     "campaign_load_template", "campaign_publish", "campaign_to_template", "coordinator_file", "obligation_accept",
     "obligation_accept_many", "obligation_return", "obligation_return_many", "obligation_submit",
     "obligations_follow_estate", "obligations_follow_firm", "obligations_sync", "read_template", "records_changed",
-    "records_locked", "shift_to_middle",
+    "records_inserted_in_bulk", "records_locked", "shift_to_middle",
     "task_add", "task_delete", "task_move_deadline", "task_periods", "training_record", "training_update",
     "training_withdraw",
     # reached by the selectors (permission checks shared with the writes), benchmarks and tests

@@ -333,3 +333,15 @@ def coordinator_file(*, user, estate, name, phone, appointed_on):
     records_changed(kind=RecordKind.COORDINATOR, estate=estate, on_date=None, user=user,
                     note=_("已备案协调员：%(name)s") % {"name": coordinator.name})
     return coordinator
+
+
+def records_inserted_in_bulk(*, firm_ids=()):
+    """Trainings or activities (or their photos) written past their ``save()`` — the demo's and the benchmarks'
+    bulk inserts: the kept record lists of the firms ``firm_ids`` and the records the obligations' pages list are
+    read again, now and after the commit (campaigns/receivers.py does the same for each single save)."""
+    from core import cache
+
+    from ..selectors import ALL_RECORDS_VERSION_KEY, records_version_key
+
+    cache.forget_now_and_on_commit(ALL_RECORDS_VERSION_KEY,
+                                   *(records_version_key(firm_id=f) for f in sorted({f for f in firm_ids if f})))
