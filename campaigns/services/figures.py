@@ -13,6 +13,12 @@ request after the commit computes them again — at once, not when a timer runs 
 * the registry: an estate, firm or agency saved or imported moves obligations between districts and streets and
   renames the rows of the tables (campaigns/signals.py: every published or closed campaign).
 
+The same tokens key more than counts: the portal's obligation page keeps its evidence and history column, the
+admin's obligation changelist and review queue keep their counts and rendered rows, and the records' locks
+(campaigns/selectors.py, campaigns/admin*.py) under them. So any new code that writes an obligation's state,
+its evidence or its events (``ObligationEvent``) must call :func:`figures_changed` in the same transaction, or
+those pages go on showing the old rows until the token changes for another reason.
+
 A random token, not a counter: a database restored from a backup, or a test whose rows were rolled back, would
 meet figures cached under the numbers it hands out again. Why a cache and not a summary table: see
 selectors.progress_figures.
