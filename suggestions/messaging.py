@@ -23,6 +23,8 @@ from django.utils.translation import gettext_lazy
 from notifications.channels import Message
 from notifications.registry import Recipient, register_message_kind
 
+from .models import Category
+
 RECEIVED = "suggestions.received"
 FOLLOW_UP = "suggestions.follow_up"
 RESIDENT_UPDATE = "suggestions.resident_update"
@@ -126,13 +128,18 @@ def resident_recipients(suggestion):
     return []
 
 
+# What get_category_display() gives (the label in the active language, else the stored value), without the
+# mapping Django rebuilds from the field's choices at each call (every submission draws two payloads).
+_CATEGORY_LABELS = dict(Category.choices)
+
+
 def payload(suggestion, *, for_resident=False, **extra):
     """What a message needs. Only the resident's own messages carry the tracking token (staff see
     the outbox log; the token is the resident's key)."""
     data = {
         "suggestion": suggestion.pk, "number": suggestion.number,
         "estate": suggestion.estate.name, "firm": suggestion.firm.name if suggestion.firm_id else "",
-        "category": str(suggestion.get_category_display()), **extra,
+        "category": str(_CATEGORY_LABELS.get(suggestion.category, suggestion.category)), **extra,
     }
     if for_resident:
         data["token"] = suggestion.token

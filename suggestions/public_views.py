@@ -46,9 +46,13 @@ def _add_errors(form, error):
         form.add_error(None, error)
 
 
+# The form's "anonymous" box read as its field reads it (a field's clean keeps no state: one for the process).
+_ANONYMOUS = forms.BooleanField(required=False)
+
+
 def _posted_mobile(data):
     """The mobile a POST gives, normalised as the form will (for the limits, counted before the form is read)."""
-    if forms.BooleanField(required=False).clean(data.get("anonymous")):
+    if _ANONYMOUS.clean(data.get("anonymous")):
         return ""
     try:
         return normalize_mobile(data.get("mobile", ""))

@@ -69,3 +69,31 @@ def test_trusted_proxies_follow_the_setting(settings, rf):
     assert abuse.client_address(request) == "10.0.0.5"
     settings.SUGGESTION_TRUSTED_PROXIES = ["not an address"]
     assert abuse.client_address(request) == "10.0.0.5"
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_the_payloads_category_is_the_entrys_display(entry, language):
+    from django.utils import translation
+
+    from suggestions import messaging
+
+    with translation.override(language):
+        assert messaging.payload(entry)["category"] == str(entry.get_category_display())
+        entry.category = "no-such-category"  # a value outside the choices is shown as stored, as Django does
+        assert messaging.payload(entry)["category"] == str(entry.get_category_display()) == "no-such-category"
+
+
+@pytest.mark.parametrize("anonymous, counted", [(None, "13800138000"), ("", "13800138000"), ("on", ""),
+                                                ("false", "13800138000"), ("0", "13800138000"), ("1", "")])
+def test_the_posted_mobile_is_counted_unless_anonymous(anonymous, counted):
+    from django.http import QueryDict
+
+    from suggestions.public_views import _posted_mobile
+
+    data = QueryDict(mutable=True)
+    data["mobile"] = "138 0013 8000"
+    if anonymous is not None:
+        data["anonymous"] = anonymous
+    assert _posted_mobile(data) == counted
+    data["mobile"] = "not a number"
+    assert _posted_mobile(data) == ""
