@@ -46,7 +46,7 @@ def estate_for_form(*, code):
     now = time.monotonic()
     found = _form_estates.get((version, code))
     if found is not None and found[1] > now:
-        return copy.copy(found[0])
+        return _copy(found[0])
     key = estate_selectors.registry_cache_key("form-estate", code)
 
     def read():
@@ -58,8 +58,19 @@ def estate_for_form(*, code):
     with _form_estates_lock:
         if len(_form_estates) >= FORM_ESTATES_MAX or any(v != version for v, _code in list(_form_estates)[:1]):
             _form_estates.clear()  # full, or rows of an older version
-        _form_estates[(version, code)] = (copy.copy(estate), now + estate_selectors.REGISTRY_TTL)
+        _form_estates[(version, code)] = (_copy(estate), now + estate_selectors.REGISTRY_TTL)
     return estate
+
+
+def _copy(estate):
+    """What ``copy.copy`` makes of a model instance (Model.__reduce__: its attributes, its own state and cache of
+    related rows, the related rows themselves shared), without pickling's round of calls: each request gets its
+    own instance of the kept row."""
+    clone = estate.__class__.__new__(estate.__class__)
+    clone.__dict__.update(estate.__dict__)
+    clone._state = copy.copy(estate._state)
+    clone._state.fields_cache = estate._state.fields_cache.copy()
+    return clone
 
 
 def estate_search(*, query="", page=1):

@@ -97,3 +97,16 @@ def test_the_posted_mobile_is_counted_unless_anonymous(anonymous, counted):
     assert _posted_mobile(data) == counted
     data["mobile"] = "not a number"
     assert _posted_mobile(data) == ""
+
+
+def test_each_request_gets_its_own_copy_of_the_kept_estate(world):
+    from suggestions.selectors import public
+
+    first = public.estate_for_form(code=world.estate.code)
+    first.name = "改过的名字"
+    first._state.fields_cache.pop("firm", None)
+    second = public.estate_for_form(code=world.estate.code.lower())
+    assert second is not first and second.name == world.estate.name and second.pk == world.estate.pk
+    assert type(second).firm.is_cached(second) and second.firm.name == world.firm.name
+    assert not second._state.adding and second._state.db == "default" and second._state is not first._state
+    assert second.__dict__.keys() == first.__dict__.keys()
