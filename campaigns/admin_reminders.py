@@ -6,7 +6,7 @@ Imported by campaigns/admin.py."""
 
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -18,12 +18,15 @@ from django.utils.translation import gettext as _
 from core.pagination import IdsFirstPaginator
 from core.text import join_list
 from core.xlsx_admin import XlsxAdminMixin
+from estates import scoping
+from estates.models import Agency
 from estates.scoped_admin import ScopedAdmin
 from notifications.admin_mixins import DeliveryAdminMixin
 from notifications.forms import ManualReminderForm
 from notifications.models import Digest, Reminder, ReminderPolicy
 
 from . import reminders as services
+from .models import Obligation
 
 _REMIND_LINKS = {}
 
@@ -50,12 +53,33 @@ class ReminderAdmin(XlsxAdminMixin, DeliveryAdminMixin, ScopedAdmin):
     # whose own filter came on top of that one, the same condition twice in the page's count and its query), and
     # joined to what the columns show only (reminder_log also joins the campaign and the requester).
     list_select_related = ("obligation__task", "obligation__estate", "obligation__firm", "obligation__agency")
+    #: What the columns show (and __str__, the checkbox's label): the task's requirement and lists, the parties'
+    #: addresses and the reminder's claim columns stay in the database (ScopedAdmin.list_only).
+    list_only = ("date", "kind", "state", "due_date", "attempts", "sent_at", "recipients", "last_error",
+                 "obligation__task__title", "obligation__estate__name", "obligation__firm__name",
+                 "obligation__agency__name", "obligation__agency__short_name")
     actions = ["resend_selected"]
     # The page's ids first, through the reminder_date_id index (issue 16): the nine-table join for 50 rows only.
     paginator = IdsFirstPaginator
     # No date hierarchy: its SELECT DISTINCT DATE_TRUNC ran over every reminder of the join (1.25 s at 143,000,
     # docs/PERFORMANCE.md); the "date" list filter (today, past 7 days, this month, this year) reads no rows.
     date_hierarchy = None
+
+    def scope_queryset(self, request, queryset):
+        """Reminder.scope_links (through the obligation) as a test of the reminder's own column: ``obligation_id IN
+        (the obligations the user sees, by Obligation.scope_links)``, the same rows as ScopedAdmin's condition through
+        the join, without the join: PostgreSQL then walks reminder_date_id backwards for the page's 50 ids instead of
+        hashing every obligation and sorting every reminder (38 -> under 1 ms for a city's 14,000 reminders), and
+        counts the reminders alone. For a city's staff holding the whole registry (scoping.whole_registry_q, tested
+        in the same statement) every obligation is visible, each having exactly one party
+        (obligation_exactly_one_party): the subquery is not even run."""
+        user = request.user
+        if scoping.sees_everything(user):
+            return queryset
+        q = Q(obligation_id__in=Obligation.objects.filter(scoping.visible_q(Obligation, user)).values("pk"))
+        if user.is_active and user.agency_id and user.agency.level == Agency.Level.CITY:
+            q = Q(scoping.whole_registry_q(user)) | q
+        return queryset.filter(q)
 
     @admin.display(description=gettext_lazy("工作任务"), ordering="obligation__task__title")
     def task_title(self, obj):
