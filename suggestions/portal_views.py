@@ -97,10 +97,19 @@ def _forms_for(entry, templates, bound=None):
 def _detail(request, entry, *, bound=None):
     user = request.user
     templates = inbox.reply_template_list(user=user)
-    photos, history = inbox.entry_photos_and_history(suggestion=entry)
+    read = {}
+
+    def photos_and_history():  # read only when the rendered parts are not kept (inbox.history_cache_key)
+        if not read:
+            read["photos"], read["history"] = inbox.entry_photos_and_history(suggestion=entry)
+        return read
+
+    history_key = inbox.history_cache_key(user=user, suggestion=entry)
     return render(request, "suggestions/portal/inbox_detail.html", {
         "entry": entry, "mobile": privacy.mobile_for(user, entry), "text": privacy.text_for(user, entry),
-        "photos": photos, "history": history,
+        "photos": SimpleLazyObject(lambda: photos_and_history()["photos"]),
+        "history": SimpleLazyObject(lambda: photos_and_history()["history"]),
+        "photos_key": f"{history_key}:photos", "history_key": f"{history_key}:events",
         "deadline": inbox.deadline_status(entry), "forms": _forms_for(entry, templates, bound),
         "can_acknowledge": entry.state == State.NEW,
         "can_start": entry.state in (State.NEW, State.ACKNOWLEDGED),

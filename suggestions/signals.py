@@ -7,6 +7,7 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
 
+from accounts.models import User
 from campaigns.models import Campaign
 from core import cache
 from core.models import CalendarDay
@@ -14,7 +15,7 @@ from estates.models import Agency, Estate
 
 from . import deadlines
 from .models import DeadlinePolicy, ReplyTemplate, Suggestion
-from .selectors.inbox import templates_version_key, version_key, waiting_key
+from .selectors.inbox import AUTHORS_VERSION_KEY, templates_version_key, version_key, waiting_key
 
 
 @receiver([post_save, post_delete], sender=Suggestion, dispatch_uid="suggestions-forget-waiting")
@@ -37,6 +38,14 @@ def forget_reply_templates(sender, instance, **kwargs):
     """The firm's kept reply templates (selectors/inbox.py ``reply_template_list``): a new version."""
     if instance.firm_id:
         cache.forget_now_and_on_commit(templates_version_key(instance.firm_id))
+
+
+@receiver([post_save, post_delete], sender=User, dispatch_uid="suggestions-forget-history-authors")
+def forget_history_authors(sender, instance, update_fields=None, **kwargs):
+    """The entry pages' kept histories show their authors' names: any change of a user but a login renews them."""
+    if update_fields is not None and set(update_fields) <= {"last_login"}:
+        return
+    cache.forget_now_and_on_commit(AUTHORS_VERSION_KEY)
 
 
 @receiver([post_save, post_delete], sender=DeadlinePolicy, dispatch_uid="suggestions-deadlines-policy")

@@ -13,6 +13,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
+from django.db import connection
 from django.db.models import BooleanField, Case, Count, Q, Value, When
 from django.http import Http404
 from django.utils import timezone
@@ -133,6 +134,42 @@ def entry_photos_and_history(*, suggestion):
     for event in events:
         event.photo_list = by_event.get(event.pk, [])
     return by_event.get(None, []), events
+
+
+#: How long the entry page's rendered history and photos are kept at most (their key changes with every change).
+HISTORY_TTL = 300
+AUTHORS_VERSION_KEY = "suggestions:history-authors-version"
+
+
+def _history_stamp(suggestion):
+    """How many events and photos the entry has and the newest of each, in one plain query (no ORM query built):
+    every event or photo added (a step, a follow-up, an overdue mark of the sweep, by ``bulk_create`` alike) or
+    removed changes it."""
+    events, photos = SuggestionEvent._meta.db_table, SuggestionPhoto._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT (SELECT COUNT(*) FROM {events} WHERE suggestion_id = %s),"  # noqa: S608 - table names
+            f" (SELECT COALESCE(MAX(id), 0) FROM {events} WHERE suggestion_id = %s),"
+            f" (SELECT COUNT(*) FROM {photos} WHERE suggestion_id = %s),"
+            f" (SELECT COALESCE(MAX(id), 0) FROM {photos} WHERE suggestion_id = %s)",
+            [suggestion.pk] * 4)
+        return "-".join(str(v) for v in cursor.fetchone())
+
+
+def authors_version():
+    """A random token renewed by every change of a user other than a login (suggestions/signals.py): the history
+    shows its authors' names."""
+    return cache.cached(AUTHORS_VERSION_KEY, lambda: secrets.token_hex(8), HISTORY_TTL * 2)
+
+
+def history_cache_key(*, user, suggestion):
+    """The key of the entry page's rendered history and resident's photos (``{% cached_fragment %}``, which adds the
+    language): the firm, the entry (its number is in the photos' addresses), the events and photos it has
+    (``_history_stamp``), its erasure (which blanks the events' texts in place) and the authors' version. Texts of
+    events are never changed in place otherwise."""
+    erased = suggestion.erased_at.isoformat() if suggestion.erased_at else ""
+    return (f"suggestions:history:{user.firm_id}:{suggestion.pk}:{suggestion.number}:"
+            f"{_history_stamp(suggestion)}:{erased}:{authors_version()}")
 
 
 def photo_get(*, suggestion, pk):
