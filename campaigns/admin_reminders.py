@@ -4,9 +4,11 @@ the notification service's (app label ``notifications``, so the admin URLs keep 
 the campaigns own these pages because they know what an obligation is (campaigns/reminders.py).
 Imported by campaigns/admin.py."""
 
+import hashlib
+
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Q
+from django.db.models import Count, Q, Subquery
 from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -23,10 +25,10 @@ from estates.models import Agency
 from estates.scoped_admin import ScopedAdmin
 from notifications.admin_mixins import DeliveryAdminMixin
 from notifications.forms import ManualReminderForm
-from notifications.models import Digest, Reminder, ReminderPolicy
+from notifications.models import Digest, ListVersion, Reminder, ReminderPolicy
 
 from . import reminders as services
-from .models import Obligation
+from .models import Campaign, Obligation
 
 _REMIND_LINKS = {}
 
@@ -64,6 +66,21 @@ class ReminderAdmin(XlsxAdminMixin, DeliveryAdminMixin, ScopedAdmin):
     # No date hierarchy: its SELECT DISTINCT DATE_TRUNC ran over every reminder of the join (1.25 s at 143,000,
     # docs/PERFORMANCE.md); the "date" list filter (today, past 7 days, this month, this year) reads no rows.
     date_hierarchy = None
+
+    def list_cache_version(self, request):
+        """The reminder log's count and rendered rows kept (ScopedChangeList) under, read in one query: the
+        reminders' ListVersion (renewed in the transaction of every write of a reminder: the sweep's inserts, a
+        manual reminder, the outbox's claim, end, resend and retry, campaigns/reminders.py, notifications/outbox.py)
+        and the campaigns' figures tokens (the task titles and the parties' names the rows show: a renamed task,
+        estate, firm or agency renews them, campaigns/signals.py; a deleted campaign, with its reminders, changes
+        the list). From the database, so every worker sees a write at once. None (nothing kept) without a
+        campaign, or before the version's row exists."""
+        rows = list(Campaign.objects.order_by("pk").annotate(
+            reminders=Subquery(ListVersion.objects.filter(name=Reminder.list_version).values("token")[:1]),
+        ).values_list("pk", "figures_token", "reminders"))
+        if not rows or rows[0][2] is None:
+            return None
+        return hashlib.sha256(repr(rows).encode()).hexdigest()[:24]
 
     def scope_queryset(self, request, queryset):
         """Reminder.scope_links (through the obligation) as a test of the reminder's own column: ``obligation_id IN

@@ -35,7 +35,7 @@ from django.utils.translation import gettext as _
 from core.workdays import WorkdayCalendar
 from estates import scoping
 from notifications import outbox
-from notifications.models import Delivery, Digest, Reminder, ReminderPolicy, SweepRun
+from notifications.models import Delivery, Digest, ListVersion, Reminder, ReminderPolicy, SweepRun
 from notifications.outbox import SweepResult, Undeliverable, claim_batch, dispatch
 from notifications.policy import default_rule, due_dates_for, overdue_horizon
 
@@ -135,7 +135,9 @@ def insert_due_reminders(*, today, plan=None, catch_up=()):
                              offset=offset, date=day, created_at=now, **extra))
     dates = {today} | {day for day, _row, _s in catch_up}
     before = Reminder.objects.filter(date__in=dates).count()
-    Reminder.objects.bulk_create(objs, ignore_conflicts=True, batch_size=1000)
+    with transaction.atomic():
+        Reminder.objects.bulk_create(objs, ignore_conflicts=True, batch_size=1000)
+        ListVersion.renew_for(Reminder, len(objs))  # the reminder log's version: one UPDATE, whatever the rows
     return Reminder.objects.filter(date__in=dates).count() - before
 
 
@@ -179,9 +181,11 @@ def plan_catch_up(*, today, days, plan):
 def skip_settled_reminders():
     """Reminders not yet sent whose obligation was submitted or accepted meanwhile: skipped,
     in one UPDATE (the sender checks again right before sending)."""
-    return Reminder.objects.filter(state__in=[State.PENDING, State.FAILED, State.NO_RECIPIENT]).exclude(
+    count = Reminder.objects.filter(state__in=[State.PENDING, State.FAILED, State.NO_RECIPIENT]).exclude(
         obligation__state__in=OPEN_STATES
     ).update(state=State.SKIPPED, last_error=_("任务已提交或已通过，未发送提醒。"))
+    ListVersion.renew_for(Reminder, count)
+    return count
 
 
 def _party_users(obligations):
@@ -455,6 +459,7 @@ def remind_now(*, obligation, requested_by, force=False, today=None):
     try:
         with transaction.atomic():
             reminder.save()
+            ListVersion.renew_for(Reminder)
     except IntegrityError:  # a second click raced us: the first one counts
         return existing.order_by("-seq").first(), False
     token, _count = claim_batch(Reminder, pks=[reminder.pk])

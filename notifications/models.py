@@ -16,10 +16,14 @@
   an organisation (agency or firm) or a bare address without an account.
 """
 
+import uuid
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
+from django.db.models.signals import post_delete
+from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -201,6 +205,8 @@ class Reminder(Delivery):
 
     scope_links = {"via": "obligation"}
     objects = ScopedManager()
+    #: The ListVersion renewed by every write of these rows (notifications/outbox.py, campaigns/reminders.py).
+    list_version = "reminders"
 
     class Meta:
         verbose_name = _("提醒记录")
@@ -356,3 +362,44 @@ class OutboxMessage(Delivery):
 
     def __str__(self):
         return f"{self.kind} {self.key} → {self.recipient}"
+
+
+class ListVersion(models.Model):
+    """A token renewed, in the transaction of the write, by every write of the rows a kept list shows (``name``:
+    e.g. "reminders", the reminder log's, Reminder.list_version); read from the database, so every worker sees
+    a write at once (a per-process cache would not). Under it the list keeps its count and rendered rows
+    (ScopedAdmin.list_cache_version). One UPDATE per batch of writes, not one per row."""
+
+    name = models.CharField(max_length=40, primary_key=True)
+    token = models.CharField(max_length=32)
+
+    def __str__(self):
+        return f"{self.name}: {self.token}"
+
+    @classmethod
+    def renew(cls, name):
+        """A new token for ``name`` (one UPDATE; the row is created the first time)."""
+        token = uuid.uuid4().hex
+        if not cls.objects.filter(name=name).update(token=token):
+            cls.objects.update_or_create(name=name, defaults={"token": token})
+
+    @classmethod
+    def renew_for(cls, model, count=1):
+        """Renew the version of ``model``'s rows (if it keeps one) when ``count`` rows were written."""
+        name = getattr(model, "list_version", None)
+        if name and count:
+            cls.renew(name)
+
+
+@receiver(post_delete, sender=Reminder, dispatch_uid="notifications_reminder_deleted")
+def reminder_deleted(sender, instance, using, **kwargs):
+    """A deleted reminder (e.g. with its obligation) renews the log's version, once per transaction however many
+    rows go: the connection's list of commit hooks is a new list in every transaction (a new savepoint renews
+    again)."""
+    conn = transaction.get_connection(using)
+    marker = (conn.run_on_commit, tuple(conn.savepoint_ids))
+    done = getattr(conn, "_reminders_renewed", None)
+    if done is not None and done[0] is marker[0] and done[1] == marker[1]:
+        return
+    ListVersion.objects.using(using).filter(name=Reminder.list_version).update(token=uuid.uuid4().hex)
+    conn._reminders_renewed = marker

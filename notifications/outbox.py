@@ -55,7 +55,7 @@ from core.text import join_list
 
 from . import registry
 from .channels import external_channels
-from .models import Delivery, Notification, OutboxMessage
+from .models import Delivery, ListVersion, Notification, OutboxMessage
 
 log = logging.getLogger(__name__)
 State = Delivery.State
@@ -153,21 +153,26 @@ def claim_batch(model, *, now=None, started=None, limit=None, pks=None):
         .filter(claimable)
         .update(state=State.SENDING, claim_token=token, claimed_at=now, attempts=F("attempts") + 1)
     )
+    ListVersion.renew_for(model, count)  # the log shows the state and attempts: after the write
     return (token, count) if count else (None, 0)
 
 
 def reclaim_failed(model, *, token):
     """A Celery retry takes back its own failed rows (unless a sweep took them meanwhile)."""
-    return model.objects.filter(claim_token=token, state=State.FAILED, attempts__lt=max_attempts()).update(
+    count = model.objects.filter(claim_token=token, state=State.FAILED, attempts__lt=max_attempts()).update(
         state=State.SENDING, claimed_at=timezone.now(), attempts=F("attempts") + 1
     )
+    ListVersion.renew_for(model, count)
+    return count
 
 
 def release(model, *, token, error):
     """Give a claimed batch back (e.g. the broker is down): the next sweep takes it."""
-    return model.objects.filter(claim_token=token, state=State.SENDING).update(
+    count = model.objects.filter(claim_token=token, state=State.SENDING).update(
         state=State.FAILED, last_error=error[:2000]
     )
+    ListVersion.renew_for(model, count)
+    return count
 
 
 def dispatch(model, *, today=None, started=None, limit=None):
@@ -264,17 +269,21 @@ class _Outcomes:
         is not updated and gets no notification."""
         model, token = self.model, self.token
         with transaction.atomic():
+            ended = 0
             for state in (State.SKIPPED, State.NO_RECIPIENT, State.FAILED):
                 count = _finish_many(model, token, state, self.ended.pop(state, {}))
+                ended += count
                 if state == State.SKIPPED:
                     result.skipped += count
                 elif state == State.NO_RECIPIENT:
                     result.no_recipient += count
             if not self.sent:
+                ListVersion.renew_for(model, ended)  # one UPDATE for the batch, in its transaction
                 return
             now = timezone.now()
             marked = _finish_many(model, token, State.SENT,
                                   {pk: {**columns, "sent_at": now} for pk, (columns, _m, _u) in self.sent.items()})
+            ListVersion.renew_for(model, ended + marked)
             won = self.sent
             if marked != len(self.sent):  # some leases ran out: keep the rows this sender marked
                 ours = set(model.objects.filter(pk__in=list(self.sent), claim_token=token, state=State.SENT)
