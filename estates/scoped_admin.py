@@ -318,6 +318,11 @@ class ScopedChangeList(GuardedChangeList):
     kept_rows_html = None
     rows_cache_key = None
 
+    def keep_rows_html(self, html):
+        """Keep the HTML ``{% kept_result_list %}`` drew for this page (a miss of get_results), if it is to be kept."""
+        if self.rows_cache_key is not None:
+            keep_rows(self.rows_cache_key, len(self.result_list), html)
+
     def get_results(self, request):
         only = self.model_admin.list_only
         queryset = self.queryset

@@ -121,10 +121,10 @@ _RESULT_LISTS = {}
 @register.simple_tag(takes_context=True)
 def kept_result_list(context, cl):
     """Django's ``{% result_list cl %}``; for a changelist that keeps its rows (estates.scoped_admin.ScopedChangeList
-    with a list version), the HTML kept under the key get_results made, or drawn and kept under it."""
+    with a list version: it has ``kept_rows_html``, the HTML kept under the key its get_results made, and
+    ``keep_rows_html(html)`` to keep a page drawn here), that HTML, or the page drawn and handed back to keep. The
+    changelist does the keeping: core knows no domain app (.importlinter)."""
     from django.utils.safestring import mark_safe
-
-    from estates.scoped_admin import keep_rows
 
     html = getattr(cl, "kept_rows_html", None)
     if html is not None:
@@ -134,7 +134,7 @@ def kept_result_list(context, cl):
     if node is None:
         node = _RESULT_LISTS[id(engine)] = engine.from_string("{% load admin_list %}{% result_list cl %}")
     html = node.render(context)
-    key = getattr(cl, "rows_cache_key", None)
-    if key is not None:
-        keep_rows(key, len(cl.result_list), html)
+    keep = getattr(cl, "keep_rows_html", None)
+    if keep is not None:
+        keep(html)
     return html
