@@ -29,6 +29,7 @@ from estates.models import Agency
 from . import exports, selectors, services
 from .forms import MoveDeadlineForm, ReturnForm, ReviewForm
 from .models import OPEN_STATES, Campaign, Task
+from .selectors import obligations_version
 
 QUEUE_PAGE_SIZE = 100
 #: What a row of the review queue shows (admin/campaigns/obligation/review_queue.html): the task's title, the party
@@ -38,17 +39,6 @@ QUEUE_ROW_RELATED = ("task", "estate", "firm", "agency", "district", "street")
 PROGRESS_PAGE_SIZE = 50  # rows of each progress table per page (?by=<table>&page=<n>)
 # Drill-down: the obligation changelist parameter of each progress dimension.
 DRILL_PARAM = {"action": "action", "task": "task", "district": "district", "street": "street", "firm": "firm"}
-
-
-def obligations_version():
-    """A version of every obligation row a list shows: the figures tokens of all campaigns (one query of a few
-    rows). Every write that changes an obligation, its task, its party or the registry rows it shows gives its
-    campaign a new token in the same transaction (campaigns/services/figures.py); a new or deleted campaign
-    changes the list of tokens itself. Read from the database, so every worker sees a write at once. The
-    obligation changelist (ObligationAdmin.list_cache_version) and the review queue keep their counts and rows
-    under it."""
-    tokens = Campaign.objects.order_by("pk").values_list("pk", "figures_token")
-    return hashlib.sha256(repr(list(tokens)).encode()).hexdigest()[:24]
 
 
 def _xlsx(fh, title):

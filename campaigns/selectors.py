@@ -798,12 +798,33 @@ def bureau_landing(*, user, today=None):
     figures = _cached(_figures_key("landing", today, user, *(f"{c.pk}.{c.figures_token}" for c in campaigns)),
                       compute) if campaigns else {}
     empty = _finish({"total": 0, "open": 0, "submitted": 0, "returned": 0, "accepted": 0, "overdue": 0, "late": 0})
+
+    def compute_counts():  # over every campaign's obligations (a city's: 360,000 at 50,000 estates)
+        return (review_queue(user=user).count(),
+                scoped.filter(campaign__status=Campaign.Status.PUBLISHED).overdue(today).count())
+
+    # Under every campaign's token (obligations_version: the review queue spans closed and unlisted campaigns too)
+    # and the user himself (the queue leaves out his own submissions).
+    review_count, overdue_count = _cached(
+        _figures_key("landing-counts", today, user, f"user{getattr(user, 'pk', '')}", obligations_version()),
+        compute_counts)
     return {
         "campaigns": [{"campaign": c, **figures.get(c.pk, empty)} for c in campaigns],
-        "review_count": review_queue(user=user).count(),
-        "overdue_count": scoped.filter(campaign__status=Campaign.Status.PUBLISHED).overdue(today).count(),
+        "review_count": review_count,
+        "overdue_count": overdue_count,
         "today": today,
     }
+
+
+def obligations_version():
+    """A version of every obligation row a list or count shows: the figures tokens of all campaigns (one query of a
+    few rows). Every write that changes an obligation, its task, its party or the registry rows it shows gives its
+    campaign a new token in the same transaction (campaigns/services/figures.py); a new or deleted campaign
+    changes the list of tokens itself. Read from the database, so every worker sees a write at once. The
+    obligation changelist (ObligationAdmin.list_cache_version), the review queue and the landing page's counts
+    are kept under it."""
+    tokens = Campaign.objects.order_by("pk").values_list("pk", "figures_token")
+    return hashlib.sha256(repr(list(tokens)).encode()).hexdigest()[:24]
 
 
 def campaign_publish_preview(*, campaign):

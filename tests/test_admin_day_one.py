@@ -120,8 +120,40 @@ def test_landing_page_runs_the_same_queries_with_more_campaigns(client, world, l
         response = client.get(url)
     assert len(response.context["landing"]["campaigns"]) == 5
     assert len(many) == len(few), [q["sql"] for q in many.captured_queries]
-    # Computed, the figures are one GROUP BY for all five campaigns (selectors.bureau_landing).
-    assert len(many_computed) == len(few) + 1, [q["sql"] for q in many_computed.captured_queries]
+    # Computed, the figures are one GROUP BY for all five campaigns (selectors.bureau_landing), and the review
+    # queue's and the overdue work's counts one query each (kept, like the figures, under every campaign's token).
+    assert len(many_computed) == len(few) + 3, [q["sql"] for q in many_computed.captured_queries]
+
+
+def test_landing_page_counts_are_kept_and_change_at_once(client, world, live):
+    """The review queue's and the overdue counts count every campaign's obligations of the area (360,000 for a city
+    of 50,000 estates): kept under every campaign's token, they change with the first request after a submission,
+    an acceptance, a new campaign or another day, and are the user's own (his submissions are not in his queue)."""
+    from django.core.cache import cache
+
+    cache.clear()
+    client.force_login(world.district_user)
+    url = reverse("admin:index")
+
+    def counts():
+        landing = client.get(url).context["landing"]
+        return landing["review_count"], landing["overdue_count"]
+
+    review, overdue = counts()
+    assert review == 0 and overdue == Obligation.objects.filter(district=world.district, task=live.letter).count() > 0
+    with CaptureQueriesContext(connection) as warm:
+        assert counts() == (0, overdue)
+    assert not [q for q in warm.captured_queries if "COUNT(" in q["sql"].upper()], "kept: no count runs"
+    late = obligation(live.letter, estate=world.estate)
+    services.obligation_submit(obligation=late, user=world.firm_user, text="已张贴")
+    assert counts() == (1, overdue - 1)  # submitted: in the queue, no longer overdue
+    services.obligation_accept(obligation=late, user=world.district_user)
+    assert counts() == (0, overdue - 1)
+    services.obligation_submit(obligation=obligation(live.firm_task, firm=world.firm), user=world.firm_user,
+                               text="自查完成")
+    assert counts()[0] == 1
+    client.force_login(world.other_district_user)
+    assert client.get(url).context["landing"]["review_count"] == 0  # another district: its own counts
 
 
 # --- the district picker's texts ---------------------------------------------------------------
