@@ -22,7 +22,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import Q
-from django.db.models.signals import post_delete
+from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -370,8 +370,12 @@ class ListVersion(models.Model):
     a write at once (a per-process cache would not). Under it the list keeps its count and rendered rows
     (ScopedAdmin.list_cache_version). One UPDATE per batch of writes, not one per row."""
 
-    name = models.CharField(max_length=40, primary_key=True)
-    token = models.CharField(max_length=32)
+    name = models.CharField(_("列表"), max_length=40, primary_key=True)
+    token = models.CharField(_("版本"), max_length=32)
+
+    class Meta:
+        verbose_name = _("列表版本")
+        verbose_name_plural = pgettext_lazy("plural", "列表版本")
 
     def __str__(self):
         return f"{self.name}: {self.token}"
@@ -389,6 +393,14 @@ class ListVersion(models.Model):
         name = getattr(model, "list_version", None)
         if name and count:
             cls.renew(name)
+
+
+@receiver(post_save, sender=Reminder, dispatch_uid="notifications_reminder_saved")
+def reminder_saved(sender, instance, using, raw=False, **kwargs):
+    """A reminder saved one by one, outside the services that write them in bulk and renew the version themselves
+    (a script, the shell, a test creating one), renews the log's version: one UPDATE a save."""
+    if not raw:
+        ListVersion.objects.using(using).filter(name=Reminder.list_version).update(token=uuid.uuid4().hex)
 
 
 @receiver(post_delete, sender=Reminder, dispatch_uid="notifications_reminder_deleted")
