@@ -94,3 +94,14 @@ def read_xlsx(response_or_bytes):
     wb = load_workbook(io.BytesIO(data), read_only=True)
     ws = wb.worksheets[0]
     return [list(r) for r in ws.iter_rows(values_only=True)]
+
+
+def reminder_per_obligation(live, *, days_back=0):
+    """One "before" reminder for every obligation, dated ``days_back`` to ``days_back + 3`` days before
+    ``live.today`` in turn: the reminder log's rows (bulk, as the sweep writes them)."""
+    from notifications.models import Reminder
+
+    Reminder.objects.bulk_create([
+        Reminder(obligation=o, campaign=o.campaign, kind=Reminder.Kind.BEFORE, due_date=o.due_date,
+                 date=live.today - datetime.timedelta(days=days_back + i % 4))
+        for i, o in enumerate(Obligation.objects.order_by("pk"))])

@@ -4,7 +4,6 @@ view reads no reminder, and every write that changes what the log shows is shown
 reminders, a manual reminder, the outbox's sent, failed and no-recipient ends, a resend, a renamed estate or firm,
 a deleted obligation's reminders); a user never sees what was kept for a user of another scope."""
 
-import datetime
 
 import pytest
 from django.core import mail
@@ -18,7 +17,7 @@ from campaigns import reminders
 from campaigns.models import Obligation
 from notifications import outbox
 from notifications.models import ListVersion, Reminder
-from tests.campaign_ui_fixtures import make_live, obligation
+from tests.campaign_ui_fixtures import make_live, obligation, reminder_per_obligation
 
 pytestmark = pytest.mark.django_db
 
@@ -28,10 +27,7 @@ REMINDERS = "admin:notifications_reminder_changelist"
 @pytest.fixture
 def live(world):
     live = make_live(world)
-    Reminder.objects.bulk_create([
-        Reminder(obligation=o, campaign=o.campaign, kind=Reminder.Kind.BEFORE, due_date=o.due_date,
-                 date=live.today - datetime.timedelta(days=1 + i % 4))
-        for i, o in enumerate(Obligation.objects.order_by("pk"))])
+    reminder_per_obligation(live, days_back=1)
     ListVersion.renew(Reminder.list_version)
     return live
 

@@ -2,7 +2,6 @@
 whole-registry shortcut for a city's staff): the rows of the reminder selector for every role, a second city's
 reminders never shown to the first city, and the page's ids and its count read without joining the obligations."""
 
-import datetime
 
 import pytest
 from django.contrib import admin
@@ -12,10 +11,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from campaigns import reminders
-from campaigns.models import Obligation
 from notifications.models import Reminder
 from tests import factories as f
-from tests.campaign_ui_fixtures import make_live, obligation
+from tests.campaign_ui_fixtures import make_live, obligation, reminder_per_obligation
 
 pytestmark = pytest.mark.django_db
 
@@ -25,10 +23,7 @@ REMINDERS = "admin:notifications_reminder_changelist"
 @pytest.fixture
 def live(world):
     live = make_live(world)
-    Reminder.objects.bulk_create([
-        Reminder(obligation=o, campaign=o.campaign, kind=Reminder.Kind.BEFORE, due_date=o.due_date,
-                 date=live.today - datetime.timedelta(days=i % 4))
-        for i, o in enumerate(Obligation.objects.order_by("pk"))])
+    reminder_per_obligation(live)
     return live
 
 
