@@ -542,19 +542,49 @@ def _figures_key(kind, today, user, *parts):
     return ":".join(["campaigns", kind, today.isoformat(), _scope_key(user), tail])
 
 
-def _cached(key, compute):
-    """The cached value, or compute() stored for FIGURES_TTL. A cache that fails is a miss, never an error page."""
+#: How long a request computing figures holds their lock (longer than any computation: 50,000 estates take ~2 s).
+COMPUTE_LOCK_TTL = 60
+
+
+def _cached(key, compute, *, latest=None):
+    """The cached value, or compute() stored for FIGURES_TTL. A cache that fails is a miss, never an error page.
+
+    ``latest``: a key naming the same figures whatever their token (the campaign, the day, the scope and the
+    narrowing, without the token). When ``key`` is missing and another request is computing it already (its lock
+    is in the cache), this request is served the figures of the latest token instead of computing them a second
+    time: after a write renews a large city's token, one request computes (about 2 s at 50,000 estates) while
+    the others, a moment behind, show the figures as they were just before the write. The request that
+    computes stores both keys. Without ``latest``, or with nothing stored under it yet, every miss computes."""
+    keys = [key, latest] if latest else [key]
     try:
-        value = cache.get(key)
+        found = cache.get_many(keys)
     except Exception:  # noqa: BLE001 - an unreachable Redis must not take the dashboard down
         logger.warning("figures cache unavailable (get %s)", key, exc_info=True)
         return compute()
-    if value is None:
+    if found.get(key) is not None:
+        return found[key]
+    lock = f"{key}:computing"
+    locked = False
+    if latest:
+        try:
+            locked = cache.add(lock, 1, COMPUTE_LOCK_TTL)
+        except Exception:  # noqa: BLE001
+            logger.warning("figures cache unavailable (lock %s)", key, exc_info=True)
+            locked = True  # nobody can be told apart: compute as without a cache
+        if not locked and found.get(latest) is not None:
+            return found[latest]
+    try:
         value = compute()
         try:
-            cache.set(key, value, FIGURES_TTL)
+            cache.set_many(dict.fromkeys(keys, value), FIGURES_TTL)
         except Exception:  # noqa: BLE001
             logger.warning("figures cache unavailable (set %s)", key, exc_info=True)
+    finally:
+        if locked:
+            try:
+                cache.delete(lock)
+            except Exception:  # noqa: BLE001
+                logger.warning("figures cache unavailable (unlock %s)", key, exc_info=True)
     return value
 
 
@@ -586,7 +616,8 @@ def progress_figures(*, user, campaign, today=None, **narrow):
             "reviewed_elsewhere": reviewed_elsewhere(user=user, campaign=campaign),
         }
 
-    return _cached(_figures_key("progress", today, user, campaign.pk, campaign.figures_token, *narrowed), compute)
+    return _cached(_figures_key("progress", today, user, campaign.pk, campaign.figures_token, *narrowed), compute,
+                   latest=_figures_key("progress-latest", today, user, campaign.pk, *narrowed))
 
 
 def campaign_totals(*, user, campaign, today=None, history_at=None, **narrow):
@@ -805,9 +836,10 @@ def bureau_landing(*, user, today=None):
 
     # Under every campaign's token (obligations_version: the review queue spans closed and unlisted campaigns too)
     # and the user himself (the queue leaves out his own submissions).
+    me = f"user{getattr(user, 'pk', '')}"
     review_count, overdue_count = _cached(
-        _figures_key("landing-counts", today, user, f"user{getattr(user, 'pk', '')}", obligations_version()),
-        compute_counts)
+        _figures_key("landing-counts", today, user, me, obligations_version()), compute_counts,
+        latest=_figures_key("landing-counts-latest", today, user, me))
     return {
         "campaigns": [{"campaign": c, **figures.get(c.pk, empty)} for c in campaigns],
         "review_count": review_count,

@@ -307,9 +307,9 @@ def test_a_cache_that_fails_is_a_miss_not_an_error(client, world, live, monkeypa
     from django.core.cache import caches
 
     backend = caches["default"]  # the backend object itself (selectors.cache is a proxy to it)
-    monkeypatch.setattr(backend, "get", broken)
-    monkeypatch.setattr(backend, "set", broken)
-    assert selectors.cache.get is broken
+    for method in ("get", "set", "get_many", "set_many", "add", "delete"):
+        monkeypatch.setattr(backend, method, broken)
+    assert selectors.cache.get_many is broken
     assert _totals(client, world.city_user, live.campaign)["total"] > 0
 
 
@@ -388,3 +388,88 @@ def test_the_landing_pages_campaign_figures_are_cached_and_change_at_once(client
                                text="已张贴")
     after, _q = _landing_row(client, world.district_user, live.campaign)
     assert (after["submitted"], after["overdue"]) == (before["submitted"] + 1, before["overdue"] - 1)
+
+
+# --- one computation after a write, not one per waiting request --------------------------------------------------
+
+def _lock_of(selectors, kind, user, campaign, *parts):
+    return selectors._figures_key(kind, selectors._today(None), user, campaign.pk, *parts) + ":computing"
+
+
+def test_while_one_request_computes_new_figures_the_others_get_the_latest_ones(world, live):
+    from django.core.cache import cache
+
+    from campaigns import selectors
+
+    before = selectors.progress_figures(user=world.city_user, campaign=live.campaign)["totals"]
+    services.obligation_submit(obligation=obligation(live.letter, estate=world.estate), user=world.firm_user,
+                               text="已张贴")
+    live.campaign.refresh_from_db()
+    lock = _lock_of(selectors, "progress", world.city_user, live.campaign, live.campaign.figures_token)
+    assert cache.add(lock, 1, 60)  # another request is computing the new token's figures
+    with CaptureQueriesContext(connection) as ctx:
+        served = selectors.progress_figures(user=world.city_user, campaign=live.campaign)["totals"]
+    assert served == before  # the figures as they were just before the write, not computed a second time
+    assert not _obligation_reads(ctx.captured_queries)
+    cache.delete(lock)  # that request has stored its figures (or given up): the next request has the new ones
+    after = selectors.progress_figures(user=world.city_user, campaign=live.campaign)["totals"]
+    assert after["submitted"] == before["submitted"] + 1
+    assert cache.get(lock) is None  # the computing request let go of its lock
+
+
+def test_with_no_earlier_figures_a_waiting_request_computes_them(world, live):
+    from django.core.cache import cache
+
+    from campaigns import selectors
+
+    lock = _lock_of(selectors, "progress", world.city_user, live.campaign, live.campaign.figures_token)
+    assert cache.add(lock, 1, 60)
+    totals = selectors.progress_figures(user=world.city_user, campaign=live.campaign)["totals"]
+    assert totals["total"] == Obligation.objects.filter(campaign=live.campaign).count()
+
+
+def test_the_lock_is_let_go_when_the_computation_fails(world, live, monkeypatch):
+    from django.core.cache import cache
+
+    from campaigns import selectors
+
+    def broken(**kwargs):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(selectors, "campaign_totals", broken)
+    with pytest.raises(RuntimeError):
+        selectors.progress_figures(user=world.city_user, campaign=live.campaign)
+    lock = _lock_of(selectors, "progress", world.city_user, live.campaign, live.campaign.figures_token)
+    assert cache.get(lock) is None
+    monkeypatch.undo()
+    assert selectors.progress_figures(user=world.city_user, campaign=live.campaign)["totals"]["total"] > 0
+
+
+def test_each_scope_and_day_has_its_own_latest_figures(world, live):
+    from django.core.cache import cache
+
+    from campaigns import selectors
+
+    city = selectors.progress_figures(user=world.city_user, campaign=live.campaign)["totals"]
+    lock = _lock_of(selectors, "progress", world.district_user, live.campaign, live.campaign.figures_token)
+    assert cache.add(lock, 1, 60)
+    district = selectors.progress_figures(user=world.district_user, campaign=live.campaign)["totals"]
+    # The district has no latest figures of its own yet: computed for its area, never the city's.
+    assert district == selectors.campaign_totals(user=world.district_user, campaign=live.campaign)
+    assert district["total"] < city["total"]
+
+
+def test_the_landing_pages_counts_while_another_request_computes_them(client, world, live):
+    from django.core.cache import cache
+
+    from campaigns import selectors
+
+    before = selectors.bureau_landing(user=world.city_user)
+    services.obligation_submit(obligation=obligation(live.letter, estate=world.estate), user=world.firm_user,
+                               text="已张贴")
+    key = selectors._figures_key("landing-counts", selectors._today(None), world.city_user,
+                                 f"user{world.city_user.pk}", selectors.obligations_version())
+    assert cache.add(key + ":computing", 1, 60)
+    assert selectors.bureau_landing(user=world.city_user)["review_count"] == before["review_count"]
+    cache.delete(key + ":computing")
+    assert selectors.bureau_landing(user=world.city_user)["review_count"] == before["review_count"] + 1
