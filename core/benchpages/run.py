@@ -7,7 +7,8 @@ The order of a run:
    campaign moved on in time (obligations accepted, submitted, returned), records, reminders, notifications;
    a logged-in session per role through ``Client.force_login`` (the real session and auth models);
 2. the floor's own throwaway database (1,000 rows and a superuser) and two gunicorns under config/gunicorn.py,
-   ``--workers`` sync workers each, on loopback: the portal with its production settings, the floor project;
+   ``--workers`` sync workers each, on loopback: the portal with its production settings and a throwaway Redis
+   (its own ``redis-server``, in memory) as its cache and broker, as in production; the floor project;
 3. each page is requested once as its role and must answer 200 (a redirect to the login page would measure
    nothing); then ``--rounds`` times: the page for ``--duration`` seconds, then its floor for as long
    (A B A B…), ``--clients`` clients each; the floor of a page is measured in the slices beside it, so a page
@@ -40,6 +41,7 @@ from .servers import (
     database_url,
     throwaway_floor_database,
     throwaway_portal_database,
+    throwaway_redis,
 )
 from .stats import summarise, verdict
 
@@ -127,8 +129,11 @@ def bench(pages, *, stdout, estates, seed_value=2011, clients=20, duration=10.0,
     result["commit"], result["changed_files"] = _git_commit()
     static_root = workdir / "static"
     collect_static(stdout, static_root)
+    # The portal's cache is a throwaway Redis of its own, as in production (docker-compose.yml): with a cache
+    # private to each gunicorn worker, every worker (and every worker gunicorn recycles after max_requests)
+    # would compute a page's kept figures and fragments again inside the timed slices.
     with throwaway_portal_database(stdout) as portal_db, throwaway_floor_database(stdout, rows=FLOOR_ROWS) as (
-            floor_env, floor_cookies):
+            floor_env, floor_cookies), throwaway_redis(stdout) as redis_url:
         t0 = time.perf_counter()
         ctx = seed(stdout, estates=estates, seed_value=seed_value)
         result["seed_seconds"] = round(time.perf_counter() - t0, 1)
@@ -141,8 +146,8 @@ def bench(pages, *, stdout, estates, seed_value=2011, clients=20, duration=10.0,
         portal = Server(name="portal", app="config.wsgi", workers=workers, logdir=workdir, env={
             "DATABASE_URL": database_url(connection.settings_dict, portal_db), "DEBUG": "0", "EMBEDDED": "0",
             "CONN_MAX_AGE": "60", "SECRET_KEY": settings.SECRET_KEY, "STATIC_ROOT": str(static_root),
-            "STATICFILES_BACKEND": MANIFEST_STORAGE, "REDIS_URL": "", "ENV_FILE": "/dev/null", "ALLOWED_HOSTS": HOST,
-            "LOG_LEVEL": "WARNING"})
+            "STATICFILES_BACKEND": MANIFEST_STORAGE, "REDIS_URL": redis_url, "ENV_FILE": "/dev/null",
+            "ALLOWED_HOSTS": HOST, "LOG_LEVEL": "WARNING"})
         floor = Server(name="floor", app="core.benchpages.floor.wsgi", workers=workers, logdir=workdir,
                        env=floor_env)
         try:

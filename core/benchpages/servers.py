@@ -176,3 +176,29 @@ def workdir(keep=False):
     finally:
         if not keep:
             shutil.rmtree(path, ignore_errors=True)
+
+
+@contextmanager
+def throwaway_redis(stdout):
+    """A redis-server of our own on a free loopback port, in memory only; stopped at the end."""
+    port = free_port()
+    process = subprocess.Popen(["redis-server", "--port", str(port), "--bind", HOST, "--save", "",
+                                "--appendonly", "no", "--protected-mode", "no"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if subprocess.run(["redis-cli", "-p", str(port), "ping"], capture_output=True, text=True).stdout.strip() \
+                    == "PONG":
+                break
+            time.sleep(0.1)
+        else:
+            raise RuntimeError("redis-server did not start")
+        stdout.write(f"redis: 127.0.0.1:{port} (throwaway, in memory)")
+        yield f"redis://{HOST}:{port}/0"
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()

@@ -30,7 +30,6 @@ import re
 import subprocess
 import time
 from collections import Counter
-from contextlib import contextmanager
 
 from django.conf import settings
 from django.db import connection
@@ -41,9 +40,9 @@ from core.benchpages.servers import (
     Server,
     collect_static,
     database_url,
-    free_port,
     throwaway_floor_database,
     throwaway_portal_database,
+    throwaway_redis,
 )
 from core.benchpages.stats import percentile
 
@@ -69,32 +68,6 @@ def portal_fields(marker, rng):
 
 def floor_fields(marker, rng):
     return {"name": "王阿姨", "text": f"{TEXT}{marker}"}
-
-
-@contextmanager
-def throwaway_redis(stdout):
-    """A redis-server of our own on a free loopback port, in memory only; stopped at the end."""
-    port = free_port()
-    process = subprocess.Popen(["redis-server", "--port", str(port), "--bind", HOST, "--save", "",
-                                "--appendonly", "no", "--protected-mode", "no"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    try:
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            if subprocess.run(["redis-cli", "-p", str(port), "ping"], capture_output=True, text=True).stdout.strip() \
-                    == "PONG":
-                break
-            time.sleep(0.1)
-        else:
-            raise RuntimeError("redis-server did not start")
-        stdout.write(f"redis: 127.0.0.1:{port} (throwaway, in memory)")
-        yield f"redis://{HOST}:{port}/0"
-    finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
 
 
 def summary(outcome):
