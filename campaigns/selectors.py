@@ -740,6 +740,22 @@ ALL_RECORDS_VERSION_KEY = "campaigns:records-version:all"
 _VERSIONED_KINDS = frozenset({RecordKind.TRAINING, *Activity.Kind.values})
 
 
+def all_records_version():
+    """A random token renewed by every save or delete of a training or an activity (campaigns/receivers.py) and by
+    the seeds' bulk inserts (services.records_inserted_in_bulk)."""
+    return core_cache.cached(ALL_RECORDS_VERSION_KEY, lambda: secrets.token_hex(8), RECORDS_TTL * 2)
+
+
+def records_list_version():
+    """What the bureau's lists of trainings and activities (their admin changelists) keep their count and rows
+    under: the all-records version (the records' own fields) and the registry version (the estates, firms and
+    agencies the rows name). Both are cache-held: exact with Redis (production); a cache private to each
+    process lags by at most their TTL in another worker."""
+    from estates.selectors import registry_version
+
+    return f"{all_records_version()}.{registry_version()}"
+
+
 def obligation_records_key(*, obligation):
     """What the records an obligation's page lists are cached under, with the language: the obligation (its party
     and period, fixed), its task's record kind and a version renewed by every save or delete of a training or an
@@ -748,7 +764,7 @@ def obligation_records_key(*, obligation):
     kind = obligation.task.record_kind
     if kind not in _VERSIONED_KINDS:
         return None
-    version = core_cache.cached(ALL_RECORDS_VERSION_KEY, lambda: secrets.token_hex(8), RECORDS_TTL * 2)
+    version = all_records_version()
     return ":".join(map(str, ("obligation-records", obligation.pk, kind, obligation.party_id, obligation.period_start,
                               obligation.period_end, version)))
 
