@@ -358,6 +358,9 @@ class OutboxMessage(Delivery):
             models.Index(fields=["state", "claimed_at"], name="outbox_state_claimed"),
             models.Index(fields=["claim_token"], name="outbox_claim_token"),
             models.Index(fields=["kind", "state", "date"], name="outbox_kind_state_date"),
+            # The admin log's order (Meta.ordering, read backwards): its page's ids come from this index, no sort
+            # of every message joined to its recipient (notifications/admin.py).
+            models.Index(fields=["date", "id"], name="outbox_date_id"),
         ]
 
     def __str__(self):
