@@ -31,6 +31,7 @@ from core.text import join_messages
 from core.xlsx_admin import XlsxAdminMixin
 from estates import scoping
 from estates import selectors as estate_selectors
+from estates.admin_filters import narrow_streets
 from estates.models import Agency
 from estates.scoped_admin import ReadOnlyAdminMixin, ScopedAdmin
 
@@ -59,17 +60,17 @@ class OverdueFilter(admin.SimpleListFilter):
 
 
 class _AreaFilter(admin.SimpleListFilter):
-    """The districts (or streets) of the user's area, never the agencies of other levels; the streets of the
-    chosen district when one is chosen."""
+    """The districts (or streets) of the user's area, never the agencies of other levels; the streets as
+    estates.admin_filters.narrow_streets offers them (the chosen district's; none for a city's staff until
+    they choose one)."""
 
     level = None
     field = None
 
     def lookups(self, request, model_admin):
         agencies = estate_selectors.agency_list(user=request.user).filter(level=self.level)
-        district = request.GET.get("district", "")
-        if self.level == Agency.Level.STREET and district.isdigit() and len(district) < 12:
-            agencies = agencies.filter(parent_id=district)
+        if self.level == Agency.Level.STREET:
+            agencies = narrow_streets(agencies, request)
         agencies = agencies.select_related(None).order_by("path").only("pk", "name", "short_name")
         return [(a.pk, a.display_name) for a in agencies]
 
