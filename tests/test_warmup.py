@@ -27,3 +27,22 @@ def test_gunicorn_preloads_the_app():
 
     config = runpy.run_path("config/gunicorn.py")
     assert config["preload_app"] is True
+
+
+def test_the_code_a_first_request_needs_is_loaded_without_a_connection():
+    """core.warmup.load_code (run in the gunicorn master by config/wsgi.py): the URLconf and its views, the reverse
+    maps of every language, the navigation registry; no query (a connection made in the master would be shared
+    by the forked workers: this test has no database access, pytest-django refuses any)."""
+    import sys
+
+    from django.urls import get_resolver
+    from django.utils import translation
+
+    from core.warmup import load_code
+
+    load_code()
+    assert "suggestions.portal_views" in sys.modules and "campaigns.views" in sys.modules
+    resolver = get_resolver()
+    for code in ("zh-hans", "en"):
+        with translation.override(code):
+            assert translation.get_language() in resolver._reverse_dict
