@@ -39,6 +39,7 @@ from . import api_services as services_api
 from . import deadlines, exports, privacy, services
 from .bureau_forms import HideForm, RedactForm, StatsForm, date_range_form
 from .models import ApiClient, DeadlinePolicy, PosterPrint, Suggestion, SuggestionEvent, SuggestionPhoto
+from .selectors import inbox as inbox_selectors
 from .selectors import stats as stats_selectors
 
 # --- entries -------------------------------------------------------------------------------------
@@ -203,6 +204,11 @@ class SuggestionAdmin(XlsxAdminMixin, ScopedAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return [name for _title, spec in self.fieldsets for name in spec["fields"]]
+
+    def list_cache_version(self, request):
+        """The count and each page's rows kept (ScopedChangeList) under the entries' version and the registry's (the
+        estate and firm names): renewed by every write of an entry or of the registry."""
+        return f"{inbox_selectors.entries_version()}-{estate_selectors.registry_version()}"
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(

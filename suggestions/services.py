@@ -16,12 +16,14 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core import cache
 from notifications import outbox
 from notifications.registry import Recipient
 
 from . import deadlines, messaging
 from .models import TEXT_MAX, TEXT_MIN, Category, Suggestion, SuggestionEvent, SuggestionPhoto
 from .privacy import client_hash, normalize_mobile
+from .selectors import inbox
 
 State = Suggestion.State
 Kind = SuggestionEvent.Kind
@@ -381,6 +383,11 @@ def erase_personal_data(*, now=None, batch=500):
                 client_hash="", consent_contact=False, erased_at=now)
             SuggestionEvent.objects.bulk_create([
                 SuggestionEvent(suggestion=r, kind=Kind.ERASED, state=r.state, public=False) for r in rows])
+            # The bulk UPDATE sends no post_save: the kept lists showing these entries (their mobiles, names, texts)
+            # are renewed here, as suggestions/signals.py does for a save.
+            cache.forget_now_and_on_commit(
+                inbox.LIST_VERSION_KEY, *{key for r in rows if r.firm_id for key in (
+                    inbox.version_key(r.firm_id), inbox.waiting_key(r.firm_id, timezone.localdate(now)))})
             erased += len(rows)
 
 

@@ -15,15 +15,22 @@ from estates.models import Agency, Estate
 
 from . import deadlines
 from .models import DeadlinePolicy, ReplyTemplate, Suggestion
-from .selectors.inbox import AUTHORS_VERSION_KEY, templates_version_key, version_key, waiting_key
+from .selectors.inbox import (
+    AUTHORS_VERSION_KEY,
+    LIST_VERSION_KEY,
+    templates_version_key,
+    version_key,
+    waiting_key,
+)
 
 
 @receiver([post_save, post_delete], sender=Suggestion, dispatch_uid="suggestions-forget-waiting")
 def forget_waiting(sender, instance, **kwargs):
-    """The badge and the inbox's list of the entry's firm (a new version: the cached list is not read again)."""
-    if instance.firm_id:
-        cache.forget_now_and_on_commit(waiting_key(instance.firm_id, timezone.localdate()),
-                                       version_key(instance.firm_id))
+    """The badge and the inbox's list of the entry's firm, and the bureau's list of every entry (new versions: the
+    kept lists are not read again); one round trip to the cache."""
+    firm_keys = (waiting_key(instance.firm_id, timezone.localdate()), version_key(instance.firm_id)) \
+        if instance.firm_id else ()
+    cache.forget_now_and_on_commit(*firm_keys, LIST_VERSION_KEY)
 
 
 @receiver([post_save, post_delete], sender=Estate, dispatch_uid="suggestions-forget-estate-inbox")

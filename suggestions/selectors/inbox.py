@@ -280,6 +280,18 @@ def inbox_version(firm_id):
     return cache.cached(version_key(firm_id), lambda: secrets.token_hex(8), LIST_TTL * 2)
 
 
+#: The bureau's list of every entry (the admin changelist: ScopedAdmin.list_cache_version) is kept under this token,
+#: renewed by every save or delete of an entry (suggestions/signals.py) and by the retention job's bulk erasure.
+LIST_VERSION_KEY = "suggestions:list-version"
+
+
+def entries_version():
+    """A random token renewed by every write of any entry: with the registry's version, what the admin's list of
+    entries keeps its count and rendered rows under (their overdue marks turn with the day, which the kept rows'
+    key carries)."""
+    return cache.cached(LIST_VERSION_KEY, lambda: secrets.token_hex(8), LIST_TTL * 2)
+
+
 def list_cache_key(*, user, query, language, today=None):
     """The key of the inbox list's rendered content: the firm, its inbox version, the day (deadlines move with
     it), the query string (filters and page, as given) and the language. A hash keeps hostile query strings
