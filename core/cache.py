@@ -7,14 +7,42 @@ missed path, or a cache private to one process (LocMemCache with several workers
 """
 
 import logging
+import threading
+from contextlib import contextmanager
 
 from django.core.cache import cache
 from django.db import transaction
 
 logger = logging.getLogger(__name__)
 
+_local = threading.local()
+
+
+@contextmanager
+def snapshot():
+    """Within the block, a key read (or computed and stored) through this module is not read from the shared cache
+    again: one request's reads of the same version tokens cost one round trip, not one per function that needs
+    them (the public form reads the registry's and the deadlines' tokens in one ``get_many``, then the estate and
+    the deadlines find them here). A key this module forgets inside the block is dropped from it, so the block's
+    own later reads see its writes. Nested blocks share the outer one's reads."""
+    outer = getattr(_local, "reads", None)
+    if outer is None:
+        _local.reads = {}
+    try:
+        yield
+    finally:
+        if outer is None:
+            _local.reads = None
+
+
+def _snapshot():
+    return getattr(_local, "reads", None)
+
 
 def cached(key, compute, ttl):
+    reads = _snapshot()
+    if reads is not None and key in reads:
+        return reads[key]
     try:
         value = cache.get(key)
     except Exception:  # noqa: BLE001 - an unreachable cache must not take the page down
@@ -26,10 +54,34 @@ def cached(key, compute, ttl):
             cache.set(key, value, ttl)
         except Exception:  # noqa: BLE001
             logger.warning("cache unavailable (set %s)", key, exc_info=True)
+    if reads is not None:
+        reads[key] = value
     return value
 
 
+def get_many(keys):
+    """``{key: value}`` of the ``keys`` the cache holds, in one round trip (none for keys of the snapshot); an
+    unreachable cache holds nothing."""
+    reads = _snapshot()
+    found = {key: reads[key] for key in keys if key in reads} if reads is not None else {}
+    missing = [key for key in keys if key not in found]
+    if missing:
+        try:
+            fetched = cache.get_many(missing)
+        except Exception:  # noqa: BLE001
+            logger.warning("cache unavailable (get %s)", missing, exc_info=True)
+            fetched = {}
+        if reads is not None:
+            reads.update(fetched)
+        found.update(fetched)
+    return found
+
+
 def forget(*keys):
+    reads = _snapshot()
+    if reads is not None:
+        for key in keys:
+            reads.pop(key, None)
     try:
         cache.delete_many(list(keys))
     except Exception:  # noqa: BLE001

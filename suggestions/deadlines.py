@@ -24,7 +24,6 @@ import threading
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.cache import cache as django_cache
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -85,10 +84,7 @@ def version():
     """The tokens the deadlines are kept under, read in one round trip: this module's (renewed by the writes that
     change a policy, a campaign, an agency or the calendar: suggestions/signals.py) and the registry's (renewed by
     every save and import of the registry, agencies' paths among them: estates/selectors.py)."""
-    try:
-        found = django_cache.get_many([VERSION_KEY, REGISTRY_VERSION_KEY])
-    except Exception:  # noqa: BLE001 - an unreachable cache is a miss (core/cache.py)
-        found = {}
+    found = cache.get_many([VERSION_KEY, REGISTRY_VERSION_KEY])  # an unreachable cache is a miss (core/cache.py)
     mine = found.get(VERSION_KEY) or cache.cached(VERSION_KEY, lambda: secrets.token_hex(8), VERSION_TTL)
     return mine, found.get(REGISTRY_VERSION_KEY) or registry_version()
 

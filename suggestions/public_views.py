@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods
 
+from core import cache
 from estates.selectors import registry_version
 
 from . import abuse, deadlines, pagecache, photos, services
@@ -63,6 +64,13 @@ def _posted_mobile(data):
 @require_http_methods(["GET", "POST"])
 def suggest(request, code):
     """The form behind the estate page's button and the poster's QR code."""
+    # The version tokens the estate and the deadlines are kept under, read in one round trip for the whole request.
+    with cache.snapshot():
+        deadlines.version()
+        return _suggest(request, code)
+
+
+def _suggest(request, code):
     estate = selectors.estate_for_form(code=code)
     address = abuse.client_address(request)
     sender = client_hash(address)
