@@ -82,3 +82,25 @@ def world(db):
     w.firm_user = f.UserFactory(username="firm", firm=w.firm)
     w.other_firm_user = f.UserFactory(username="other-firm", firm=w.other_firm)
     return w
+
+
+@pytest.fixture
+def cache_reads(monkeypatch):
+    """The shared cache's reads (get, get_many), one entry per round trip: the list grows as requests read."""
+    from django.core.cache import cache
+
+    seen, depth = [], []
+    for name in ("get", "get_many"):
+        original = getattr(cache, name)
+
+        def spy(*args, _name=name, _original=original, **kwargs):
+            if not depth:  # LocMemCache's get_many calls its own get: one round trip, counted once
+                seen.append((_name, args[0]))
+            depth.append(_name)
+            try:
+                return _original(*args, **kwargs)
+            finally:
+                depth.pop()
+
+        monkeypatch.setattr(cache, name, spy)
+    return seen

@@ -118,28 +118,6 @@ def test_the_plain_controls_skip_the_widget_templates(monkeypatch):
     assert drawn_by_django == ["category", "anonymous", "consent_contact"]  # radios and check boxes only
 
 
-@pytest.fixture
-def cache_reads(monkeypatch):
-    """The shared cache's reads (get, get_many) made by each request."""
-    from django.core.cache import cache
-
-    seen, depth = [], []
-    for name in ("get", "get_many"):
-        original = getattr(cache, name)
-
-        def spy(*args, _name=name, _original=original, **kwargs):
-            if not depth:  # LocMemCache's get_many calls its own get: one round trip, counted once
-                seen.append((_name, args[0]))
-            depth.append(_name)
-            try:
-                return _original(*args, **kwargs)
-            finally:
-                depth.pop()
-
-        monkeypatch.setattr(cache, name, spy)
-    return seen
-
-
 def test_the_form_and_a_submission_read_the_cache_once_each(client, world, cache_reads):
     """The registry's and the deadlines' version tokens in one round trip (core.cache.snapshot), which the estate
     and the deadlines then find in the request's snapshot: not a read per function that needs them."""
