@@ -87,8 +87,9 @@ def world(db):
 @pytest.fixture
 def cache_reads(monkeypatch):
     """The shared cache's reads (get, get_many), one entry per round trip: the list grows as requests read."""
-    from django.core.cache import cache
+    from django.core.cache import caches
 
+    cache = caches["default"]  # the backend itself, not the proxy: the test's own cache (see _fresh_local_cache)
     seen, depth = [], []
     for name in ("get", "get_many"):
         original = getattr(cache, name)

@@ -94,3 +94,9 @@ def forget_now_and_on_commit(*keys):
     read before the commit) is gone too."""
     forget(*keys)
     transaction.on_commit(lambda: forget(*keys))
+
+
+def forget_on_commit(*keys):
+    """Delete ``keys`` once the current transaction commits (at once outside one): for a write nothing in its own
+    transaction reads back through these keys, e.g. a new row nobody else can see before the commit."""
+    transaction.on_commit(lambda: forget(*keys))

@@ -17,12 +17,15 @@ def at(day, hour=10):
 
 
 @pytest.fixture
-def submit(world):
+def submit(world, django_capture_on_commit_callbacks):
     def _submit(estate=None, **kwargs):
         values = {"estate": estate or world.estate, "category": Category.FACILITIES, "text": TEXT,
                   "mobile": "13800138000", "consent_contact": True, "name": "王阿姨",
                   "client_address": "203.0.113.7", **kwargs}
-        return services.suggestion_submit(**values)
+        # Committed, as the request that files it commits: what waits for the commit (the kept lists forgotten,
+        # the outbox's hand-over) runs, as it would outside the test's own transaction.
+        with django_capture_on_commit_callbacks(execute=True):
+            return services.suggestion_submit(**values)
 
     return _submit
 
