@@ -23,6 +23,8 @@ from django.conf import settings
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.module_loading import autodiscover_modules
 
+from core import cache
+
 
 @dataclass(frozen=True)
 class NavEntry:
@@ -31,6 +33,7 @@ class NavEntry:
     label: object  # a gettext_lazy string: translated when the page renders
     active_views: tuple
     badge: object = None  # request -> int | None (see the module docstring)
+    badge_keys: object = None  # request -> the cache keys ``badge`` reads (read ahead by ``prefetch``)
 
 
 _portal = {}
@@ -45,13 +48,15 @@ def _discover():
         _discovered = True
 
 
-def register_portal_nav(order, url_name, label, *, active_views=(), badge=None):
+def register_portal_nav(order, url_name, label, *, active_views=(), badge=None, badge_keys=None):
     """Add (or, for the same URL name, replace) an entry of the portal's main navigation.
 
     ``active_views``: the view names (``namespace:name``) on which the entry is the current page;
-    the entry's own URL name always is. ``badge``: see the module docstring."""
+    the entry's own URL name always is. ``badge``: see the module docstring; ``badge_keys(request)``: the keys
+    of core/cache.py it reads, so that ``prefetch`` reads them with the page's own in one round trip."""
     _portal[url_name] = NavEntry(order=order, url_name=url_name, label=label,
-                                 active_views=tuple(dict.fromkeys((url_name, *active_views))), badge=badge)
+                                 active_views=tuple(dict.fromkeys((url_name, *active_views))), badge=badge,
+                                 badge_keys=badge_keys)
 
 
 def unregister_portal_nav(url_name):
@@ -84,6 +89,34 @@ def portal_nav(request):
     return [{"url": _url(e.url_name), "label": e.label, "active": current in e.active_views,
              "badge": e.badge(request) if e.badge else None}
             for e in portal_entries()]
+
+
+_page_keys = {}
+
+
+def register_page_keys(name, keys):
+    """Add (or, for the same name, replace) ``keys(request)``: cache keys every portal page reads outside the
+    navigation's badges (the shell's unread count), for ``prefetch``."""
+    _page_keys[name] = keys
+
+
+def page_cache_keys(request):
+    """The keys of core/cache.py the portal's shell reads on this request (badges, unread count)."""
+    _discover()
+    keys = []
+    for entry in portal_entries():
+        if entry.badge_keys:
+            keys.extend(entry.badge_keys(request))
+    for keys_of in _page_keys.values():
+        keys.extend(keys_of(request))
+    return keys
+
+
+def prefetch(request, *keys):
+    """Read the shell's keys and the page's own ``keys`` in one round trip, into the request's
+    ``core.cache.snapshot()`` (call it inside one): the badges, the unread count and the page's version tokens
+    then find their values there instead of asking the cache one by one."""
+    cache.get_many([*page_cache_keys(request), *keys])
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from accounts.decorators import firm_user_required
+from core import cache, navigation
 from core.pagination import IdsFirstPaginator
 from estates import selectors as estate_selectors
 
@@ -71,13 +72,15 @@ def inbox_list(request):
 
     params = request.GET.copy()
     params.pop("page", None)
-    return render(request, "suggestions/portal/inbox_list.html", {
-        **{name: SimpleLazyObject(lambda name=name: build()[name]) for name in ("form", "page", "rows", "counts")},
-        "params": params.urlencode(), "filtered": any(v for k, v in request.GET.items() if k != "page"),
-        "content_key": inbox.list_cache_key(user=user, query=request.GET.urlencode(), language=get_language(),
-                                            today=today),
-        "content_ttl": inbox.LIST_TTL,
-    })
+    with cache.snapshot():  # the inbox's version and the shell's badges in one round trip
+        navigation.prefetch(request, inbox.version_key(user.firm_id))
+        return render(request, "suggestions/portal/inbox_list.html", {
+            **{name: SimpleLazyObject(lambda name=name: build()[name]) for name in ("form", "page", "rows", "counts")},
+            "params": params.urlencode(), "filtered": any(v for k, v in request.GET.items() if k != "page"),
+            "content_key": inbox.list_cache_key(user=user, query=request.GET.urlencode(), language=get_language(),
+                                                today=today),
+            "content_ttl": inbox.LIST_TTL,
+        })
 
 
 def _forms_for(entry, templates, bound=None):
@@ -95,26 +98,34 @@ def _forms_for(entry, templates, bound=None):
 
 
 def _detail(request, entry, *, bound=None):
+    """The entry's page. Its shell's, its history's and its templates' cache keys are read in one round trip
+    (``navigation.prefetch`` into a ``cache.snapshot``); everything below the resident's text (photos, the step
+    forms, the history) is one rendered fragment kept under the history's key (events and photos, so every step,
+    follow-up and overdue mark changes it), the state, the templates' version and the user: a warm page renders
+    and reads none of it. A refused step (``bound``) renders it afresh, with its errors."""
     user = request.user
-    templates = inbox.reply_template_list(user=user)
-    read = {}
+    with cache.snapshot():
+        navigation.prefetch(request, inbox.templates_version_key(user.firm_id), inbox.AUTHORS_VERSION_KEY)
+        history_key = inbox.history_cache_key(user=user, suggestion=entry)
+        parts_key = "" if bound else (f"{history_key}:parts:{user.pk}:{entry.state}:{entry.reopen_count}:"
+                                      f"{inbox.templates_version(user.firm_id)}")
+        read = {}
 
-    def photos_and_history():  # read only when the rendered parts are not kept (inbox.history_cache_key)
-        if not read:
-            read["photos"], read["history"] = inbox.entry_photos_and_history(suggestion=entry)
-        return read
+        def parts():  # read only when the rendered parts are not kept
+            if not read:
+                read["photos"], read["history"] = inbox.entry_photos_and_history(suggestion=entry)
+                read["templates"] = inbox.reply_template_list(user=user)
+                read["forms"] = _forms_for(entry, read["templates"], bound)
+            return read
 
-    history_key = inbox.history_cache_key(user=user, suggestion=entry)
-    return render(request, "suggestions/portal/inbox_detail.html", {
-        "entry": entry, "mobile": privacy.mobile_for(user, entry), "text": privacy.text_for(user, entry),
-        "photos": SimpleLazyObject(lambda: photos_and_history()["photos"]),
-        "history": SimpleLazyObject(lambda: photos_and_history()["history"]),
-        "photos_key": f"{history_key}:photos", "history_key": f"{history_key}:events",
-        "deadline": inbox.deadline_status(entry), "forms": _forms_for(entry, templates, bound),
-        "can_acknowledge": entry.state == State.NEW,
-        "can_start": entry.state in (State.NEW, State.ACKNOWLEDGED),
-        "has_templates": bool(templates),
-    })
+        return render(request, "suggestions/portal/inbox_detail.html", {
+            "entry": entry, "mobile": privacy.mobile_for(user, entry), "text": privacy.text_for(user, entry),
+            **{name: SimpleLazyObject(lambda name=name: parts()[name]) for name in ("photos", "history", "forms")},
+            "has_templates": SimpleLazyObject(lambda: bool(parts()["templates"])),
+            "parts_key": parts_key, "deadline": inbox.deadline_status(entry),
+            "can_acknowledge": entry.state == State.NEW,
+            "can_start": entry.state in (State.NEW, State.ACKNOWLEDGED),
+        })
 
 
 @firm_user_required

@@ -73,3 +73,23 @@ def test_an_unreachable_cache_is_a_miss(monkeypatch):
     with cache.snapshot():
         assert cache.get_many(["a"]) == {}
         assert cache.cached("a", lambda: "computed", 60) == "computed"
+
+
+def test_prefetch_reads_the_shells_keys_with_the_pages_in_one_round_trip(calls, rf, monkeypatch):
+    """core.navigation.prefetch: the badges' keys (``badge_keys``) and the shell's (``register_page_keys``) beside
+    the page's own, in one read; the badge then finds its value in the snapshot."""
+    from core import navigation
+
+    monkeypatch.setattr(navigation, "_portal", {})
+    monkeypatch.setattr(navigation, "_page_keys", {})
+    monkeypatch.setattr(navigation, "_discovered", True)
+    navigation.register_portal_nav(5, "suggestions:inbox", "意见箱", badge_keys=lambda r: ["badge"],
+                                   badge=lambda r: cache.cached("badge", lambda: 0, 60))
+    navigation.register_page_keys("bell", lambda r: ["bell"])
+    django_cache.set_many({"badge": 3, "bell": 1, "version": "v1"})
+    request = rf.get("/")
+    with cache.snapshot():
+        navigation.prefetch(request, "version")
+        assert [entry["badge"] for entry in navigation.portal_nav(request)] == [3]
+        assert cache.cached("bell", lambda: 0, 60) == 1 and cache.cached("version", lambda: "", 60) == "v1"
+    assert calls == [("get_many", ["badge", "bell", "version"])]

@@ -193,6 +193,12 @@ def templates_version_key(firm_id):
     return f"suggestions:reply-templates-version:{firm_id}"
 
 
+def templates_version(firm_id):
+    """The firm's templates version (see :func:`reply_template_list`): the entry page keeps its rendered reply
+    form, whose choices are the templates, under it."""
+    return cache.cached(templates_version_key(firm_id), lambda: secrets.token_hex(8), TEMPLATES_TTL * 2)
+
+
 def reply_template_list(*, user):
     """:func:`reply_templates` as a list, kept in the cache under the firm's templates version (a random token
     renewed by every save or delete of one of its templates: suggestions/signals.py) and the user (whose own scope
@@ -200,8 +206,7 @@ def reply_template_list(*, user):
     their columns (id, firm, title, text)."""
     if not user.firm_id:
         return []
-    version = cache.cached(templates_version_key(user.firm_id), lambda: secrets.token_hex(8), TEMPLATES_TTL * 2)
-    rows = cache.cached(f"suggestions:reply-templates:{user.firm_id}:{version}:{user.pk}",
+    rows = cache.cached(f"suggestions:reply-templates:{user.firm_id}:{templates_version(user.firm_id)}:{user.pk}",
                         lambda: list(reply_templates(user=user).values_list("pk", "firm_id", "title", "text")),
                         TEMPLATES_TTL)
     templates = []

@@ -161,3 +161,39 @@ def test_the_mobile_stays_as_before_for_the_handling_firm(firm, entry):
     page(firm, entry)
     html = page(firm, entry)
     assert "13800138000" in html and "138****8000" not in html
+
+
+def test_a_warm_entry_page_reads_the_cache_in_two_round_trips(firm, world, entry, cache_reads):
+    """The shell's badge and unread count, the templates' and the authors' versions in one read; the kept photos,
+    step forms and history in the other (suggestions/portal_views.py _detail)."""
+    page(firm, entry)
+    page(firm, entry)
+    cache_reads.clear()
+    with CaptureQueriesContext(connection) as ctx:
+        page(firm, entry)
+    assert [name for name, _keys in cache_reads] == ["get_many", "get"], cache_reads
+    first = cache_reads[0][1]
+    assert f"notifications:unread:{world.firm_user.pk}" in first
+    assert any(key.startswith(f"suggestions:waiting:{world.firm_user.firm_id}:") for key in first)
+    assert cache_reads[1][1].startswith("fragment:")
+    assert "suggestions_replytemplate" not in " ".join(q["sql"] for q in ctx.captured_queries)
+
+
+def test_the_kept_steps_follow_the_state(firm, world, entry):
+    acknowledge = reverse("suggestions:inbox_acknowledge", args=[entry.number])
+    assert acknowledge in page(firm, entry)
+    services.suggestion_acknowledge(suggestion=entry, user=world.firm_user)
+    html = page(firm, entry)
+    assert acknowledge not in html and reverse("suggestions:inbox_start", args=[entry.number]) in html
+    services.suggestion_resolve(suggestion=entry, user=world.firm_user, text="路灯已修好。")
+    html = page(firm, entry)
+    assert 'data-action-form="reply"' not in html and "路灯已修好。" in history(html)
+
+
+def test_a_refused_step_leaves_the_kept_page_clean(firm, entry):
+    """The page drawn with a refused step's errors is not kept: the next view shows the empty forms."""
+    clean = page(firm, entry)
+    response = firm.post(reverse("suggestions:inbox_close", args=[entry.number]), {"close-reason": " "})
+    assert "请填写原因。" in response.content.decode()
+    assert page(firm, entry) == clean
+
