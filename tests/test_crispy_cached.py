@@ -67,3 +67,21 @@ def test_the_page_posts_with_its_own_token(client, world):
     token = CSRF.search(html).group(1)
     response = client.post(url, {"csrfmiddlewaretoken": token, "kind": "pairing", "title": ""})
     assert response.status_code == 200  # the form's own errors, not a CSRF 403
+
+
+@pytest.mark.parametrize("role", ["firm_user", "district_user"])
+def test_the_password_change_form_is_kept_and_its_errors_are_not(client, world, settings, role, cache_reads):
+    """accounts/password_change.html: the empty form is the kept one (the same page as drawn afresh, the rules of
+    the new password included); a refused change shows its errors, and the next page is empty again."""
+    client.force_login(getattr(world, role))
+    url = reverse("accounts:password_change")
+    kept = CSRF.sub("", client.get(url).content.decode())
+    assert CSRF.sub("", client.get(url).content.decode()) == kept
+    assert any(isinstance(key, str) and key.startswith("crispy:accounts.forms.PortalPasswordChangeForm:")
+               for _name, key in cache_reads)
+    refused = client.post(url, {"old_password": "wrong", "new_password1": "a", "new_password2": "b"})
+    assert refused.status_code == 200 and "is-invalid" in refused.content.decode()
+    assert CSRF.sub("", client.get(url).content.decode()) == kept
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
+    assert CSRF.sub("", client.get(url).content.decode()) == kept
+    assert 'name="new_password1"' in kept
