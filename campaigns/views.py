@@ -21,7 +21,7 @@ from django.views.decorators.http import require_http_methods
 
 from accounts.decorators import firm_user_required
 from core import cache as core_cache
-from core import xlsx
+from core import navigation, xlsx
 from core.pagination import IdsFirstPaginator
 from estates import scoping
 from estates import selectors as estate_selectors
@@ -136,9 +136,24 @@ def _export_obligations(request, qs, *, campaign, filter, estate_pk):
 @firm_user_required
 @require_http_methods(["GET", "POST"])
 def obligation_detail(request, pk):
-    """Requirement, deadline, state, history and review comments; the evidence form."""
+    """Requirement, deadline, state, history and review comments; the evidence form. The cache is read in two
+    round trips: the version tokens with the shell's badges (``navigation.prefetch``), then the obligation's
+    registry rows with its two kept fragments (``read_ahead``)."""
+    with core_cache.snapshot():
+        navigation.prefetch(request, estate_selectors.REGISTRY_VERSION_KEY, selectors.PEOPLE_VERSION_KEY,
+                            selectors.ALL_RECORDS_VERSION_KEY)
+        return _obligation_detail(request, pk)
+
+
+def _kept_parts(obligation):
+    keys = [selectors.obligation_history_key(obligation=obligation), selectors.obligation_records_key(
+        obligation=obligation)]
+    return [core_cache.fragment_key(key) for key in keys if key]
+
+
+def _obligation_detail(request, pk):
     user = request.user
-    obligation = selectors.obligation_page(user=user, pk=pk)
+    obligation = selectors.obligation_page(user=user, pk=pk, read_ahead=_kept_parts)
     can_submit = selectors.can_submit(user=user, obligation=obligation)
     form = None
     if can_submit:

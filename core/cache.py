@@ -6,12 +6,14 @@ request running meanwhile cannot store the old value again under the key just fo
 missed path, or a cache private to one process (LocMemCache with several workers and no Redis), can show.
 """
 
+import hashlib
 import logging
 import threading
 from contextlib import contextmanager
 
 from django.core.cache import cache
 from django.db import transaction
+from django.utils.translation import get_language
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +59,13 @@ def cached(key, compute, ttl):
     if reads is not None:
         reads[key] = value
     return value
+
+
+def fragment_key(key):
+    """The cache key under which ``{% cached_fragment key %}`` (core/templatetags/portal_forms.py) keeps its rendering
+    in this request's language: a view that knows the key may read it ahead with its other keys (``get_many``)."""
+    digest = hashlib.sha256(str(key).encode()).hexdigest()[:32]
+    return f"fragment:{get_language()}:{digest}"
 
 
 def get_many(keys):

@@ -191,3 +191,23 @@ def records(html):
     """The page's list of the records counted."""
     start = html.index("计入本期的记录")
     return html[start:html.index("</ul>", start)]
+
+
+def test_a_warm_page_reads_the_cache_in_two_round_trips(client, world, live, cache_reads):
+    """The version tokens with the shell's badge and unread count, then the obligation's registry rows with its
+    kept fragments (campaigns/views.py obligation_detail); a renamed estate still shows at once."""
+    o = obligation(live.box, estate=world.estate)
+    client.get(url(o))
+    client.get(url(o))
+    cache_reads.clear()
+    client.get(url(o))
+    # (an obligation still to submit also reads its kept evidence form: {% crispy_cached %})
+    assert [name for name, _keys in cache_reads] == ["get_many", "get_many", "get"], cache_reads
+    assert cache_reads[2][1].startswith("crispy:campaigns.forms.EvidenceForm:")
+    assert "estates:registry-version" in cache_reads[0][1]
+    second = cache_reads[1][1]
+    assert any(k.startswith("estates:row:") for k in second) and any(k.startswith("fragment:") for k in second)
+    assert "改名后的小区" not in client.get(url(o)).content.decode()
+    world.estate.name = "改名后的小区"
+    world.estate.save()
+    assert "改名后的小区" in client.get(url(o)).content.decode()

@@ -78,13 +78,12 @@ class CachedFragmentNode(template.Node):
         key = self.key.resolve(context)
         if not key:
             return self.nodelist.render(context)
-        digest = hashlib.sha256(str(key).encode()).hexdigest()[:32]
 
         def render():
             with context.push(csrf_token=_PLACEHOLDER):
                 return str(self.nodelist.render(context))
 
-        html = cache.cached(f"fragment:{get_language()}:{digest}", render, TTL)
+        html = cache.cached(cache.fragment_key(key), render, TTL)
         return mark_safe(html.replace(_PLACEHOLDER, str(context.get("csrf_token", ""))))  # noqa: S308
 
 
