@@ -217,7 +217,7 @@ def review_queue(model_admin, request):
     version = obligations_version()
     rows = queue.select_related(None).select_related(*QUEUE_ROW_RELATED)
     page = keep_count(IdsFirstPaginator(rows, QUEUE_PAGE_SIZE), version).get_page(request.GET.get("page"))
-    reviewed_elsewhere = selectors.reviewed_elsewhere(user=user, campaign=campaign)
+    reviewed_elsewhere = selectors.reviewed_elsewhere_kept(user=user, campaign=campaign, version=version)
     shown = page.end_index() - page.start_index() + 1 if page.paginator.count else 0
     return TemplateResponse(request, "admin/campaigns/obligation/review_queue.html", _context(
         model_admin, request, title=_("审核队列"), page=page, rows=page.object_list, has_rows=bool(shown),

@@ -405,6 +405,14 @@ def reviewed_elsewhere(*, user, campaign=None):
     return [{"reviewer": agencies[row["reviewer_id"]], "count": row["count"]} for row in rows]
 
 
+def reviewed_elsewhere_kept(*, user, version, campaign=None, today=None):
+    """:func:`reviewed_elsewhere` kept under ``version`` (:func:`obligations_version`: every write that changes an
+    obligation renews its campaign's token), the user's scope and the campaign chosen: the review queue shows it on
+    every request, and at 50,000 estates it reads every submitted obligation of the area (35 ms)."""
+    return _cached(_figures_key("reviewed-elsewhere", _today(today), user, getattr(campaign, "pk", "all"), version),
+                   lambda: reviewed_elsewhere(user=user, campaign=campaign))
+
+
 def can_review(*, user, obligation):
     """Whether the user may accept or return this (submitted) obligation now."""
     from django.core.exceptions import ValidationError

@@ -84,3 +84,21 @@ def test_every_kind_of_page_links_the_icon(client, world, url_name):
 def test_a_public_estate_page_links_the_icon(client, world):
     html = client.get(reverse("public:estate", args=[world.estate.code])).content.decode()
     assert 'rel="icon"' in html
+
+
+def test_the_kept_who_reviews_line_follows_each_submission_and_review(client, world, live):
+    """The line is kept under the obligations' version (selectors.reviewed_elsewhere_kept): a repeated view reads no
+    submitted obligation for it, and a new submission or the district's review shows on the next view."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(world.street_user)
+    url = reverse("admin:campaigns_obligation_review_queue")
+    assert "由海曙区住建局审核" not in client.get(url).content.decode()
+    first = submit(obligation(live.letter, estate=world.estate), world.firm_user)
+    assert "1 条待审核 · 由海曙区住建局审核" in client.get(url).content.decode()
+    with CaptureQueriesContext(connection) as ctx:
+        client.get(url)
+    assert not any("GROUP BY" in q["sql"] and "reviewer_id" in q["sql"] for q in ctx.captured_queries)
+    services.obligation_accept(obligation=first, user=world.district_user)
+    assert "由海曙区住建局审核" not in client.get(url).content.decode()

@@ -211,3 +211,24 @@ def test_a_warm_page_reads_the_cache_in_two_round_trips(client, world, live, cac
     world.estate.name = "改名后的小区"
     world.estate.save()
     assert "改名后的小区" in client.get(url(o)).content.decode()
+
+
+def test_the_page_with_its_kept_parts_is_the_page_drawn_afresh_and_follows_the_day(client, world, live, settings):
+    """The same HTML as drawn without a cache, and the overdue mark appears after the deadline passes (the mark is
+    read with the obligation each request, not kept)."""
+    import datetime
+
+    from django.utils import timezone
+
+    o = obligation(live.letter, estate=world.estate)
+    Obligation.objects.filter(pk=o.pk).update(due_date=timezone.localdate())
+    cache.clear()
+    kept = CSRF.sub("", client.get(url(o)).content.decode())
+    assert CSRF.sub("", client.get(url(o)).content.decode()) == kept and "已逾期" not in kept
+    later = timezone.now() + datetime.timedelta(days=2)
+    from unittest import mock
+
+    with mock.patch("django.utils.timezone.now", return_value=later):
+        assert "已逾期" in client.get(url(o)).content.decode()
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
+    assert CSRF.sub("", client.get(url(o)).content.decode()) == kept
